@@ -1,0 +1,87 @@
+// HTTP client seam: every network call of imagegate goes through HttpClient, so tests can replace
+// the outside world and the libcurl implementation can pool connections and run requests
+// concurrently.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace imagegate::http {
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+struct Request {
+  std::string method = "GET";  // GET, HEAD, POST, PUT
+  std::string url;
+  Headers headers;
+  std::string body;
+  // Larger bodies are an error ("BAD_RESPONSE: body exceeds N bytes"), never truncated silently.
+  std::size_t max_body_bytes = 4 * 1024 * 1024;
+  // Follow redirects (3xx with Location) in our code: an Authorization header is dropped when the
+  // target's scheme, host or port differs, and https -> http is refused.
+  bool follow_redirects = true;
+  // Retry per the client's policy (connection errors, 408, 429, 500, 502, 503, 504).
+  bool retry = true;
+};
+
+struct Response {
+  long status = 0;  // 0 when no HTTP response was received (see error)
+  Headers headers;  // names lower-cased, in received order
+  std::string body;
+  std::string effective_url;  // after redirects
+  // Transport failure (DNS, connect, TLS, timeout, body too large...): empty on success.
+  // error_code is a finding code: "UNREACHABLE" (connect/DNS/timeout/TLS) or "BAD_RESPONSE".
+  std::string error_code;
+  std::string error;
+  int attempts = 0;
+  double seconds = 0;
+
+  bool ok() const { return error_code.empty() && status >= 200 && status < 300; }
+  // First header with this (lower-case) name.
+  std::optional<std::string> header(std::string_view name) const;
+};
+
+struct RetryPolicy {
+  int max_attempts = 4;
+  std::chrono::milliseconds base_delay{100};
+  std::chrono::milliseconds max_delay{5000};
+  std::chrono::milliseconds max_retry_after{30000};  // Retry-After is honoured up to this cap
+};
+
+struct ClientOptions {
+  int concurrency = 16;  // requests in flight at once
+  std::chrono::milliseconds connect_timeout{5000};
+  std::chrono::milliseconds request_timeout{30000};
+  // Overall deadline for everything this client does; 0 = none. Past it, requests fail with
+  // UNREACHABLE ("deadline exceeded").
+  std::chrono::milliseconds overall_timeout{0};
+  std::string ca_file;  // extra CA bundle for private registries; TLS verification is always on
+  RetryPolicy retry;
+  // Called once per finished attempt (for -v): method, URL without credentials, status, time,
+  // attempt number. Never given headers or bodies.
+  std::function<void(const std::string& method, const std::string& url, long status,
+                     double seconds, int attempt)>
+      on_attempt;
+};
+
+// Contract: run() performs every request, concurrently up to the configured limit, reusing
+// connections and TLS sessions, and returns one Response per Request in the same order. It never
+// throws for network or HTTP errors: those are reported in the Response.
+class Client {
+ public:
+  virtual ~Client() = default;
+  virtual std::vector<Response> run(const std::vector<Request>& requests) = 0;
+  // Convenience for a single request.
+  Response run_one(const Request& request) { return run({request}).front(); }
+};
+
+// The libcurl implementation.
+std::unique_ptr<Client> make_curl_client(const ClientOptions& options);
+
+}  // namespace imagegate::http
