@@ -1,0 +1,70 @@
+// Registry backends behind one batch interface: the gate gives every (repository, tags) query at
+// once, so each backend can use its best access pattern (ECR: 100 ids per BatchGetImage; OCI:
+// concurrent requests over pooled connections; oci-layout: files on disk).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "util/error.hpp"
+
+namespace imagegate::registry {
+
+// "os/architecture[/variant]", e.g. "linux/amd64", "linux/arm64/v8".
+struct Platform {
+  std::string os;
+  std::string architecture;
+  std::string variant;
+  std::string to_string() const;
+  static Result<Platform> parse(std::string_view text);
+  // True when this (found) platform satisfies the wanted one: os and architecture equal, variant
+  // equal when wanted names one.
+  bool satisfies(const Platform& wanted) const;
+  bool operator==(const Platform&) const = default;
+};
+
+struct TagQuery {
+  std::string repository;         // e.g. "afu9/control-center"
+  std::vector<std::string> tags;  // every expected tag
+  // When true, the backend reports the platforms of each found manifest: the entries of an
+  // index/list, or the os/architecture of a single manifest's config blob (read, not guessed).
+  bool want_platforms = false;
+};
+
+enum class TagStatus { kFound, kMissing, kError };
+
+struct TagResult {
+  std::string tag;
+  TagStatus status = TagStatus::kError;
+  std::string digest;      // "sha256:..." when found
+  std::string media_type;  // manifest media type when found
+  std::vector<Platform> platforms;  // when want_platforms and found
+  Error error;  // when status == kError: code (UNREACHABLE, AUTH_FAILED, BAD_RESPONSE...) + message
+};
+
+enum class RepositoryStatus { kExists, kMissing, kError };
+
+struct RepositoryResult {
+  std::string repository;
+  RepositoryStatus status = RepositoryStatus::kError;
+  // Reference usable in a task definition, e.g. "123.dkr.ecr.eu-central-1.amazonaws.com/afu9/x"
+  // or "ghcr.io/org/x".
+  std::string uri;
+  std::vector<TagResult> tags;  // one per queried tag, in query order (empty when missing/error)
+  Error error;                  // when status == kError
+  // Non-failing observations, e.g. "tag mutability MUTABLE with a moving tag" (code + message).
+  std::vector<Error> warnings;
+};
+
+// Contract: resolve() answers every query, in query order, and never throws for remote failures:
+// anything that could not be verified is a kError result with a finding code, never kFound.
+class Registry {
+ public:
+  virtual ~Registry() = default;
+  virtual std::vector<RepositoryResult> resolve(const std::vector<TagQuery>& queries) = 0;
+  // The registry as given by the user, without credentials (for reports and evidence).
+  virtual std::string describe() const = 0;
+};
+
+}  // namespace imagegate::registry
