@@ -28,8 +28,8 @@ struct SigningParams {
 // A request as it goes on the wire: path and query exactly as sent (already percent-encoded).
 struct SigningRequest {
   std::string method;
-  std::string path;   // e.g. "/"
-  std::string query;  // without '?', may be empty
+  std::string path;       // e.g. "/"
+  std::string query;      // without '?', may be empty
   http::Headers headers;  // must include Host
   std::string body;
 };

@@ -65,8 +65,8 @@ struct ClientOptions {
   RetryPolicy retry;
   // Called once per finished attempt (for -v): method, URL without credentials, status, time,
   // attempt number. Never given headers or bodies.
-  std::function<void(const std::string& method, const std::string& url, long status,
-                     double seconds, int attempt)>
+  std::function<void(const std::string& method, const std::string& url, long status, double seconds,
+                     int attempt)>
       on_attempt;
 };
 

@@ -37,8 +37,8 @@ enum class TagStatus { kFound, kMissing, kError };
 struct TagResult {
   std::string tag;
   TagStatus status = TagStatus::kError;
-  std::string digest;      // "sha256:..." when found
-  std::string media_type;  // manifest media type when found
+  std::string digest;               // "sha256:..." when found
+  std::string media_type;           // manifest media type when found
   std::vector<Platform> platforms;  // when want_platforms and found
   Error error;  // when status == kError: code (UNREACHABLE, AUTH_FAILED, BAD_RESPONSE...) + message
 };

@@ -41,7 +41,9 @@ void Findings::append(const Findings& other) {
   items_.insert(items_.end(), other.items_.begin(), other.items_.end());
 }
 
-bool Findings::has_errors() const { return count(Severity::kError) > 0; }
+bool Findings::has_errors() const {
+  return count(Severity::kError) > 0;
+}
 
 std::size_t Findings::count(Severity severity) const {
   return static_cast<std::size_t>(std::count_if(

@@ -2,11 +2,10 @@
 // renderer (text, JSON, JUnit, Markdown, annotations) reads them from here.
 #pragma once
 
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json_fwd.hpp>
 
 namespace imagegate::report {
 

@@ -1,0 +1,186 @@
+#include "commands/tags.hpp"
+
+#include <fmt/format.h>
+
+#include <iostream>
+
+#include "manifest/tagging.hpp"
+#include "report/github_output.hpp"
+#include "util/error.hpp"
+#include "util/text.hpp"
+
+namespace imagegate::commands {
+namespace {
+
+struct ImagePlan {
+  manifest::Image image;
+  std::string repository;  // [HOST/]name
+  std::vector<std::string> references;
+};
+
+std::string repository_of(const manifest::Image& image, const std::string& host) {
+  return host.empty() ? image.name : host + "/" + image.name;
+}
+
+// Loads and validates the manifest, checks env and sha, and renders every image's tags.
+// Validation errors are printed and returned as exit 1 through `exit_code`.
+std::vector<ImagePlan> plan(const CommonOptions& common, const std::string& env,
+                            const std::string& sha, const std::string& only_image,
+                            const std::string& host, std::vector<std::string>& tags,
+                            int& exit_code) {
+  auto loaded = load_manifest(common);
+  // Usage errors first: they are about the invocation, not the manifest.
+  tags = manifest::expected_tags(loaded.manifest.tagging, env, sha);
+  if (!only_image.empty() && loaded.manifest.find_image(only_image) == nullptr) {
+    throw UsageError(
+        fmt::format("--image {} is not an image id of the manifest", util::quote(only_image)));
+  }
+  if (host.find('/') != std::string::npos || host.find(':') == 0) {
+    throw UsageError(fmt::format("--registry-host {} must be HOST[:PORT]", util::quote(host)));
+  }
+  exit_code = exit_code_for(loaded.findings);
+  if (exit_code != kExitOk || !loaded.findings.empty()) {
+    std::cerr << report::render_findings(loaded.findings,
+                                         report::detect_style(stderr, common.no_color));
+  }
+  if (exit_code != kExitOk) {
+    std::cerr << "manifest is invalid (" << report::summary_counts(loaded.findings)
+              << "); run `imagegate validate`\n";
+    return {};
+  }
+  std::vector<ImagePlan> out;
+  for (const auto& image : loaded.manifest.images) {
+    if (!only_image.empty() && image.id != only_image) continue;
+    ImagePlan p{image, repository_of(image, host), {}};
+    for (const auto& tag : tags) p.references.push_back(p.repository + ":" + tag);
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+}  // namespace
+
+CLI::App* add_tags_command(CLI::App& app, TagsOptions& options) {
+  auto* cmd = app.add_subcommand("tags", "Print the tags this build must push, per image");
+  cmd->footer(
+      "Example:\n  imagegate tags --env production --sha $(git rev-parse HEAD) --format docker "
+      "--image control-center\n"
+      "  -> -t afu9/control-center:prod-<sha> -t afu9/control-center:prod-<short> -t "
+      "afu9/control-center:prod-latest");
+  add_common_options(*cmd, options.common);
+  add_env_sha_options(*cmd, options.env, options.sha);
+  cmd->add_option("--format", options.format, "text | json | github | docker")
+      ->check(CLI::IsMember({"text", "json", "github", "docker"}))
+      ->capture_default_str();
+  cmd->add_option("--image", options.image, "Only this image id");
+  cmd->add_option("--registry-host", options.registry_host,
+                  "Registry HOST[:PORT] to prefix repositories with");
+  return cmd;
+}
+
+int run_tags(const TagsOptions& options) {
+  std::vector<std::string> tags;
+  int exit_code = kExitOk;
+  const auto plans = plan(options.common, options.env, options.sha, options.image,
+                          options.registry_host, tags, exit_code);
+  if (exit_code != kExitOk) return exit_code;
+  const std::string format = options.common.output == "json" ? "json" : options.format;
+  if (format == "json") {
+    auto doc = nlohmann::json::array();
+    for (const auto& p : plans) {
+      doc.push_back({{"id", p.image.id},
+                     {"repository", p.repository},
+                     {"tags", tags},
+                     {"references", p.references}});
+    }
+    std::cout << doc.dump(2) << "\n";
+  } else if (format == "docker") {
+    for (const auto& p : plans) {
+      std::string line;
+      for (const auto& ref : p.references) line += (line.empty() ? "-t " : " -t ") + ref;
+      std::cout << line << "\n";
+    }
+  } else if (format == "github") {
+    report::Outputs outputs;
+    std::vector<std::string> all;
+    for (const auto& p : plans) {
+      outputs.emplace_back("tags-" + p.image.id, util::join(p.references, "\n"));
+      all.insert(all.end(), p.references.begin(), p.references.end());
+    }
+    outputs.emplace_back("tags", util::join(all, "\n"));
+    report::append_github_outputs(outputs);
+    std::cout << "wrote " << outputs.size() << " outputs to $GITHUB_OUTPUT\n";
+  } else {
+    for (const auto& p : plans) {
+      for (const auto& ref : p.references) std::cout << ref << "\n";
+    }
+  }
+  return kExitOk;
+}
+
+CLI::App* add_matrix_command(CLI::App& app, MatrixOptions& options) {
+  auto* cmd = app.add_subcommand("matrix", "Print the build matrix (GitHub Actions, bake, JSON)");
+  cmd->footer(
+      "Example:\n  imagegate matrix --env staging --sha $(git rev-parse HEAD) --format github\n"
+      "  -> {\"include\":[{\"id\":\"control-center\",\"dockerfile\":...,\"tags\":...}]}");
+  add_common_options(*cmd, options.common);
+  add_env_sha_options(*cmd, options.env, options.sha);
+  cmd->add_option("--format", options.format, "github | bake | json")
+      ->check(CLI::IsMember({"github", "bake", "json"}))
+      ->capture_default_str();
+  cmd->add_option("--registry-host", options.registry_host,
+                  "Registry HOST[:PORT] to prefix repositories with");
+  cmd->add_flag("--github-output", options.github_output,
+                "Also append the matrix as output `matrix` to $GITHUB_OUTPUT");
+  return cmd;
+}
+
+int run_matrix(const MatrixOptions& options) {
+  std::vector<std::string> tags;
+  int exit_code = kExitOk;
+  const auto plans =
+      plan(options.common, options.env, options.sha, "", options.registry_host, tags, exit_code);
+  if (exit_code != kExitOk) return exit_code;
+  nlohmann::json doc;
+  if (options.format == "bake") {
+    doc["group"]["default"]["targets"] = nlohmann::json::array();
+    for (const auto& p : plans) {
+      const auto& img = p.image;
+      doc["group"]["default"]["targets"].push_back(img.id);
+      nlohmann::json target = {
+          {"context", img.context}, {"dockerfile", img.dockerfile}, {"tags", p.references}};
+      if (!img.platforms.empty()) target["platforms"] = img.platforms;
+      doc["target"][img.id] = target;
+    }
+  } else {
+    auto list = nlohmann::json::array();
+    for (const auto& p : plans) {
+      const auto& img = p.image;
+      nlohmann::json entry = {{"id", img.id},
+                              {"dockerfile", img.dockerfile},
+                              {"context", img.context},
+                              {"repository", p.repository}};
+      if (options.format == "github") {
+        // Matrix values feed action inputs that take comma/newline separated lists.
+        entry["tags"] = util::join(p.references, ",");
+        entry["platforms"] = util::join(img.platforms, ",");
+        entry["required"] = img.required;
+      } else {
+        entry["name"] = img.name;
+        entry["required"] = img.required;
+        entry["container"] = img.container;
+        entry["platforms"] = img.platforms;
+        entry["tags"] = tags;
+        entry["references"] = p.references;
+      }
+      list.push_back(std::move(entry));
+    }
+    doc = options.format == "github" ? nlohmann::json{{"include", list}} : list;
+  }
+  const bool compact = options.format == "github";
+  std::cout << (compact ? doc.dump() : doc.dump(2)) << "\n";
+  if (options.github_output) report::append_github_outputs({{"matrix", doc.dump()}});
+  return kExitOk;
+}
+
+}  // namespace imagegate::commands

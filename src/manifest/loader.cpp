@@ -1,0 +1,163 @@
+// Loading is strict about the file (size, encoding, JSON syntax: exit 2) and lenient about the
+// content: the model takes every field that has the right type, so one run can report schema
+// violations and semantic findings together.
+#include <fmt/format.h>
+
+#include <fstream>
+#include <system_error>
+
+#include "manifest/manifest.hpp"
+#include "util/text.hpp"
+
+namespace imagegate::manifest {
+namespace {
+
+using nlohmann::json;
+
+std::string string_or_empty(const json& object, const char* key) {
+  if (!object.is_object()) return {};
+  const auto it = object.find(key);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string{};
+}
+
+std::vector<std::string> strings_of(const json& value) {
+  std::vector<std::string> out;
+  if (!value.is_array()) return out;
+  for (const auto& item : value) {
+    if (item.is_string()) out.push_back(item.get<std::string>());
+  }
+  return out;
+}
+
+// 1-based line and column of a byte offset.
+std::pair<std::size_t, std::size_t> line_column(std::string_view text, std::size_t offset) {
+  std::size_t line = 1;
+  std::size_t column = 1;
+  for (std::size_t i = 0; i < offset && i < text.size(); ++i) {
+    if (text[i] == '\n') {
+      ++line, column = 1;
+    } else {
+      ++column;
+    }
+  }
+  return {line, column};
+}
+
+void build_model(Manifest& m) {
+  const json& doc = m.document;
+  m.version = string_or_empty(doc, "version");
+  if (const auto it = doc.find("platforms"); it != doc.end()) m.default_platforms = strings_of(*it);
+  if (const auto it = doc.find("registry"); it != doc.end() && it->is_string()) {
+    m.registry = it->get<std::string>();
+  }
+  if (const auto it = doc.find("ecrRepositories"); it != doc.end() && it->is_array()) {
+    m.ecr_repositories = strings_of(*it);
+  }
+  if (const auto it = doc.find("images"); it != doc.end() && it->is_array()) {
+    for (std::size_t i = 0; i < it->size(); ++i) {
+      const json& item = (*it)[i];
+      if (!item.is_object()) continue;
+      Image image;
+      image.index = i;
+      image.id = string_or_empty(item, "id");
+      image.name = string_or_empty(item, "name");
+      image.dockerfile = string_or_empty(item, "dockerfile");
+      image.context = string_or_empty(item, "context");
+      image.container = string_or_empty(item, "taskDefContainerName");
+      if (const auto r = item.find("required"); r != item.end() && r->is_boolean()) {
+        image.required = r->get<bool>();
+      }
+      const auto p = item.find("platforms");
+      image.platforms = p != item.end() ? strings_of(*p) : m.default_platforms;
+      m.images.push_back(std::move(image));
+    }
+  }
+  if (const auto t = doc.find("tagging"); t != doc.end() && t->is_object()) {
+    m.tagging.strategy = string_or_empty(*t, "strategy");
+    if (const auto p = t->find("prefixes"); p != t->end() && p->is_object()) {
+      for (const auto& [env, prefix] : p->items()) {
+        if (prefix.is_string()) m.tagging.prefixes.emplace_back(env, prefix.get<std::string>());
+      }
+    }
+    if (const auto a = t->find("alwaysTag"); a != t->end()) m.tagging.templates = strings_of(*a);
+  }
+}
+
+}  // namespace
+
+const std::string* Tagging::prefix_for(std::string_view env) const {
+  for (const auto& [name, prefix] : prefixes) {
+    if (name == env) return &prefix;
+  }
+  return nullptr;
+}
+
+const Image* Manifest::find_image(std::string_view id) const {
+  for (const auto& image : images) {
+    if (image.id == id) return &image;
+  }
+  return nullptr;
+}
+
+Result<Manifest> parse(std::string_view text, const std::filesystem::path& path) {
+  const std::string shown = util::quote(path.string());
+  if (text.size() > kMaxManifestBytes) {
+    return fail("MANIFEST_TOO_LARGE",
+                fmt::format("manifest {} is {} bytes; the limit is {} (1 MiB)", shown, text.size(),
+                            kMaxManifestBytes));
+  }
+  if (!util::is_valid_utf8(text)) {
+    return fail("MANIFEST_NOT_UTF8", fmt::format("manifest {} is not valid UTF-8", shown));
+  }
+  Manifest m;
+  m.path = path;
+  m.sha256 = util::sha256_hex(text);
+  try {
+    m.document = json::parse(text);
+  } catch (const json::parse_error& e) {
+    const auto [line, column] = line_column(text, e.byte > 0 ? e.byte - 1 : 0);
+    std::string what = e.what();
+    // nlohmann's message starts with "[json.exception.parse_error.101] parse error at line..";
+    // keep only the description after the last ": ".
+    const auto pos = what.rfind(": ");
+    if (pos != std::string::npos) what = what.substr(pos + 2);
+    return fail("MANIFEST_INVALID_JSON",
+                fmt::format("manifest {} is not valid JSON at line {}, column {}: {}", shown, line,
+                            column, util::escape_display(what)));
+  }
+  build_model(m);
+  return m;
+}
+
+Result<Manifest> load(const std::filesystem::path& path) {
+  const std::string shown = util::quote(path.string());
+  std::error_code ec;
+  const auto status = std::filesystem::status(path, ec);
+  if (ec || !std::filesystem::exists(status)) {
+    return fail("MANIFEST_NOT_FOUND",
+                fmt::format("manifest {} does not exist (give one with -m/--manifest)", shown));
+  }
+  if (!std::filesystem::is_regular_file(status)) {
+    return fail("MANIFEST_UNREADABLE", fmt::format("manifest {} is not a regular file", shown));
+  }
+  const auto size = std::filesystem::file_size(path, ec);
+  if (!ec && size > kMaxManifestBytes) {
+    return fail("MANIFEST_TOO_LARGE",
+                fmt::format("manifest {} is {} bytes; the limit is {} (1 MiB)", shown, size,
+                            kMaxManifestBytes));
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return fail("MANIFEST_UNREADABLE", fmt::format("manifest {} cannot be read", shown));
+  }
+  // Read at most one byte past the limit, in case the file grew since the size check.
+  std::string text(kMaxManifestBytes + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  if (in.bad()) {
+    return fail("MANIFEST_UNREADABLE", fmt::format("manifest {} cannot be read", shown));
+  }
+  return parse(text, path);
+}
+
+}  // namespace imagegate::manifest
