@@ -42,13 +42,13 @@ std::string json_pointer(const std::vector<std::string>& context) {
   return pointer;
 }
 
+const nlohmann::json& schema_document();
+
 const valijson::Schema& manifest_schema() {
   static const std::unique_ptr<valijson::Schema> schema = [] {
     auto s = std::make_unique<valijson::Schema>();
-    const auto text = embedded::schemas().at("images-manifest.schema.json");
-    const auto doc = nlohmann::json::parse(text);
     valijson::SchemaParser parser(valijson::SchemaParser::kDraft7);
-    valijson::adapters::NlohmannJsonAdapter adapter(doc);
+    valijson::adapters::NlohmannJsonAdapter adapter(schema_document());
     parser.populateSchema(adapter, *s);
     return s;
   }();
@@ -67,6 +67,77 @@ std::string image_id_at(const Manifest& manifest, const std::string& pointer) {
     if (image.index == index) return image.id;
   }
   return {};
+}
+
+// The subschema that describes the value at `pointer`, following properties, items and $ref.
+const nlohmann::json* subschema_at(const nlohmann::json& root, const std::string& pointer) {
+  const nlohmann::json* node = &root;
+  auto resolve = [&](const nlohmann::json* n) {
+    while (n != nullptr && n->is_object() && n->contains("$ref")) {
+      const auto ref = (*n)["$ref"].get<std::string>();
+      if (!ref.starts_with("#")) return n;
+      n = &root.at(nlohmann::json::json_pointer(ref.substr(1)));
+    }
+    return n;
+  };
+  std::size_t pos = 1;
+  while (node != nullptr && pos <= pointer.size() && !pointer.empty()) {
+    const auto next = pointer.find('/', pos);
+    const auto token =
+        pointer.substr(pos, next == std::string::npos ? std::string::npos : next - pos);
+    node = resolve(node);
+    if (node->contains("properties") && (*node)["properties"].contains(token)) {
+      node = &(*node)["properties"][token];
+    } else if (node->contains("items")) {
+      node = &(*node)["items"];
+    } else if (node->contains("additionalProperties") &&
+               (*node)["additionalProperties"].is_object()) {
+      node = &(*node)["additionalProperties"];
+    } else {
+      return nullptr;
+    }
+    if (next == std::string::npos) break;
+    pos = next + 1;
+  }
+  return resolve(node);
+}
+
+// "; expected string matching ^...$, found number 42" from the schema and the document.
+std::string expected_and_found(const nlohmann::json& schema, const nlohmann::json& document,
+                               const std::string& pointer, const std::string& description) {
+  std::string out;
+  // A missing property or an unknown one is already said precisely by the description.
+  if (description.starts_with("Missing required property") ||
+      description.find("additional") != std::string::npos) {
+    return out;
+  }
+  if (const auto* sub = subschema_at(schema, pointer); sub != nullptr && sub->is_object()) {
+    std::string expected;
+    if (sub->contains("type")) expected = (*sub)["type"].dump();
+    if (sub->contains("pattern")) expected += " matching " + (*sub)["pattern"].get<std::string>();
+    if (sub->contains("minItems"))
+      expected += fmt::format(" with at least {} item(s)", (*sub)["minItems"].get<int>());
+    if (!expected.empty()) out += "; expected " + expected;
+  }
+  try {
+    const auto& value = document.at(nlohmann::json::json_pointer(pointer));
+    std::string shown = value.dump();
+    if (shown.size() > 60) shown = shown.substr(0, 57) + "...";
+    out += fmt::format("; found {} {}", value.type_name(), shown);
+  } catch (const nlohmann::json::exception&) {
+  }
+  return out;
+}
+
+std::string trim_period(std::string text) {
+  if (text.ends_with('.')) text.pop_back();
+  return text;
+}
+
+const nlohmann::json& schema_document() {
+  static const nlohmann::json doc =
+      nlohmann::json::parse(embedded::schemas().at("images-manifest.schema.json"));
+  return doc;
 }
 
 }  // namespace
@@ -97,8 +168,17 @@ void check_schema(const Manifest& manifest, report::Findings& findings) {
     }
     if (has_deeper) continue;
     const std::string subject = v.pointer.empty() ? "/" : v.pointer;
+    // Same leaf reported twice (e.g. through allOf) is one finding.
+    bool seen = false;
+    for (const auto& f : findings.items()) {
+      seen = seen || (f.code == "SCHEMA_VIOLATION" && f.subject == subject &&
+                      f.message.starts_with(util::escape_display(trim_period(v.description))));
+    }
+    if (seen) continue;
     findings.error("SCHEMA_VIOLATION", image_id_at(manifest, v.pointer), subject,
-                   util::escape_display(v.description));
+                   util::escape_display(trim_period(v.description) +
+                                        expected_and_found(schema_document(), manifest.document,
+                                                           v.pointer, v.description)));
   }
 }
 

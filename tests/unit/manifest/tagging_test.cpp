@@ -1,0 +1,96 @@
+#include "manifest/tagging.hpp"
+
+#include <gtest/gtest.h>
+
+#include "util/error.hpp"
+
+namespace imagegate::manifest {
+namespace {
+
+const std::string kSha = "0123456789abcdef0123456789abcdef01234567";
+
+Tagging seed_tagging() {
+  Tagging t;
+  t.strategy = "git-sha";
+  t.prefixes = {{"production", "prod"}, {"staging", "stage"}};
+  t.templates = {"{prefix}-{full_sha}", "{prefix}-{short_sha}", "{prefix}-latest"};
+  return t;
+}
+
+TEST(Tagging, RendersTheSeedTemplates) {
+  EXPECT_EQ(expected_tags(seed_tagging(), "production", kSha),
+            (std::vector<std::string>{"prod-" + kSha, "prod-0123456", "prod-latest"}));
+  EXPECT_EQ(expected_tags(seed_tagging(), "staging", kSha).back(), "stage-latest");
+}
+
+TEST(Tagging, DuplicateRenderedTagsAppearOnce) {
+  auto t = seed_tagging();
+  t.templates = {"{prefix}-latest", "{prefix}-latest", "{full_sha}"};
+  EXPECT_EQ(expected_tags(t, "production", kSha).size(), 2u);
+}
+
+TEST(Tagging, ValidTagGrammar) {
+  EXPECT_TRUE(is_valid_tag("prod-latest"));
+  EXPECT_TRUE(is_valid_tag("_x.y-z"));
+  EXPECT_TRUE(is_valid_tag(std::string(128, 'a')));
+  EXPECT_FALSE(is_valid_tag(std::string(129, 'a')));
+  EXPECT_FALSE(is_valid_tag(""));
+  EXPECT_FALSE(is_valid_tag("-prod"));
+  EXPECT_FALSE(is_valid_tag(".prod"));
+  EXPECT_FALSE(is_valid_tag("prod/latest"));
+  EXPECT_FALSE(is_valid_tag("prod:latest"));
+  EXPECT_FALSE(is_valid_tag("prod latest"));
+}
+
+TEST(Tagging, UnknownPlaceholders) {
+  EXPECT_TRUE(unknown_placeholders("{prefix}-{full_sha}-{short_sha}").empty());
+  EXPECT_EQ(unknown_placeholders("{prefix}-{branch}"), std::vector<std::string>{"{branch}"});
+  EXPECT_EQ(unknown_placeholders("{prefix}-{full_sha"), std::vector<std::string>{"{"});
+  EXPECT_EQ(unknown_placeholders("x}"), std::vector<std::string>{"}"});
+  EXPECT_EQ(unknown_placeholders("{PREFIX}"), std::vector<std::string>{"{PREFIX}"});
+}
+
+TEST(Tagging, ShortShaIsSevenCharacters) {
+  EXPECT_EQ(render_tag("{short_sha}", "p", kSha), "0123456");
+}
+
+TEST(Tagging, ShaMustBeFortyOrSixtyFourLowerHex) {
+  EXPECT_NO_THROW(require_valid_sha(kSha));
+  EXPECT_NO_THROW(require_valid_sha(kSha + kSha.substr(0, 24)));
+  EXPECT_THROW(require_valid_sha(kSha.substr(0, 39)), UsageError);
+  EXPECT_THROW(require_valid_sha("0123456789ABCDEF0123456789abcdef01234567"), UsageError);
+  EXPECT_THROW(require_valid_sha(""), UsageError);
+  try {
+    require_valid_sha("abc\n::error::x\x1b[31m");
+    FAIL();
+  } catch (const UsageError& e) {
+    EXPECT_STREQ(e.what(),
+                 "--sha 'abc\\n::error::x\\x1b[31m' is not a commit SHA; expected 40 (or 64) "
+                 "lower-case hex characters");
+  }
+}
+
+TEST(Tagging, UnknownEnvListsTheKnownOnes) {
+  try {
+    expected_tags(seed_tagging(), "qa", kSha);
+    FAIL();
+  } catch (const UsageError& e) {
+    EXPECT_STREQ(e.what(),
+                 "--env 'qa' is not an environment of tagging.prefixes; known: 'production', "
+                 "'staging'");
+  }
+}
+
+TEST(Tagging, BadEnvAndBadShaAreReportedTogether) {
+  try {
+    expected_tags(seed_tagging(), "qa", "nope");
+    FAIL();
+  } catch (const UsageError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("--env 'qa'"), std::string::npos);
+    EXPECT_NE(what.find("--sha 'nope'"), std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace imagegate::manifest
