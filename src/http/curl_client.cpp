@@ -174,6 +174,8 @@ class CurlClient final : public Client {
   }
 
   long poll_timeout(const Batch& batch) const {
+    // A finished transfer freed a slot (or a redirect queued its next hop): start at once.
+    if (!batch.ready.empty() && batch.in_flight < std::max(1, options_.concurrency)) return 0;
     Clock::time_point now = Clock::now();
     long timeout = 1000;
     long curl_timeout = -1;
