@@ -109,10 +109,12 @@ class CurlClient final : public Client {
       start_ready(batch);
       if (batch.remaining == 0) break;
       int running = 0;
-      curl_multi_perform(multi_, &running);
+      CURLMcode code = curl_multi_perform(multi_, &running);
       collect_finished(batch);
       if (batch.remaining == 0) break;
-      curl_multi_poll(multi_, nullptr, 0, poll_timeout(batch), nullptr);
+      if (code == CURLM_OK)
+        code = curl_multi_poll(multi_, nullptr, 0, poll_timeout(batch), nullptr);
+      if (code != CURLM_OK) abandon_in_flight(batch, code);
     }
     return std::move(batch.responses);
   }
@@ -200,6 +202,18 @@ class CurlClient final : public Client {
       CURLcode result = msg->data.result;
       --batch.in_flight;
       attempt_done(batch, *t, result);
+    }
+  }
+
+  // The multi handle itself failed: its transfers would never finish, so fail them now.
+  void abandon_in_flight(Batch& batch, CURLMcode code) {
+    Clock::time_point now = Clock::now();
+    for (auto& t : batch.transfers) {
+      if (t->easy == nullptr) continue;
+      t->release();
+      --batch.in_flight;
+      finish_with_error(batch, *t, "UNREACHABLE",
+                        describe(t->request) + ": libcurl: " + curl_multi_strerror(code), now);
     }
   }
 
