@@ -1,0 +1,165 @@
+#include "evidence/evidence.hpp"
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
+#include <chrono>
+#include <fstream>
+#include <sstream>
+
+#include "util/text.hpp"
+
+namespace imagegate::evidence {
+namespace {
+
+using nlohmann::json;
+
+report::Severity severity_of(const std::string& s) {
+  if (s == "warning") return report::Severity::kWarning;
+  if (s == "info") return report::Severity::kInfo;
+  return report::Severity::kError;
+}
+
+report::Finding finding_from(const json& j) {
+  return {severity_of(j.value("severity", "error")), j.value("code", ""), j.value("image", ""),
+          j.value("subject", ""), j.value("message", "")};
+}
+
+json findings_to_json(const std::vector<report::Finding>& findings) {
+  json out = json::array();
+  for (const auto& f : findings) out.push_back(f);
+  return out;
+}
+
+}  // namespace
+
+const ImageEvidence* Evidence::find_image(std::string_view id) const {
+  for (const auto& image : images) {
+    if (image.id == id) return &image;
+  }
+  return nullptr;
+}
+
+json to_json(const Evidence& e) {
+  json images = json::array();
+  for (const auto& image : e.images) {
+    json tags = json::array();
+    for (const auto& t : image.tags) {
+      json tag = {{"tag", t.tag}, {"status", t.status}};
+      if (!t.digest.empty()) tag["digest"] = t.digest;
+      if (!t.media_type.empty()) tag["mediaType"] = t.media_type;
+      tags.push_back(std::move(tag));
+    }
+    json entry = {{"id", image.id},
+                  {"repository", image.repository},
+                  {"repositoryUri", image.repository_uri},
+                  {"container", image.container},
+                  {"required", image.required},
+                  {"status", image.status},
+                  {"digest", image.digest.empty() ? json(nullptr) : json(image.digest)},
+                  {"tags", tags},
+                  {"requiredPlatforms", image.required_platforms},
+                  {"platforms", image.platforms},
+                  {"findings", findings_to_json(image.findings)}};
+    if (!image.digest.empty()) entry["pinnedReference"] = image.pinned_reference();
+    images.push_back(std::move(entry));
+  }
+  return json{{"schemaVersion", e.schema_version},
+              {"tool", e.tool},
+              {"manifest", {{"path", e.manifest_path}, {"sha256", e.manifest_sha256}}},
+              {"env", e.env},
+              {"sha", e.sha},
+              {"registry", e.registry},
+              {"time", e.time},
+              {"verdict", e.verdict},
+              {"images", images},
+              {"findings", findings_to_json(e.findings)}};
+}
+
+Result<Evidence> from_json(const json& d) {
+  auto invalid = [](std::string what) {
+    return fail("EVIDENCE_INVALID", "evidence document is not valid: " + what);
+  };
+  if (!d.is_object()) return invalid("expected a JSON object");
+  if (!d.contains("schemaVersion") || !d["schemaVersion"].is_number_integer()) {
+    return invalid("schemaVersion is missing");
+  }
+  if (d["schemaVersion"].get<int>() != kSchemaVersion) {
+    return invalid(fmt::format("schemaVersion {} is not supported (expected {})",
+                               d["schemaVersion"].get<int>(), kSchemaVersion));
+  }
+  try {
+    Evidence e;
+    e.tool = d.value("tool", "");
+    e.manifest_path = d.at("manifest").at("path").get<std::string>();
+    e.manifest_sha256 = d.at("manifest").at("sha256").get<std::string>();
+    e.env = d.at("env").get<std::string>();
+    e.sha = d.at("sha").get<std::string>();
+    e.registry = d.at("registry").get<std::string>();
+    e.time = d.at("time").get<std::string>();
+    e.verdict = d.at("verdict").get<std::string>();
+    for (const auto& f : d.value("findings", json::array())) e.findings.push_back(finding_from(f));
+    for (const auto& i : d.at("images")) {
+      ImageEvidence image;
+      image.id = i.at("id").get<std::string>();
+      image.repository = i.at("repository").get<std::string>();
+      image.repository_uri = i.at("repositoryUri").get<std::string>();
+      image.container = i.value("container", "");
+      image.required = i.at("required").get<bool>();
+      image.status = i.at("status").get<std::string>();
+      if (i.contains("digest") && i["digest"].is_string()) image.digest = i["digest"];
+      for (const auto& t : i.at("tags")) {
+        image.tags.push_back({t.at("tag").get<std::string>(), t.at("status").get<std::string>(),
+                              t.value("digest", ""), t.value("mediaType", "")});
+      }
+      image.required_platforms = i.value("requiredPlatforms", std::vector<std::string>{});
+      image.platforms = i.value("platforms", std::vector<std::string>{});
+      for (const auto& f : i.value("findings", json::array())) {
+        image.findings.push_back(finding_from(f));
+      }
+      e.images.push_back(std::move(image));
+    }
+    if (e.verdict != "pass" && e.verdict != "fail") {
+      return invalid(
+          fmt::format("verdict {} is neither \"pass\" nor \"fail\"", util::quote(e.verdict)));
+    }
+    return e;
+  } catch (const json::exception& ex) {
+    return invalid(util::escape_display(ex.what()));
+  }
+}
+
+Result<Evidence> load(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return fail("EVIDENCE_UNREADABLE",
+                fmt::format("evidence {} cannot be read", util::quote(path.string())));
+  }
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  const std::string text = buffer.str();
+  json doc;
+  try {
+    doc = json::parse(text);
+  } catch (const json::parse_error& ex) {
+    std::size_t line = 1, column = 1;
+    for (std::size_t i = 0; i + 1 < ex.byte && i < text.size(); ++i) {
+      if (text[i] == '\n') {
+        ++line, column = 1;
+      } else {
+        ++column;
+      }
+    }
+    return fail("EVIDENCE_INVALID_JSON",
+                fmt::format("evidence {} is not valid JSON at line {}, column {}",
+                            util::quote(path.string()), line, column));
+  }
+  return from_json(doc);
+}
+
+std::string now_rfc3339() {
+  const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+  return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", now);
+}
+
+}  // namespace imagegate::evidence

@@ -1,0 +1,73 @@
+// The evidence document `gate` writes and `pin` / `verify` read: the digests verified before the
+// deploy are the ones pinned and the ones checked after it. Versioned; schema in
+// schema/evidence.schema.json.
+#pragma once
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "report/findings.hpp"
+#include "util/error.hpp"
+
+namespace imagegate::evidence {
+
+inline constexpr int kSchemaVersion = 1;
+
+struct TagEvidence {
+  std::string tag;
+  std::string status;  // "found" | "missing" | "error"
+  std::string digest;  // when found
+  std::string media_type;
+};
+
+struct ImageEvidence {
+  std::string id;
+  std::string repository;      // manifest name, e.g. "afu9/control-center"
+  std::string repository_uri;  // usable in a task definition, e.g. "127.0.0.1:5000/afu9/x"
+  std::string container;       // taskDefContainerName
+  bool required = true;
+  // "pass": every tag found on one digest (and platforms ok); "fail"; "absent": an optional
+  // image that is not there at all (a warning).
+  std::string status;
+  std::string digest;  // the one digest all tags name, when status == "pass"
+  std::vector<TagEvidence> tags;
+  std::vector<std::string> required_platforms;
+  std::vector<std::string> platforms;  // found
+  std::vector<report::Finding> findings;
+
+  // "<repository_uri>@<digest>"
+  std::string pinned_reference() const { return repository_uri + "@" + digest; }
+};
+
+struct Evidence {
+  int schema_version = kSchemaVersion;
+  std::string tool;  // "imagegate <version> (<commit>)"
+  std::string manifest_path;
+  std::string manifest_sha256;
+  std::string env;
+  std::string sha;
+  std::string registry;  // as given, without credentials
+  std::string time;      // RFC 3339, UTC
+  std::string verdict;   // "pass" | "fail"
+  std::vector<ImageEvidence> images;
+  std::vector<report::Finding> findings;  // every finding of the gate
+
+  const ImageEvidence* find_image(std::string_view id) const;
+};
+
+nlohmann::json to_json(const Evidence& evidence);
+
+// Reads a document written by to_json. Errors: EVIDENCE_INVALID (with the field) for a
+// document that is not evidence or has an unknown schema version.
+Result<Evidence> from_json(const nlohmann::json& document);
+
+// Reads and parses the file; EVIDENCE_UNREADABLE / EVIDENCE_INVALID_JSON (line, column) /
+// EVIDENCE_INVALID.
+Result<Evidence> load(const std::filesystem::path& path);
+
+// Current time as RFC 3339 UTC, e.g. "2026-11-28T01:02:03Z".
+std::string now_rfc3339();
+
+}  // namespace imagegate::evidence
