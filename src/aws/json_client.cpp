@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <ctime>
 #include <memory>
 #include <random>
 #include <span>
@@ -189,6 +190,20 @@ bool is_auth_code(std::string_view code) {
   return contains(kAuthCodes, code);
 }
 
+bool is_clock_skew_code(std::string_view code) {
+  return code == "RequestTimeTooSkewed" || code == "RequestExpired" ||
+         code == "InvalidSignatureException" || code == "SignatureDoesNotMatch" ||
+         code == "AuthFailure";
+}
+
+std::optional<std::chrono::system_clock::time_point> parse_http_date(std::string_view text) {
+  std::tm tm{};
+  const std::string s(text);
+  const char* end = strptime(s.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  if (end == nullptr || *end != '\0') return std::nullopt;
+  return std::chrono::system_clock::from_time_t(timegm(&tm));
+}
+
 }  // namespace detail
 
 JsonClient::JsonClient(JsonClientOptions options)
@@ -232,6 +247,12 @@ std::vector<AwsResult<json>> JsonClient::call_batch(const std::vector<JsonCall>&
       }
       break;
     }
+    std::chrono::system_clock::duration skew;
+    {
+      std::lock_guard lock(mutex_);
+      skew = clock_skew_;
+    }
+    const auto signed_at = options_.now() + skew;
     const auto secrets = {std::string_view(credentials->secret_access_key),
                           std::string_view(credentials->session_token)};
 
@@ -253,7 +274,7 @@ std::vector<AwsResult<json>> JsonClient::call_batch(const std::vector<JsonCall>&
                              call.body.is_null()
                                  ? std::string("{}")  // JSON 1.1 wants an object, even empty
                                  : call.body.dump(-1, ' ', false, json::error_handler_t::replace)};
-      sign(signing, *credentials, {options_.region, call.service, options_.now(), true});
+      sign(signing, *credentials, {options_.region, call.service, signed_at, true});
       http::Request request;
       request.method = "POST";
       request.url = endpoint.url;
@@ -274,7 +295,8 @@ std::vector<AwsResult<json>> JsonClient::call_batch(const std::vector<JsonCall>&
       http::Response missing;  // a client that broke its one-response-per-request contract
       missing.error_code = "BAD_RESPONSE";
       missing.error = "no response";
-      Outcome outcome = classify(calls[i], k < responses.size() ? responses[k] : missing);
+      const http::Response& response = k < responses.size() ? responses[k] : missing;
+      Outcome outcome = classify(calls[i], response);
       if (outcome.value) {
         std::lock_guard lock(mutex_);
         tokens_ = std::min(
@@ -285,6 +307,25 @@ std::vector<AwsResult<json>> JsonClient::call_batch(const std::vector<JsonCall>&
       }
       AwsError& error = outcome.error;
       error.attempts = attempts[i];
+      if (detail::is_clock_skew_code(error.aws_code)) {
+        // Retry a rejected signature only when the server's clock explains it (> 4 minutes
+        // apart); a wrong key stays a plain AUTH_FAILED.
+        auto date = find_header(response.headers, "date");
+        auto server_time = date ? detail::parse_http_date(*date) : std::nullopt;
+        if (server_time && std::chrono::abs(*server_time - signed_at) > std::chrono::minutes(4)) {
+          const auto local_now = options_.now();
+          const auto seconds =
+              std::chrono::duration_cast<std::chrono::seconds>(*server_time - local_now);
+          {
+            std::lock_guard lock(mutex_);
+            clock_skew_ = *server_time - local_now;
+          }
+          error.message += fmt::format(" (the local clock is {} s {} the server's)",
+                                       std::chrono::abs(seconds).count(),
+                                       seconds.count() > 0 ? "behind" : "ahead of");
+          outcome.retryable = true;
+        }
+      }
       bool quota_exhausted = false;
       if (outcome.retryable && attempts[i] < options_.retry.max_attempts) {
         const int cost =

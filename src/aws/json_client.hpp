@@ -11,6 +11,7 @@
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -80,6 +81,9 @@ class JsonClient {
  private:
   JsonClientOptions options_;
   int tokens_;
+  // Server time minus local time, learnt from a rejected signature's Date header: later
+  // attempts are signed with the server's idea of now, as the SDKs do.
+  std::chrono::system_clock::duration clock_skew_{0};
   mutable std::mutex mutex_;
 };
 
@@ -90,6 +94,10 @@ std::string aws_error_code(const nlohmann::json& body, const http::Headers& head
 bool is_throttling_code(std::string_view code);
 bool is_transient_code(std::string_view code);
 bool is_auth_code(std::string_view code);
+// Codes with which AWS rejects a request signed at the wrong time.
+bool is_clock_skew_code(std::string_view code);
+// RFC 7231 HTTP date ("Sun, 06 Nov 1994 08:49:37 GMT").
+std::optional<std::chrono::system_clock::time_point> parse_http_date(std::string_view text);
 }  // namespace detail
 
 }  // namespace imagegate::aws

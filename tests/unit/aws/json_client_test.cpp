@@ -196,6 +196,63 @@ TEST(JsonClient, AuthCodesFromTypeOrHeader) {
   }
 }
 
+TEST(JsonClient, ClockSkewIsCorrectedFromTheServerDate) {
+  Harness h;
+  int calls = 0;
+  h.http.handler = [&](const http::Request&) {
+    if (++calls > 1) return ok();
+    auto answer = aws_error(400, "InvalidSignatureException", "Signature expired", "req-skew");
+    answer.headers.emplace_back("date", "Sun, 30 Aug 2015 12:46:01 GMT");
+    return answer;
+  };
+  auto client = h.client();
+  ASSERT_TRUE(client.call(batch_get("r")));
+  ASSERT_EQ(h.http.sent.size(), 2u);
+  EXPECT_EQ(header_value(h.http.sent[0], "X-Amz-Date"), "20150830T123601Z");
+  // Local 12:36:02 when the answer came, server 12:46:01: 599 s skew on the next reading.
+  EXPECT_EQ(header_value(h.http.sent[1], "X-Amz-Date"), "20150830T124602Z");
+
+  // The same rejection without a clock explanation is a plain AUTH_FAILED, not retried.
+  Harness wrong_key;
+  wrong_key.http.handler = [](const http::Request&) {
+    auto answer = aws_error(400, "InvalidSignatureException", "Signature mismatch", "req-k");
+    answer.headers.emplace_back("date", "Sun, 30 Aug 2015 12:38:00 GMT");
+    return answer;
+  };
+  auto wrong_client = wrong_key.client();
+  auto result = wrong_client.call(batch_get("r"));
+  ASSERT_FALSE(result);
+  EXPECT_EQ(wrong_key.http.sent.size(), 1u);
+  EXPECT_EQ(result.error().code, "AUTH_FAILED");
+  EXPECT_EQ(result.error().message,
+            "ecr BatchGetImage: InvalidSignatureException: Signature mismatch (HTTP 400, request "
+            "id req-k)");
+}
+
+TEST(JsonClient, PersistentSkewFailureSaysHowFarOffTheClockIs) {
+  Harness h;
+  h.http.handler = [](const http::Request&) {
+    auto answer = aws_error(400, "InvalidSignatureException", "Signature expired", "req-s");
+    answer.headers.emplace_back("date", "Sun, 30 Aug 2015 13:36:00 GMT");
+    return answer;
+  };
+  h.retry.max_attempts = 1;
+  auto client = h.client();
+  auto result = client.call(batch_get("r"));
+  ASSERT_FALSE(result);
+  EXPECT_EQ(result.error().code, "AUTH_FAILED");
+  EXPECT_EQ(result.error().message,
+            "ecr BatchGetImage: InvalidSignatureException: Signature expired (HTTP 400, request id "
+            "req-s) (the local clock is 3598 s behind the server's)");
+}
+
+TEST(HttpDate, ParsesRfc7231AndRejectsOthers) {
+  EXPECT_EQ(detail::parse_http_date("Sun, 30 Aug 2015 12:36:00 GMT"),
+            std::chrono::system_clock::from_time_t(1440938160));
+  EXPECT_EQ(detail::parse_http_date("30 Aug 2015 12:36:00"), std::nullopt);
+  EXPECT_EQ(detail::parse_http_date("Sun, 30 Aug 2015 12:36:00 GMT trailing"), std::nullopt);
+}
+
 TEST(JsonClient, ServerErrorsAreRetried) {
   Harness h;
   int calls = 0;
