@@ -22,7 +22,7 @@ Result<OciEndpoint> parse_oci_url(std::string_view url) {
     return fail("INVALID_REGISTRY",
                 fmt::format("registry URL \"{}\": {}; expected https://HOST[:PORT] or "
                             "http://HOST[:PORT]",
-                            url.substr(0, url.find('@')), why));
+                            http::redact_url(url), why));
   };
   const std::size_t sep = url.find("://");
   if (sep == std::string_view::npos) return invalid("no scheme");

@@ -9,13 +9,6 @@
 
 namespace imagegate::registry::oci {
 
-std::optional<std::string> header_of(const http::Response& response, std::string_view name) {
-  for (const auto& [key, value] : response.headers) {
-    if (key == name) return value;
-  }
-  return std::nullopt;
-}
-
 std::optional<std::vector<std::string>> error_codes(std::string_view body) {
   const auto doc = nlohmann::json::parse(body, nullptr, false);
   if (doc.is_discarded() || !doc.is_object()) return std::nullopt;
@@ -70,8 +63,8 @@ Classified classify_manifest(const http::Response& response, std::string_view me
   const bool head = method == "HEAD";
   if (response.status == 200) {
     Classified c;
-    c.media_type = strip_media_type_params(header_of(response, "content-type").value_or(""));
-    const auto reported = header_of(response, "docker-content-digest");
+    c.media_type = strip_media_type_params(response.header("content-type").value_or(""));
+    const auto reported = response.header("docker-content-digest");
     if (reported && !is_sha256_digest(*reported)) {
       return bad(fmt::format("{}: Docker-Content-Digest \"{}\" is not a sha256 digest", what,
                              reported->substr(0, 80)));

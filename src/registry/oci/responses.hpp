@@ -30,9 +30,6 @@ struct Classified {
   Error error;
 };
 
-// First header with this lower-case name (headers arrive lower-cased).
-std::optional<std::string> header_of(const http::Response& response, std::string_view name);
-
 // The errors[].code values of a Distribution error body; nullopt when the body is not one.
 std::optional<std::vector<std::string>> error_codes(std::string_view body);
 
