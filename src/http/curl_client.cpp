@@ -109,10 +109,12 @@ class CurlClient final : public Client {
       start_ready(batch);
       if (batch.remaining == 0) break;
       int running = 0;
-      curl_multi_perform(multi_, &running);
+      CURLMcode code = curl_multi_perform(multi_, &running);
       collect_finished(batch);
       if (batch.remaining == 0) break;
-      curl_multi_poll(multi_, nullptr, 0, poll_timeout(batch), nullptr);
+      if (code == CURLM_OK)
+        code = curl_multi_poll(multi_, nullptr, 0, poll_timeout(batch), nullptr);
+      if (code != CURLM_OK) abandon_in_flight(batch, code);
     }
     return std::move(batch.responses);
   }
@@ -174,6 +176,8 @@ class CurlClient final : public Client {
   }
 
   long poll_timeout(const Batch& batch) const {
+    // A finished transfer freed a slot (or a redirect queued its next hop): start at once.
+    if (!batch.ready.empty() && batch.in_flight < std::max(1, options_.concurrency)) return 0;
     Clock::time_point now = Clock::now();
     long timeout = 1000;
     long curl_timeout = -1;
@@ -198,6 +202,18 @@ class CurlClient final : public Client {
       CURLcode result = msg->data.result;
       --batch.in_flight;
       attempt_done(batch, *t, result);
+    }
+  }
+
+  // The multi handle itself failed: its transfers would never finish, so fail them now.
+  void abandon_in_flight(Batch& batch, CURLMcode code) {
+    Clock::time_point now = Clock::now();
+    for (auto& t : batch.transfers) {
+      if (t->easy == nullptr) continue;
+      t->release();
+      --batch.in_flight;
+      finish_with_error(batch, *t, "UNREACHABLE",
+                        describe(t->request) + ": libcurl: " + curl_multi_strerror(code), now);
     }
   }
 

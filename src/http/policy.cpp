@@ -124,16 +124,17 @@ Result<RedirectPlan> plan_redirect(std::string_view original_url, std::string_vi
     return fail("BAD_RESPONSE", "redirect from " + redact_url(current_url) +
                                     " has an invalid Location: " + redact_url(location));
   }
+  auto resolved = get_part(target.get(), CURLUPART_URL);
+  auto scheme = get_part(target.get(), CURLUPART_SCHEME);
+  if (resolved && scheme && lower(*scheme) != "http" && lower(*scheme) != "https") {
+    return fail("BAD_RESPONSE", "refusing redirect from " + redact_url(current_url) +
+                                    " to unsupported scheme: " + redact_url(*resolved));
+  }
   std::optional<Origin> to = origin_of(target.get());
   std::optional<Origin> first = origin_of(original.get());
-  auto resolved = get_part(target.get(), CURLUPART_URL);
   if (!from || !to || !first || !resolved) {
     return fail("BAD_RESPONSE", "redirect from " + redact_url(current_url) +
                                     " has an invalid Location: " + redact_url(location));
-  }
-  if (to->scheme != "http" && to->scheme != "https") {
-    return fail("BAD_RESPONSE", "refusing redirect from " + redact_url(current_url) +
-                                    " to unsupported scheme: " + redact_url(*resolved));
   }
   if (from->scheme == "https" && to->scheme == "http") {
     return fail("BAD_RESPONSE",
