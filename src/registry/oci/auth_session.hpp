@@ -39,6 +39,9 @@ class AuthSession {
   // batch. Afterwards, repositories without failure() can be retried.
   void answer_challenges(const std::vector<std::pair<std::string, http::Response>>& challenges);
 
+  // True when credentials exist but are not sent (plain http to a non-loopback registry).
+  bool credentials_withheld() const { return credentials_withheld_; }
+
   // Text for a 401/403 that remained after authentication.
   std::string denied_hint() const;
 

@@ -14,70 +14,47 @@
 
 namespace imagegate::registry {
 
+namespace {
+
 using oci::Classified;
 using oci::Outcome;
-
-Result<OciEndpoint> parse_oci_url(std::string_view url) {
-  const auto invalid = [&](std::string_view why) {
-    return fail("INVALID_REGISTRY",
-                fmt::format("registry URL \"{}\": {}; expected https://HOST[:PORT] or "
-                            "http://HOST[:PORT]",
-                            http::redact_url(url), why));
-  };
-  const std::size_t sep = url.find("://");
-  if (sep == std::string_view::npos) return invalid("no scheme");
-  std::string scheme(url.substr(0, sep));
-  if (scheme != "https" && scheme != "http") return invalid("scheme must be https or http");
-  std::string_view rest = url.substr(sep + 3);
-  if (rest.ends_with('/')) rest.remove_suffix(1);
-  if (rest.find('@') != std::string_view::npos) {
-    return invalid("credentials in the URL are not supported (use docker config.json)");
-  }
-  if (rest.find_first_of("?#") != std::string_view::npos) {
-    return invalid("a query or fragment is not supported");
-  }
-  if (rest.find('/') != std::string_view::npos) {
-    return invalid("a path prefix is not supported (the API is always at /v2/)");
-  }
-  if (rest.empty()) return invalid("no host");
-  for (const char c : rest) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '.' || c == '-' || c == ':' || c == '[' || c == ']';
-    if (!ok) return invalid("the host contains characters a host name cannot");
-  }
-  std::string host(rest);
-  for (char& c : host) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return OciEndpoint{std::move(scheme), std::move(host)};
-}
-
-namespace {
 
 // One request of a phase and what it is about.
 struct Pending {
   std::size_t query = 0;
-  std::size_t tag = 0;  // index into the query's tags; unused for tag lists
-  std::string digest;   // for manifest-by-digest and blob requests
+  std::size_t tag = 0;  // index into the query's tags; tags.size() for a tag list
+  std::string digest;   // manifest digest, for platform requests
   http::Request request;
 };
 
-struct TagState {
-  Classified result;
-  std::vector<Platform> platforms;
-};
+Classified errored(Error error) {
+  Classified c;
+  c.outcome = Outcome::kError;
+  c.error = std::move(error);
+  return c;
+}
 
-class OciRegistry final : public Registry {
+// The state of one resolve() call.
+class Resolution {
  public:
-  OciRegistry(std::string url, OciEndpoint endpoint, std::shared_ptr<http::Client> client,
-              std::shared_ptr<auth::CredentialStore> credentials)
-      : url_(std::move(url)),
-        endpoint_(std::move(endpoint)),
-        client_(std::move(client)),
-        credentials_(std::move(credentials)) {}
+  Resolution(const OciEndpoint& endpoint, http::Client& client,
+             const std::vector<TagQuery>& queries, oci::AuthSession& session)
+      : endpoint_(endpoint),
+        client_(client),
+        queries_(queries),
+        session_(session),
+        states_(queries.size()),
+        repo_error_(queries.size()),
+        repo_probe_(queries.size(), Outcome::kAmbiguous404) {
+    for (std::size_t q = 0; q < queries.size(); ++q) states_[q].resize(queries[q].tags.size());
+  }
 
-  std::string describe() const override { return url_; }
-  std::vector<RepositoryResult> resolve(const std::vector<TagQuery>& queries) override;
+  // Rejects what cannot be asked; returns the distinct repositories that can.
+  std::vector<std::string> check_inputs(const std::optional<Error>& store_error);
+  void head_tags();
+  void follow_up();
+  void read_platforms();
+  std::vector<RepositoryResult> assemble() const;
 
  private:
   http::Request get(std::string_view method, const std::string& repository,
@@ -93,242 +70,217 @@ class OciRegistry final : public Registry {
     request.headers.emplace_back("Accept", manifest_accept());
     return request;
   }
-  // Runs one phase: authorizes every request, answers 401 challenges once per repository and
-  // retries those requests in one more batch.
-  std::vector<http::Response> run_phase(std::vector<Pending>& pending,
-                                        const std::vector<TagQuery>& queries,
-                                        oci::AuthSession& session);
+  const std::string& repository(const Pending& p) const { return queries_[p.query].repository; }
+  std::vector<http::Response> run_phase(const std::vector<Pending>& pending);
+  // A 401 that survived authentication: the session's own failure when it has one.
+  Classified unauthorized(const std::string& repository, std::string_view what) const;
+  void settle_with_tag_list(std::size_t query, const http::Response& response);
 
-  std::string url_;
-  OciEndpoint endpoint_;
-  std::shared_ptr<http::Client> client_;
-  std::shared_ptr<auth::CredentialStore> credentials_;
+  const OciEndpoint& endpoint_;
+  http::Client& client_;
+  const std::vector<TagQuery>& queries_;
+  oci::AuthSession& session_;
+  std::vector<std::vector<Classified>> states_;   // per query, per tag
+  std::vector<std::optional<Error>> repo_error_;  // per query
+  std::vector<Outcome> repo_probe_;               // tag-list answer for queries without tags
+  std::map<std::pair<std::size_t, std::string>, Result<std::vector<Platform>>> platforms_;
 };
 
-std::vector<http::Response> OciRegistry::run_phase(std::vector<Pending>& pending,
-                                                   const std::vector<TagQuery>& queries,
-                                                   oci::AuthSession& session) {
+std::vector<http::Response> Resolution::run_phase(const std::vector<Pending>& pending) {
   std::vector<http::Request> requests;
-  for (auto& p : pending) {
+  for (const auto& p : pending) {
     http::Request request = p.request;
-    session.apply(request, queries[p.query].repository);
+    session_.apply(request, repository(p));
     requests.push_back(std::move(request));
   }
   if (requests.empty()) return {};
-  std::vector<http::Response> responses = client_->run(requests);
+  std::vector<http::Response> responses = client_.run(requests);
   responses.resize(requests.size());
 
+  // One challenge per repository is answered; its 401'd requests are retried in one batch.
   std::vector<std::pair<std::string, http::Response>> challenges;
   std::set<std::string> challenged;
   for (std::size_t i = 0; i < responses.size(); ++i) {
-    const std::string& repository = queries[pending[i].query].repository;
+    const std::string& repo = repository(pending[i]);
     if (responses[i].error_code.empty() && responses[i].status == 401 &&
-        session.may_answer_challenge(repository) && challenged.insert(repository).second) {
-      challenges.emplace_back(repository, responses[i]);
+        session_.may_answer_challenge(repo) && challenged.insert(repo).second) {
+      challenges.emplace_back(repo, responses[i]);
     }
   }
   if (challenges.empty()) return responses;
-  session.answer_challenges(challenges);
+  session_.answer_challenges(challenges);
 
   std::vector<std::size_t> retry;
   std::vector<http::Request> retry_requests;
   for (std::size_t i = 0; i < responses.size(); ++i) {
-    const std::string& repository = queries[pending[i].query].repository;
-    if (responses[i].status != 401 || !challenged.contains(repository) ||
-        session.failure(repository)) {
+    const std::string& repo = repository(pending[i]);
+    if (responses[i].status != 401 || !challenged.contains(repo) || session_.failure(repo)) {
       continue;
     }
     http::Request request = pending[i].request;
-    session.apply(request, repository);
+    session_.apply(request, repo);
     retry.push_back(i);
     retry_requests.push_back(std::move(request));
   }
   if (retry_requests.empty()) return responses;
-  std::vector<http::Response> retried = client_->run(retry_requests);
+  std::vector<http::Response> retried = client_.run(retry_requests);
   retried.resize(retry_requests.size());
   for (std::size_t k = 0; k < retry.size(); ++k) responses[retry[k]] = std::move(retried[k]);
   return responses;
 }
 
-// A 401 that survived authentication: the session's own failure when it has one.
-Classified unauthorized(const oci::AuthSession& session, const std::string& repository,
-                        std::string_view what) {
-  Classified c;
-  c.outcome = Outcome::kError;
-  if (auto failure = session.failure(repository)) {
-    c.error = *failure;
-  } else {
-    c.error = Error{"AUTH_FAILED",
-                    fmt::format("{}: access denied (HTTP 401); {}", what, session.denied_hint())};
-  }
-  return c;
+Classified Resolution::unauthorized(const std::string& repository, std::string_view what) const {
+  if (auto failure = session_.failure(repository)) return errored(*failure);
+  return errored(Error{"AUTH_FAILED", fmt::format("{}: access denied (HTTP 401); {}", what,
+                                                  session_.denied_hint())});
 }
 
-Classified errored(Error error) {
-  Classified c;
-  c.outcome = Outcome::kError;
-  c.error = std::move(error);
-  return c;
-}
-
-}  // namespace
-
-std::vector<RepositoryResult> OciRegistry::resolve(const std::vector<TagQuery>& queries) {
-  std::vector<RepositoryResult> results(queries.size());
-  std::vector<std::vector<TagState>> states(queries.size());
-  std::vector<std::optional<Error>> repo_error(queries.size());
-  std::vector<Outcome> repo_probe(queries.size(), Outcome::kAmbiguous404);  // tag list answers
-
-  std::optional<auth::Credential> credential;
-  std::optional<Error> store_error;
-  if (credentials_) {
-    auto found = credentials_->find(endpoint_.host);
-    if (found) {
-      credential = *found;
-    } else {
-      store_error = found.error();
-    }
-  }
-  oci::AuthSession session(endpoint_, *client_, credential);
-
+std::vector<std::string> Resolution::check_inputs(const std::optional<Error>& store_error) {
   std::vector<std::string> repositories;
-  for (std::size_t q = 0; q < queries.size(); ++q) {
-    const auto& query = queries[q];
-    results[q].repository = query.repository;
-    results[q].uri = fmt::format("{}/{}", endpoint_.host, query.repository);
-    states[q].resize(query.tags.size());
+  for (std::size_t q = 0; q < queries_.size(); ++q) {
+    const auto& query = queries_[q];
     if (!is_valid_repository_name(query.repository)) {
-      repo_error[q] = Error{"INVALID_REFERENCE",
-                            fmt::format("\"{}\" is not a valid repository name (lower-case "
-                                        "components of [a-z0-9._-] separated by '/')",
-                                        query.repository)};
-    } else if (store_error) {
-      repo_error[q] = store_error;
-    } else if (std::find(repositories.begin(), repositories.end(), query.repository) ==
-               repositories.end()) {
-      repositories.push_back(query.repository);
+      repo_error_[q] = Error{"INVALID_REFERENCE",
+                             fmt::format("\"{}\" is not a valid repository name (lower-case "
+                                         "components of [a-z0-9._-] separated by '/')",
+                                         query.repository)};
+      continue;
     }
-  }
-  if (!store_error) session.prepare(repositories);
-
-  // Phase 1: HEAD every tag; a tag list for queries without tags (existence only).
-  std::vector<Pending> heads;
-  for (std::size_t q = 0; q < queries.size(); ++q) {
-    if (!repo_error[q]) repo_error[q] = session.failure(queries[q].repository);
-    if (repo_error[q]) continue;
-    const auto& query = queries[q];
-    if (query.tags.empty()) {
-      heads.push_back({q, 0, "", get("GET", query.repository, "tags/list")});
+    if (store_error) {
+      repo_error_[q] = store_error;
       continue;
     }
     for (std::size_t t = 0; t < query.tags.size(); ++t) {
       if (!is_valid_tag(query.tags[t])) {
-        states[q][t].result = errored(
+        states_[q][t] = errored(
             Error{"INVALID_REFERENCE", fmt::format("\"{}\" is not a valid tag", query.tags[t])});
-        continue;
       }
+    }
+    if (std::find(repositories.begin(), repositories.end(), query.repository) ==
+        repositories.end()) {
+      repositories.push_back(query.repository);
+    }
+  }
+  return repositories;
+}
+
+void Resolution::head_tags() {
+  std::vector<Pending> heads;
+  for (std::size_t q = 0; q < queries_.size(); ++q) {
+    if (!repo_error_[q]) repo_error_[q] = session_.failure(queries_[q].repository);
+    if (repo_error_[q]) continue;
+    const auto& query = queries_[q];
+    // Without tags, only existence is asked: the tag list answers it.
+    if (query.tags.empty()) heads.push_back({q, 0, "", get("GET", query.repository, "tags/list")});
+    for (std::size_t t = 0; t < query.tags.size(); ++t) {
+      if (!is_valid_tag(query.tags[t])) continue;  // its error is set already
       heads.push_back({q, t, "", manifest_request("HEAD", query.repository, query.tags[t])});
     }
   }
-  auto responses = run_phase(heads, queries, session);
+  const auto responses = run_phase(heads);
   for (std::size_t i = 0; i < heads.size(); ++i) {
     const auto& p = heads[i];
-    const auto& query = queries[p.query];
+    const auto& query = queries_[p.query];
     if (query.tags.empty()) {
       const std::string what = fmt::format("{} tag list", query.repository);
       Classified c = oci::classify_tag_list(responses[i], what);
-      if (c.outcome == Outcome::kUnauthorized) c = unauthorized(session, query.repository, what);
-      if (c.outcome == Outcome::kError) repo_error[p.query] = c.error;
-      repo_probe[p.query] = c.outcome;
+      if (c.outcome == Outcome::kUnauthorized) c = unauthorized(query.repository, what);
+      if (c.outcome == Outcome::kError) repo_error_[p.query] = c.error;
+      repo_probe_[p.query] = c.outcome;
       continue;
     }
     const std::string what = fmt::format("{}:{}", query.repository, query.tags[p.tag]);
     Classified c = oci::classify_manifest(responses[i], "HEAD", "", what);
-    if (c.outcome == Outcome::kUnauthorized) c = unauthorized(session, query.repository, what);
-    states[p.query][p.tag].result = std::move(c);
+    if (c.outcome == Outcome::kUnauthorized) c = unauthorized(query.repository, what);
+    states_[p.query][p.tag] = std::move(c);
   }
+}
 
-  // Phase 2: GET manifests served without a digest; tag lists where every answer was a bare 404.
-  std::vector<Pending> follow;
-  for (std::size_t q = 0; q < queries.size(); ++q) {
-    if (repo_error[q] || queries[q].tags.empty()) continue;
-    bool any_found = false;
-    bool any_repo_missing = false;
-    bool any_ambiguous = false;
-    for (const auto& s : states[q]) {
-      any_found |= s.result.outcome == Outcome::kFound || s.result.outcome == Outcome::kNeedGet ||
-                   s.result.outcome == Outcome::kTagMissing;
-      any_repo_missing |= s.result.outcome == Outcome::kRepoMissing;
-      any_ambiguous |= s.result.outcome == Outcome::kAmbiguous404;
+void Resolution::settle_with_tag_list(std::size_t query, const http::Response& response) {
+  const std::string& repo = queries_[query].repository;
+  const std::string what = fmt::format("{} tag list", repo);
+  Classified c = oci::classify_tag_list(response, what);
+  if (c.outcome == Outcome::kUnauthorized) c = unauthorized(repo, what);
+  for (auto& state : states_[query]) {
+    if (state.outcome != Outcome::kAmbiguous404) continue;
+    if (c.outcome == Outcome::kFound) {
+      state.outcome = Outcome::kTagMissing;  // the repository exists
+    } else if (c.outcome == Outcome::kRepoMissing) {
+      state.outcome = Outcome::kRepoMissing;
+    } else {
+      state = c;
     }
-    for (std::size_t t = 0; t < states[q].size(); ++t) {
-      auto& result = states[q][t].result;
-      if (result.outcome == Outcome::kNeedGet) {
+  }
+}
+
+void Resolution::follow_up() {
+  std::vector<Pending> follow;
+  for (std::size_t q = 0; q < queries_.size(); ++q) {
+    if (repo_error_[q] || queries_[q].tags.empty()) continue;
+    bool repo_answered = false;
+    bool repo_missing = false;
+    bool any_ambiguous = false;
+    for (const auto& s : states_[q]) {
+      repo_answered |= s.outcome == Outcome::kFound || s.outcome == Outcome::kNeedGet ||
+                       s.outcome == Outcome::kTagMissing;
+      repo_missing |= s.outcome == Outcome::kRepoMissing;
+      any_ambiguous |= s.outcome == Outcome::kAmbiguous404;
+    }
+    for (std::size_t t = 0; t < states_[q].size(); ++t) {
+      auto& state = states_[q][t];
+      if (state.outcome == Outcome::kNeedGet) {
         follow.push_back(
-            {q, t, "", manifest_request("GET", queries[q].repository, queries[q].tags[t])});
-      } else if (result.outcome == Outcome::kAmbiguous404 && any_found) {
-        result.outcome = Outcome::kTagMissing;  // the repository answered for another tag
-      } else if (result.outcome == Outcome::kAmbiguous404 && any_repo_missing) {
-        result.outcome = Outcome::kRepoMissing;
+            {q, t, "", manifest_request("GET", queries_[q].repository, queries_[q].tags[t])});
+      } else if (state.outcome == Outcome::kAmbiguous404 && repo_answered) {
+        state.outcome = Outcome::kTagMissing;  // the repository answered for another tag
+      } else if (state.outcome == Outcome::kAmbiguous404 && repo_missing) {
+        state.outcome = Outcome::kRepoMissing;
       }
     }
-    if (any_ambiguous && !any_found && !any_repo_missing) {
-      follow.push_back({q, states[q].size(), "", get("GET", queries[q].repository, "tags/list")});
+    if (any_ambiguous && !repo_answered && !repo_missing) {
+      follow.push_back({q, states_[q].size(), "", get("GET", queries_[q].repository, "tags/list")});
     }
   }
-  responses = run_phase(follow, queries, session);
+  const auto responses = run_phase(follow);
   for (std::size_t i = 0; i < follow.size(); ++i) {
     const auto& p = follow[i];
-    const auto& query = queries[p.query];
-    if (p.tag == states[p.query].size()) {
-      const std::string what = fmt::format("{} tag list", query.repository);
-      Classified c = oci::classify_tag_list(responses[i], what);
-      if (c.outcome == Outcome::kUnauthorized) c = unauthorized(session, query.repository, what);
-      for (auto& s : states[p.query]) {
-        if (s.result.outcome != Outcome::kAmbiguous404) continue;
-        if (c.outcome == Outcome::kFound) {
-          s.result.outcome = Outcome::kTagMissing;
-        } else if (c.outcome == Outcome::kRepoMissing) {
-          s.result.outcome = Outcome::kRepoMissing;
-        } else {
-          s.result = c;
-        }
-      }
+    if (p.tag == states_[p.query].size()) {
+      settle_with_tag_list(p.query, responses[i]);
       continue;
     }
-    const std::string what = fmt::format("{}:{}", query.repository, query.tags[p.tag]);
+    const std::string what = fmt::format("{}:{}", repository(p), queries_[p.query].tags[p.tag]);
     Classified c = oci::classify_manifest(responses[i], "GET", "", what);
-    if (c.outcome == Outcome::kUnauthorized) c = unauthorized(session, query.repository, what);
+    if (c.outcome == Outcome::kUnauthorized) c = unauthorized(repository(p), what);
     if (c.outcome == Outcome::kAmbiguous404) {
       c = errored(Error{"BAD_RESPONSE", fmt::format("{}: HEAD found it, GET answered 404", what)});
     }
-    states[p.query][p.tag].result = std::move(c);
+    states_[p.query][p.tag] = std::move(c);
   }
+}
 
-  // Phases 3 and 4: platforms of each distinct found digest (manifest, then config blob).
+void Resolution::read_platforms() {
+  // Each distinct digest of a repository once: its manifest, then (single images) its config.
   std::vector<Pending> manifests;
-  for (std::size_t q = 0; q < queries.size(); ++q) {
-    if (!queries[q].want_platforms || repo_error[q]) continue;
+  for (std::size_t q = 0; q < queries_.size(); ++q) {
+    if (!queries_[q].want_platforms || repo_error_[q]) continue;
     std::set<std::string> seen;
-    for (const auto& s : states[q]) {
-      if (s.result.outcome == Outcome::kFound && seen.insert(s.result.digest).second) {
-        manifests.push_back({q, 0, s.result.digest,
-                             manifest_request("GET", queries[q].repository, s.result.digest)});
+    for (const auto& s : states_[q]) {
+      if (s.outcome == Outcome::kFound && seen.insert(s.digest).second) {
+        manifests.push_back(
+            {q, 0, s.digest, manifest_request("GET", queries_[q].repository, s.digest)});
       }
     }
   }
-  std::map<std::pair<std::size_t, std::string>, Result<std::vector<Platform>>> platforms;
-  std::vector<Pending> blobs;
-  responses = run_phase(manifests, queries, session);
+  std::vector<Pending> configs;
+  auto responses = run_phase(manifests);
   for (std::size_t i = 0; i < manifests.size(); ++i) {
     const auto& p = manifests[i];
-    const std::string& repository = queries[p.query].repository;
-    const std::string what = fmt::format("{}@{}", repository, p.digest);
-    Classified c = oci::classify_manifest(responses[i], "GET", p.digest, what);
-    if (c.outcome == Outcome::kUnauthorized) c = unauthorized(session, repository, what);
+    const std::string what = fmt::format("{}@{}", repository(p), p.digest);
     const auto key = std::make_pair(p.query, p.digest);
+    Classified c = oci::classify_manifest(responses[i], "GET", p.digest, what);
+    if (c.outcome == Outcome::kUnauthorized) c = unauthorized(repository(p), what);
     if (c.outcome != Outcome::kFound) {
-      platforms.emplace(
+      platforms_.emplace(
           key, std::unexpected(c.outcome == Outcome::kError
                                    ? c.error
                                    : Error{"BAD_RESPONSE", fmt::format("{}: tag found but manifest "
@@ -338,80 +290,87 @@ std::vector<RepositoryResult> OciRegistry::resolve(const std::vector<TagQuery>& 
     }
     auto content = parse_manifest(responses[i].body, what);
     if (!content) {
-      platforms.emplace(key, std::unexpected(content.error()));
+      platforms_.emplace(key, std::unexpected(content.error()));
     } else if (content->is_index) {
-      platforms.emplace(key, content->platforms);
+      platforms_.emplace(key, content->platforms);
     } else {
-      auto request = get("GET", repository, fmt::format("blobs/{}", content->config_digest));
-      request.follow_redirects = true;  // blobs are commonly served from a storage redirect
-      blobs.push_back({p.query, 0, p.digest, std::move(request)});
+      // Blobs are commonly served from a storage redirect; the client follows it.
+      configs.push_back(
+          {p.query, 0, p.digest,
+           get("GET", repository(p), fmt::format("blobs/{}", content->config_digest))});
     }
   }
-  responses = run_phase(blobs, queries, session);
-  for (std::size_t i = 0; i < blobs.size(); ++i) {
-    const auto& p = blobs[i];
-    const std::string& repository = queries[p.query].repository;
+  responses = run_phase(configs);
+  for (std::size_t i = 0; i < configs.size(); ++i) {
+    const auto& p = configs[i];
     const std::string config_digest = p.request.url.substr(p.request.url.rfind('/') + 1);
-    const std::string what = fmt::format("{} config blob {}", repository, config_digest);
+    const std::string what = fmt::format("{} config blob {}", repository(p), config_digest);
     const auto key = std::make_pair(p.query, p.digest);
     const auto& response = responses[i];
     if (!response.error_code.empty() || response.status != 200) {
-      Error error = response.status == 401 ? unauthorized(session, repository, what).error
+      Error error = response.status == 401 ? unauthorized(repository(p), what).error
                                            : oci::status_error(response, what);
       if (response.error_code.empty() && response.status == 404) {
         error = Error{"BAD_RESPONSE", fmt::format("{}: missing (HTTP 404)", what)};
       }
-      platforms.emplace(key, std::unexpected(error));
+      platforms_.emplace(key, std::unexpected(error));
       continue;
     }
-    if (sha256_digest(response.body) != config_digest) {
-      platforms.emplace(key, fail("BAD_RESPONSE", fmt::format("{}: content hashes to {}", what,
-                                                              sha256_digest(response.body))));
+    if (const std::string actual = sha256_digest(response.body); actual != config_digest) {
+      platforms_.emplace(
+          key, fail("BAD_RESPONSE", fmt::format("{}: content hashes to {}", what, actual)));
       continue;
     }
     auto platform = parse_config_platform(response.body, what);
     if (platform) {
-      platforms.emplace(key, std::vector<Platform>{*platform});
+      platforms_.emplace(key, std::vector<Platform>{*platform});
     } else {
-      platforms.emplace(key, std::unexpected(platform.error()));
+      platforms_.emplace(key, std::unexpected(platform.error()));
     }
   }
+}
 
-  // Assemble: per repository exists / missing / error, per tag found / missing / error.
-  for (std::size_t q = 0; q < queries.size(); ++q) {
+std::vector<RepositoryResult> Resolution::assemble() const {
+  std::vector<RepositoryResult> results(queries_.size());
+  for (std::size_t q = 0; q < queries_.size(); ++q) {
+    const auto& query = queries_[q];
     auto& result = results[q];
-    if (repo_error[q]) {
+    result.repository = query.repository;
+    result.uri = fmt::format("{}/{}", endpoint_.host, query.repository);
+    if (session_.credentials_withheld()) {
+      result.warnings.push_back(Error{"CREDENTIALS_WITHHELD", session_.denied_hint()});
+    }
+    if (repo_error_[q]) {
       result.status = RepositoryStatus::kError;
-      result.error = *repo_error[q];
+      result.error = *repo_error_[q];
       continue;
     }
-    if (queries[q].tags.empty()) {
-      result.status = repo_probe[q] == Outcome::kRepoMissing ? RepositoryStatus::kMissing
-                                                             : RepositoryStatus::kExists;
+    if (query.tags.empty()) {
+      result.status = repo_probe_[q] == Outcome::kRepoMissing ? RepositoryStatus::kMissing
+                                                              : RepositoryStatus::kExists;
       continue;
     }
-    bool any_answer = false;
-    bool any_repo_missing = false;
-    for (const auto& s : states[q]) {
-      any_answer |= s.result.outcome == Outcome::kFound || s.result.outcome == Outcome::kTagMissing;
-      any_repo_missing |= s.result.outcome == Outcome::kRepoMissing;
+    bool repo_answered = false;
+    bool repo_missing = false;
+    for (const auto& s : states_[q]) {
+      repo_answered |= s.outcome == Outcome::kFound || s.outcome == Outcome::kTagMissing;
+      repo_missing |= s.outcome == Outcome::kRepoMissing;
     }
-    if (any_repo_missing && !any_answer) {
+    if (repo_missing && !repo_answered) {
       result.status = RepositoryStatus::kMissing;
       continue;
     }
-    std::vector<TagResult> tags;
-    for (std::size_t t = 0; t < states[q].size(); ++t) {
-      const auto& s = states[q][t].result;
+    for (std::size_t t = 0; t < states_[q].size(); ++t) {
+      const auto& s = states_[q][t];
       TagResult tag;
-      tag.tag = queries[q].tags[t];
+      tag.tag = query.tags[t];
       if (s.outcome == Outcome::kFound) {
         tag.status = TagStatus::kFound;
         tag.digest = s.digest;
         tag.media_type = s.media_type;
-        if (queries[q].want_platforms) {
-          const auto it = platforms.find({q, s.digest});
-          if (it == platforms.end()) {
+        if (query.want_platforms) {
+          const auto it = platforms_.find({q, s.digest});
+          if (it == platforms_.end()) {
             tag.status = TagStatus::kError;
             tag.error = Error{"BAD_RESPONSE", "platforms could not be read"};
           } else if (!it->second) {
@@ -428,22 +387,62 @@ std::vector<RepositoryResult> OciRegistry::resolve(const std::vector<TagQuery>& 
         tag.error = s.outcome == Outcome::kError
                         ? s.error
                         : Error{"BAD_RESPONSE", fmt::format("{}:{}: no conclusive answer",
-                                                            queries[q].repository, tag.tag)};
+                                                            query.repository, tag.tag)};
       }
-      tags.push_back(std::move(tag));
+      result.tags.push_back(std::move(tag));
     }
-    const bool all_errors = std::all_of(
-        tags.begin(), tags.end(), [](const TagResult& t) { return t.status == TagStatus::kError; });
-    if (all_errors && !any_answer) {
+    // Nothing but errors: the repository itself could not be checked.
+    if (!repo_answered) {
       result.status = RepositoryStatus::kError;
-      result.error = tags.front().error;
+      result.error = result.tags.front().error;
+      result.tags.clear();
       continue;
     }
     result.status = RepositoryStatus::kExists;
-    result.tags = std::move(tags);
   }
   return results;
 }
+
+class OciRegistry final : public Registry {
+ public:
+  OciRegistry(std::string url, OciEndpoint endpoint, std::shared_ptr<http::Client> client,
+              std::shared_ptr<auth::CredentialStore> credentials)
+      : url_(std::move(url)),
+        endpoint_(std::move(endpoint)),
+        client_(std::move(client)),
+        credentials_(std::move(credentials)) {}
+
+  std::string describe() const override { return url_; }
+
+  std::vector<RepositoryResult> resolve(const std::vector<TagQuery>& queries) override {
+    std::optional<auth::Credential> credential;
+    std::optional<Error> store_error;
+    if (credentials_) {
+      auto found = credentials_->find(endpoint_.host);
+      if (found) {
+        credential = *found;
+      } else {
+        store_error = found.error();
+      }
+    }
+    oci::AuthSession session(endpoint_, *client_, credential);
+    Resolution resolution(endpoint_, *client_, queries, session);
+    const auto repositories = resolution.check_inputs(store_error);
+    if (!store_error) session.prepare(repositories);
+    resolution.head_tags();
+    resolution.follow_up();
+    resolution.read_platforms();
+    return resolution.assemble();
+  }
+
+ private:
+  std::string url_;
+  OciEndpoint endpoint_;
+  std::shared_ptr<http::Client> client_;
+  std::shared_ptr<auth::CredentialStore> credentials_;
+};
+
+}  // namespace
 
 std::unique_ptr<Registry> make_oci_registry(const OciOptions& options) {
   auto endpoint = parse_oci_url(options.url);

@@ -399,6 +399,49 @@ TEST(OciRegistry, PlainHttpRealmOffLoopbackIsRefusedBeforeAnyTokenRequest) {
   EXPECT_EQ(f.client->requests.size(), 1u);
 }
 
+TEST(OciRegistry, CredentialsAreNeverSentOverPlainHttpToAnotherMachine) {
+  Fixture f;
+  f.fake.add_image("a/x", {"t"});
+  f.store = store_with(auths_for("registry.internal:5000", "user", "s3cret-pass"));
+  const auto results = f.resolve({{"a/x", {"t"}, false}}, "http://registry.internal:5000");
+  EXPECT_EQ(results[0].tags.at(0).status, TagStatus::kFound);
+  ASSERT_EQ(f.client->requests.size(), 1u);  // no ping: anonymous
+  for (const auto& [name, value] : f.client->requests[0].headers) EXPECT_NE(name, "Authorization");
+  ASSERT_EQ(results[0].warnings.size(), 1u);
+  EXPECT_EQ(results[0].warnings[0].code, "CREDENTIALS_WITHHELD");
+  EXPECT_EQ(results[0].warnings[0].message,
+            "credentials for registry.internal:5000 were not sent because the registry is plain "
+            "http");
+}
+
+TEST(OciRegistry, BrokenCredentialStoreFailsEveryRepositoryWithoutRequests) {
+  Fixture f;
+  f.store = store_with("{not json");
+  const auto results = f.resolve({{"a/x", {"t"}, false}, {"a/y", {}, false}});
+  for (const auto& result : results) {
+    EXPECT_EQ(result.status, RepositoryStatus::kError);
+    EXPECT_EQ(result.error.code, "AUTH_FAILED");
+    EXPECT_THAT(result.error.message, HasSubstr("not a JSON object"));
+  }
+  EXPECT_TRUE(f.client->requests.empty());
+}
+
+TEST(OciRegistry, PingFailureFailsEveryRepository) {
+  Fixture f;
+  f.store = store_with(auths_for("127.0.0.1:5000", "user", "s3cret-pass"));
+  f.client = std::make_shared<CannedClient>([](const http::Request&) {
+    http::Response response;
+    response.status = 404;
+    return response;
+  });
+  const auto results = f.resolve({{"a/x", {"t"}, false}});
+  EXPECT_EQ(results[0].error.code, "BAD_RESPONSE");
+  EXPECT_EQ(results[0].error.message,
+            "GET http://127.0.0.1:5000/v2/ answered HTTP 404 (expected 200 or 401 from an OCI "
+            "registry)");
+  EXPECT_EQ(f.client->requests.size(), 1u);
+}
+
 TEST(OciRegistry, RepositoryWithoutTagsIsCheckedForExistence) {
   Fixture f;
   f.fake.add_repository("a/there");
