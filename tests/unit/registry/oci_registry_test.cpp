@@ -442,6 +442,37 @@ TEST(OciRegistry, PingFailureFailsEveryRepository) {
   EXPECT_EQ(f.client->requests.size(), 1u);
 }
 
+TEST(OciRegistry, IdentityTokenIsExchangedWithARefreshTokenGrant) {
+  Fixture f;
+  f.fake.auth = FakeAuth::kBearer;
+  f.fake.realm = std::string(kBase) + "/token";
+  f.fake.add_image("a/x", {"t"});
+  f.store = store_with(R"({"auths":{"127.0.0.1:5000":{"identitytoken":"id-token-xyz"}}})");
+  const auto results = f.resolve({{"a/x", {"t"}, false}});
+  ASSERT_EQ(results[0].tags.at(0).status, TagStatus::kFound) << results[0].error.message;
+  ASSERT_EQ(f.client->requests.size(), 3u);
+  EXPECT_EQ(f.client->requests[1].method, "POST");
+  EXPECT_THAT(f.client->requests[1].body, HasSubstr("refresh_token=id-token-xyz"));
+  for (const auto& [name, value] : f.client->requests[1].headers) EXPECT_NE(name, "Authorization");
+}
+
+TEST(OciRegistry, ForbiddenAndThrottledAnswers) {
+  for (const long status : {403L, 429L}) {
+    Fixture f;
+    f.fake.add_image("a/x", {"t"});
+    f.fake.fail_status = status;
+    const auto results = f.resolve({{"a/x", {"t"}, false}});
+    EXPECT_EQ(results[0].status, RepositoryStatus::kError);
+    if (status == 403) {
+      EXPECT_EQ(results[0].error.code, "AUTH_FAILED");
+      EXPECT_EQ(results[0].error.message, "a/x:t: access denied (HTTP 403)");
+    } else {
+      EXPECT_EQ(results[0].error.code, "UNREACHABLE");
+      EXPECT_EQ(results[0].error.message, "a/x:t: registry answered HTTP 429 (after 1 attempts)");
+    }
+  }
+}
+
 TEST(OciRegistry, RepositoryWithoutTagsIsCheckedForExistence) {
   Fixture f;
   f.fake.add_repository("a/there");
