@@ -254,6 +254,14 @@ void Resolution::follow_up() {
     if (c.outcome == Outcome::kAmbiguous404) {
       c = errored(Error{"BAD_RESPONSE", fmt::format("{}: HEAD found it, GET answered 404", what)});
     }
+    // Hashing whatever came back (a proxy's HTML page) must not yield a digest.
+    if (c.outcome == Outcome::kFound) {
+      if (auto content = parse_manifest(responses[i].body, what); !content) {
+        c = errored(content.error());
+      } else if (c.media_type.empty()) {
+        c.media_type = content->media_type;
+      }
+    }
     states_[p.query][p.tag] = std::move(c);
   }
 }

@@ -142,6 +142,22 @@ TEST(OciRegistry, HeadWithoutDigestIsFollowedByGetAndSha256OfTheBody) {
                                              std::string("GET ") + kBase + "/v2/a/x/manifests/t"));
 }
 
+TEST(OciRegistry, GetByTagBodyThatIsNoManifestIsBadResponse) {
+  auto client = std::make_shared<CannedClient>([](const http::Request&) {
+    http::Response response;
+    response.status = 200;
+    response.headers.emplace_back("content-type", "text/html");
+    response.body = "<html>login</html>";
+    return response;
+  });
+  const auto results =
+      make_oci_registry({kBase, client, nullptr})->resolve({{"a/x", {"t"}, false}});
+  EXPECT_EQ(results[0].status, RepositoryStatus::kError);
+  EXPECT_EQ(results[0].error.code, "BAD_RESPONSE");
+  EXPECT_EQ(results[0].error.message, "a/x:t: manifest is not a JSON object");
+  EXPECT_EQ(client->requests.size(), 2u);
+}
+
 TEST(OciRegistry, GetBodyNotMatchingTheReportedDigestIsBadResponse) {
   Fixture f;
   f.fake.corrupt_get_body = true;
