@@ -130,7 +130,9 @@ class CurlClient final : public Client {
     int in_flight = 0;
   };
 
-  bool past_deadline(Clock::time_point now) const { return deadline_ && now >= *deadline_; }
+  bool past_deadline(Clock::time_point now) const {
+    return deadline_reached_ || (deadline_ && now >= *deadline_);
+  }
 
   std::string deadline_message(const Request& request) const {
     return "deadline exceeded (overall timeout " +
@@ -235,6 +237,9 @@ class CurlClient final : public Client {
       r.error_code = "BAD_RESPONSE";
       r.error = "response headers exceed 1 MiB: " + describe(t.request);
     } else if (result == CURLE_OPERATION_TIMEDOUT && t.timeout_is_deadline) {
+      // libcurl's timer may fire a hair before our clock reaches the deadline; its word counts,
+      // or the next queued request would start with a millisecond left.
+      deadline_reached_ = true;
       r.error_code = "UNREACHABLE";
       r.error = deadline_message(t.request);
     } else if (result != CURLE_OK) {
@@ -333,6 +338,7 @@ class CurlClient final : public Client {
   ClientOptions options_;
   Clock::time_point created_;
   std::optional<Clock::time_point> deadline_;
+  bool deadline_reached_ = false;
   std::mt19937_64 rng_;
   std::optional<Error> setup_error_;
   std::shared_ptr<const detail::ExtraCas> extra_cas_;

@@ -200,11 +200,17 @@ TEST(CurlClient, ResponsesComeBackInRequestOrder) {
   EXPECT_TRUE(client->run({}).empty());
 }
 
-TEST(CurlClient, ConcurrencyIsBounded) {
+TEST(CurlClient, ConcurrencyIsBoundedAndConnectionsArePooled) {
   LocalServer server;
   std::atomic<int> in_flight{0};
   std::atomic<int> max_seen{0};
-  server.server().Get("/slow", [&](const httplib::Request&, httplib::Response& res) {
+  std::mutex mutex;
+  std::set<int> ports;
+  server.server().Get("/slow", [&](const httplib::Request& req, httplib::Response& res) {
+    {
+      std::lock_guard lock(mutex);
+      ports.insert(req.remote_port);
+    }
     int now = ++in_flight;
     int previous = max_seen.load();
     while (now > previous && !max_seen.compare_exchange_weak(previous, now)) {
@@ -222,6 +228,12 @@ TEST(CurlClient, ConcurrencyIsBounded) {
   for (const auto& r : responses) ASSERT_TRUE(r.ok()) << r.error;
   EXPECT_LE(max_seen.load(), 4);
   EXPECT_GT(max_seen.load(), 1);
+  // A second batch runs on the connections the first one opened.
+  for (const auto& r : client->run(std::vector<Request>(8, get(server.url("/slow"))))) {
+    ASSERT_TRUE(r.ok()) << r.error;
+  }
+  std::lock_guard lock(mutex);
+  EXPECT_LE(ports.size(), 4u);
 }
 
 TEST(CurlClient, SequentialRequestsReuseOneConnectionAcrossRuns) {
