@@ -134,6 +134,7 @@ void AuthSession::fetch_tokens(
   for (const auto& [repository, scope] : repo_scopes) {
     if (std::find(scopes.begin(), scopes.end(), scope) == scopes.end()) scopes.push_back(scope);
   }
+  if (scopes.empty()) return;
   std::vector<http::Request> requests;
   for (const auto& scope : scopes) {
     requests.push_back(auth::token_request(challenge, scope, credential_));
