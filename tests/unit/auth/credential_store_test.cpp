@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
@@ -82,6 +83,36 @@ TEST(CredentialStore, ConfigLocationFollowsDockerConfigThenHome) {
   EXPECT_EQ(CredentialStore(options).config_file(), "/etc/dc/config.json");
   options.config_file = "/x/c.json";
   EXPECT_EQ(CredentialStore(options).config_file(), "/x/c.json");
+}
+
+TEST(CredentialStore, OptionsComeFromTheEnvironment) {
+  // Restored afterwards: later tests in this process run tools that need the real values.
+  struct Saved {
+    std::string name;
+    std::optional<std::string> value;
+  };
+  std::vector<Saved> saved;
+  for (const char* name : {"DOCKER_CONFIG", "HOME", "PATH"}) {
+    const char* value = std::getenv(name);
+    saved.push_back({name, value ? std::optional<std::string>(value) : std::nullopt});
+  }
+  ::setenv("DOCKER_CONFIG", "/tmp/dc-test", 1);
+  ::setenv("HOME", "/tmp/home-test", 1);
+  ::setenv("PATH", "/opt/helpers:/usr/bin", 1);
+  const auto options = credential_store_options_from_environment();
+  EXPECT_EQ(options.docker_config_dir, "/tmp/dc-test");
+  EXPECT_EQ(options.home, "/tmp/home-test");
+  EXPECT_EQ(options.helper_path, "/opt/helpers:/usr/bin");
+  EXPECT_EQ(CredentialStore(options).config_file(), "/tmp/dc-test/config.json");
+  ::unsetenv("DOCKER_CONFIG");
+  EXPECT_EQ(credential_store_options_from_environment().docker_config_dir, "");
+  for (const auto& [name, value] : saved) {
+    if (value) {
+      ::setenv(name.c_str(), value->c_str(), 1);
+    } else {
+      ::unsetenv(name.c_str());
+    }
+  }
 }
 
 TEST(CredentialStore, BrokenConfigsAreAuthFailedWithoutQuotingSecrets) {
