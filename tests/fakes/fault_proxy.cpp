@@ -83,20 +83,23 @@ class FaultPlan {
  public:
   // Accepts a list (one action per request, in order) or {"always": action}.
   void set(const json& plan) {
-    std::lock_guard lock(mu_);
-    queue_.clear();
-    always_.reset();
+    // Checked completely before anything changes: a rejected plan leaves the current one active.
+    std::deque<json> queue;
+    std::optional<json> always;
     if (plan.is_array()) {
       for (const auto& action : plan) {
         check_action(action);
-        queue_.push_back(action);
+        queue.push_back(action);
       }
     } else if (plan.is_object() && plan.size() == 1 && plan.contains("always")) {
       check_action(plan.at("always"));
-      always_ = plan.at("always");
+      always = plan.at("always");
     } else {
       throw std::invalid_argument("plan must be a JSON list of actions or {\"always\": action}");
     }
+    std::lock_guard lock(mu_);
+    queue_ = std::move(queue);
+    always_ = std::move(always);
   }
 
   json next() {
@@ -167,6 +170,7 @@ class FaultProxy {
       res.set_content(action.value("body", std::string{}), "application/json");
       what = "status";
     } else if (opts_.record_only) {
+      res.status = 200;
       res.set_content("ok", "text/plain");
       what = "record";
     } else {

@@ -177,13 +177,17 @@ layout_tag() {
 # manifest's tagging.prefixes[ENV] and tagging.alwaysTag templates.
 manifest_tags() {
   local manifest="$1" env="$2" sha="$3"
-  local short="${sha:0:$SHORT_SHA_LEN}"
-  jq -er --arg env "$env" --arg full "$sha" --arg short "$short" '
+  local short="${sha:0:$SHORT_SHA_LEN}" out
+  out="$(jq -er --arg env "$env" --arg full "$sha" --arg short "$short" '
     (.tagging.prefixes[$env] // error("no tagging.prefixes for env \($env)")) as $prefix
     | .images[] as $img
     | .tagging.alwaysTag[]
     | "\($img.name) \(gsub("\\{prefix\\}"; $prefix) | gsub("\\{full_sha\\}"; $full)
-                     | gsub("\\{short_sha\\}"; $short))"' "$manifest"
+                     | gsub("\\{short_sha\\}"; $short))"' "$manifest")" || {
+    echo "error: cannot read the expected tags from $manifest" >&2
+    return 1
+  }
+  printf '%s\n' "$out"
 }
 
 # seed_manifest_images MANIFEST ENV SHA [--layout DIR] [--skip NAME | --skip NAME:TAG]... :

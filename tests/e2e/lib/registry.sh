@@ -67,9 +67,13 @@ token_server_start() {
   export TOKEN_PID TOKEN_PORT TOKEN_URL TOKEN_LOG TOKEN_USER TOKEN_PASSWORD TOKEN_KEY TOKEN_CERT
 }
 
-# token_counters : the token server's counters as JSON ({"tokens_issued","denied","by_scope"}).
+# token_counters / token_reset : the token server's counters as JSON ({"tokens_issued","denied","by_scope"}).
 token_counters() {
   curl -sf "http://127.0.0.1:$TOKEN_PORT/_fake/counters"
+}
+
+token_reset() {
+  curl -sSf --data '' -o /dev/null "http://127.0.0.1:$TOKEN_PORT/_fake/reset"
 }
 
 registry_start() {
