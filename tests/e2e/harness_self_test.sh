@@ -50,6 +50,27 @@ expect_exit 1 -- bash "$SCRATCH/inner_abort.sh"
 expect_stderr_contains "suite aborted (exit 1) after 1 passed, 0 failed"
 expect_not_contains "ok   - never"
 
+echo "# bad inputs to the harness are refused with a reason"
+expect_exit 2 -- registry_start bogus
+expect_stderr_contains "registry_start: unknown mode 'bogus' (plain, htpasswd, tls, token)"
+expect_exit 2 -- registry_start htpasswd alice
+expect_stderr_contains "registry_start htpasswd USER PASS"
+expect_exit 2 -- token_server_start alice
+expect_stderr_contains "token_server_start USER PASS"
+expect_exit 2 -- "$FAKES_DIR/fault_proxy" --port 0
+expect_stderr_contains "fault_proxy: --upstream URL or --record-only is required"
+echo '[{"status":"500"}]' >"$SCRATCH/bad_plan.json"
+expect_exit 2 -- "$FAKES_DIR/fault_proxy" --port 0 --record-only --script "$SCRATCH/bad_plan.json"
+expect_stderr_contains "fault_proxy: action key 'status' must be an integer"
+expect_exit 2 -- "$FAKES_DIR/fault_proxy" --port 0 --record-only --script "$SCRATCH/missing.json"
+expect_stderr_contains "fault_proxy: cannot read --script $SCRATCH/missing.json"
+expect_exit 2 -- "$FAKES_DIR/token_server" --port 0 --user u --password p \
+  --key "$SCRATCH/missing.key" --cert "$SCRATCH/missing.pem"
+expect_stderr_contains "token_server: cannot open --key $SCRATCH/missing.key"
+expect_exit 2 -- "$FAKES_DIR/token_server" --port 0 --user u --password p \
+  --key "$SCRATCH/bad_plan.json" --cert "$SCRATCH/bad_plan.json"
+expect_stderr_contains "is not a PEM private key"
+
 echo "# plain registry: tags, digests, platforms, index"
 registry_start plain
 PLAIN_URL="$REGISTRY_URL" PLAIN_HOST="$REGISTRY_HOST" PLAIN_LOG="$REGISTRY_LOG"
@@ -86,6 +107,21 @@ child="$(jq -r '.manifests[1].digest' <<<"$index")"
 expect_eq 200 "$(http_code "$PLAIN_URL/v2/afu9/multi/manifests/$child")" "index child manifest pushed"
 expect_eq "$index_digest" "sha256:$(printf '%s' "$index" | sha256sum | cut -d' ' -f1)" \
   "index digest is the sha256 of its bytes"
+image_retag afu9/a:v1 retagged
+expect_eq "$digest_a" "$(head_digest "$PLAIN_URL/v2/afu9/a/manifests/retagged")" "image_retag keeps the digest"
+docker_digest="$(image_push_as v2s2 "$ref_a" afu9/a:docker)"
+expect_ne "$digest_a" "$docker_digest" "conversion to Docker schema 2 changes the digest"
+expect_exit 0 -- curl -sfI -H "Accept: application/vnd.docker.distribution.manifest.v2+json" \
+  "$PLAIN_URL/v2/afu9/a/manifests/docker"
+expect_output_contains "Docker-Content-Digest: $docker_digest"
+expect_output_contains "Content-Type: application/vnd.docker.distribution.manifest.v2+json"
+list_digest="$(image_push_as v2s2 "$(index_layout_ref afu9/multi:v1)" afu9/multi:docker --all)"
+expect_exit 0 -- curl -sfI -H "Accept: application/vnd.docker.distribution.manifest.list.v2+json" \
+  "$PLAIN_URL/v2/afu9/multi/manifests/docker"
+expect_output_contains "Docker-Content-Digest: $list_digest"
+expect_output_contains "Content-Type: application/vnd.docker.distribution.manifest.list.v2+json"
+expect_exit 1 -- registry_docker_config
+expect_stderr_contains "registry_docker_config: the plain registry has no credentials"
 
 echo "# seeding a manifest's images (4 images x 3 tags)"
 seed_start=$(date +%s%N)
@@ -109,8 +145,8 @@ expect_eq 404 "$(http_code "$PLAIN_URL/v2/afu9/mcp-github/manifests/stage-latest
 expect_eq 404 "$(http_code "$PLAIN_URL/v2/afu9/mcp-deploy/manifests/stage-0123456")" "skipped image absent"
 expect_exit 1 -- manifest_tags "$TEST_DATA/e2e/images-manifest.json" qa "$SHA"
 expect_stderr_contains "no tagging.prefixes for env qa"
-expect_eq "$(registry_request_count '"PUT /v2/afu9/a/manifests/[^ ]+ HTTP/1.1" 201')" 3 \
-  "registry log shows the three manifest PUTs of afu9/a"
+expect_eq 5 "$(registry_request_count '"PUT /v2/afu9/a/manifests/[^ ]+ HTTP/1.1" 201')" \
+  "registry log shows afu9/a's manifest PUTs (3 tags, a retag, a Docker copy)"
 expect_ne 0 "$(registry_request_count '"HEAD /v2/afu9/b/manifests/v1 HTTP/1.1" 200')" \
   "registry log shows curl's HEADs"
 
@@ -140,6 +176,10 @@ image_push "$ref_a" afu9/a:v1
 expect_eq "$digest_a" "$(head_digest "$REGISTRY_URL/v2/afu9/a/manifests/v1" -u 'alice:htpasswd-Secret-1')" \
   "push with credentials"
 expect_not_contains 'htpasswd-Secret-1' "$REGISTRY_LOG"
+registry_docker_config
+expect_eq "alice:htpasswd-Secret-1" \
+  "$(jq -r --arg h "$REGISTRY_HOST" '.auths[$h].auth' "$DOCKER_CONFIG/config.json" | base64 -d)" \
+  "docker config.json holds the registry's credentials"
 
 echo "# TLS registry with a private CA"
 registry_start tls
@@ -181,6 +221,37 @@ expect_eq "$TOKEN_SERVICE bob pull" "$(jq -r '"\(.aud) \(.sub) \(.access[0].acti
   "token claims: aud, sub, granted actions"
 expect_not_contains 'token-Secret-2' "$REGISTRY_LOG" "$TOKEN_LOG"
 
+echo "# token server options: pull-only users, anonymous pulls"
+bg_start token_ro "$FAKES_DIR/token_server" --port 0 --user carol --password ro-pass --allow pull \
+  --anonymous --key "$TOKEN_KEY" --cert "$TOKEN_CERT" --issuer "$TOKEN_ISSUER"
+ro_url="http://127.0.0.1:$(wait_first_line "$SCRATCH/token_ro.out" "$BG_PID")/token"
+scope="service=$TOKEN_SERVICE&scope=repository:afu9/a:pull,push"
+expect_eq pull "$(curl -sf -u carol:ro-pass "$ro_url?$scope" | jq -r .token | cut -d. -f2 |
+  tr '_-' '/+' | awk '{ while (length($0) % 4) $0 = $0 "="; print }' | base64 -d |
+  jq -r '.access[0].actions | join(",")')" "--allow pull grants no push"
+expect_eq '"" pull' "$(curl -sf "$ro_url?$scope" | jq -r .token | cut -d. -f2 |
+  tr '_-' '/+' | awk '{ while (length($0) % 4) $0 = $0 "="; print }' | base64 -d |
+  jq -r '"\"\(.sub)\" \(.access[0].actions | join(","))"')" "--anonymous grants pull to nobody"
+expect_eq 401 "$(curl -s -o /dev/null -w '%{http_code}' -u carol:wrong "$ro_url?$scope")" \
+  "--anonymous still refuses wrong credentials"
+
+echo "# token realm behind the fault proxy"
+fault_proxy_start --upstream "http://127.0.0.1:$TOKEN_PORT"
+registry_start token "$FAULT_URL/token"
+expect_exit 0 -- curl -sI "$REGISTRY_URL/v2/afu9/a/manifests/v1"
+expect_output_contains "Www-Authenticate: Bearer realm=\"$FAULT_URL/token\""
+fault_plan '[{"status":500}]'
+via_proxy="$FAULT_URL/token?service=$TOKEN_SERVICE&scope=repository:afu9/a:pull"
+expect_eq 500 "$(curl -s -o /dev/null -w '%{http_code}' -u 'bob:token-Secret-2' "$via_proxy")" \
+  "token endpoint answers the scripted 500"
+token="$(curl -sf -u 'bob:token-Secret-2' "$via_proxy" | jq -r .token)"
+expect_eq 404 "$(http_code "$REGISTRY_URL/v2/afu9/a/manifests/v1" -H "Authorization: Bearer $token")" \
+  "token fetched through the proxy is accepted (empty registry: 404, not 401)"
+expect_eq "true true" "$(fault_log | jq -r '[.[].authorization | tostring] | join(" ")')" \
+  "proxy log records that credentials came, not what they were"
+fault_log >"$SCRATCH/token_proxy_log.json"
+expect_not_contains 'token-Secret-2' "$SCRATCH/token_proxy_log.json"
+
 echo "# fault proxy in front of the plain registry"
 fault_proxy_start --upstream "$PLAIN_URL"
 proxied="$FAULT_URL/v2/afu9/a/manifests/v1"
@@ -215,6 +286,7 @@ expect_eq "$digest_b" "$(head_digest "$PLAIN_URL/v2/afu9/through-proxy/manifests
   "a push through the proxy reaches the registry unchanged"
 
 echo "# redirect to another server: Authorization must not follow"
+e2e_secret redirect-Secret-3
 PROXY_PORT="$FAULT_PORT"
 fault_proxy_start --record-only
 RECORD_PORT="$FAULT_PORT" RECORD_URL="$FAULT_URL"

@@ -41,6 +41,7 @@ E2E_PASSED=0
 E2E_FAILED=0
 E2E_FINISHED=0
 E2E_PIDS=()
+E2E_SECRETS=()
 LAST_OUT="$SCRATCH/last.out"
 LAST_ERR="$SCRATCH/last.err"
 : >"$LAST_OUT"
@@ -106,7 +107,7 @@ bg_stop() {
 # wait_first_line FILE PID [TIMEOUT] : prints the first line FILE gets (a fake's chosen port),
 # failing early if PID dies first.
 wait_first_line() {
-  local file="$1" pid="$2" deadline=$((SECONDS + ${3:-10}))
+  local file="$1" pid="$2" deadline=$((SECONDS + ${3:-10})) line
   while [ "$SECONDS" -le "$deadline" ]; do
     if [ -s "$file" ] && IFS= read -r line <"$file" && [ -n "$line" ]; then
       printf '%s\n' "$line"
@@ -150,14 +151,28 @@ require_cmd() {
   done
 }
 
+# e2e_secret VALUE... : test credentials that must not show in the suite's own output either;
+# pass/fail lines and shown command output print them as ***.
+e2e_secret() {
+  E2E_SECRETS+=("$@")
+}
+
+_e2e_redact() {
+  local text="$*" s
+  for s in "${E2E_SECRETS[@]}"; do
+    [ -n "$s" ] && text="${text//"$s"/***}"
+  done
+  printf '%s\n' "$text"
+}
+
 pass() {
   E2E_PASSED=$((E2E_PASSED + 1))
-  echo "ok   - $*"
+  _e2e_redact "ok   - $*"
 }
 
 fail() {
   E2E_FAILED=$((E2E_FAILED + 1))
-  echo "FAIL - $*"
+  _e2e_redact "FAIL - $*"
 }
 
 # expect_exit CODE -- CMD... : runs CMD, keeps its stdout/stderr in $LAST_OUT/$LAST_ERR, and checks
@@ -180,9 +195,9 @@ expect_exit() {
 
 _e2e_show_output() {
   echo "       --- stdout (head) ---"
-  head -c 2000 "$LAST_OUT" | sed 's/^/       /'
+  _e2e_redact "$(head -c 2000 "$LAST_OUT")" | sed 's/^/       /'
   echo "       --- stderr (head) ---"
-  head -c 2000 "$LAST_ERR" | sed 's/^/       /'
+  _e2e_redact "$(head -c 2000 "$LAST_ERR")" | sed 's/^/       /'
 }
 
 _e2e_contains() {
@@ -221,8 +236,8 @@ expect_eq() {
     pass "$3"
   else
     fail "$3"
-    echo "       expected: '$1'"
-    echo "       actual:   '$2'"
+    _e2e_redact "       expected: '$1'"
+    _e2e_redact "       actual:   '$2'"
   fi
 }
 
@@ -231,7 +246,7 @@ expect_ne() {
     pass "$3"
   else
     fail "$3"
-    echo "       expected anything but: '$1'"
+    _e2e_redact "       expected anything but: '$1'"
   fi
 }
 

@@ -5,7 +5,10 @@
 #   ref="$(image_build NAME CONTENT [ARCH])"    -> oci:DIR:image (deterministic digest)
 #   image_digest REF                            -> sha256:... of its manifest
 #   image_push REF REPO:TAG                     -> into $REGISTRY_HOST
+#   digest="$(image_push_as v2s2 REF REPO:TAG [--all])" -> as Docker schema 2 / manifest list
+#   image_retag REPO:TAG NEW_TAG                -> one more tag, registry to registry
 #   digest="$(image_push_index REPO:TAG ARCH...)" -> a multi-arch OCI image index
+#   index_layout_ref REPO:TAG                   -> oci:DIR:index that image_push_index built
 #   layout_tag DIR/REPO TAG [REF]               -> DIR/REPO is an OCI layout with TAG
 #   manifest_tags MANIFEST ENV SHA              -> "NAME TAG" lines the manifest expects
 #   seed_manifest_images MANIFEST ENV SHA [--layout DIR] [--skip NAME[:TAG]]...
@@ -107,6 +110,32 @@ image_push() {
   rm -f "$err"
 }
 
+# image_push_as FORMAT REF REPO:TAG [skopeo copy flags...] : pushes REF converted to FORMAT
+# (v2s2: Docker schema 2 manifest, or manifest list with --all; oci) and prints the digest the
+# registry got, which differs from REF's own digest after a conversion.
+image_push_as() {
+  local format="$1" ref="$2" dest="$3"
+  shift 3
+  local flags=() err digestfile
+  mapfile -t flags < <(_registry_flags dest)
+  err="$(mktemp "$SCRATCH/skopeo.XXXXXX")"
+  digestfile="$(mktemp "$SCRATCH/digest.XXXXXX")"
+  if ! _skopeo copy -q --format "$format" --digestfile "$digestfile" "${flags[@]}" "$@" "$ref" \
+    "docker://$REGISTRY_HOST/$dest" 2>"$err"; then
+    echo "error: pushing $ref as $format to $REGISTRY_HOST/$dest failed:" >&2
+    cat "$err" >&2
+    return 1
+  fi
+  cat "$digestfile"
+  echo
+  rm -f "$err" "$digestfile"
+}
+
+# index_layout_ref REPO:TAG : the oci: reference of the layout image_push_index built for REPO:TAG.
+index_layout_ref() {
+  printf 'oci:%s/images/index-%s:index\n' "$SCRATCH" "$(printf '%s' "$1" | tr '/:' '__')"
+}
+
 # image_retag REPO:TAG NEW_TAG : gives an image already in the registry one more tag
 # (registry to registry, no layout involved).
 image_retag() {
@@ -126,7 +155,9 @@ image_push_index() {
     return 2
   }
   local layout
-  layout="$SCRATCH/images/index-$(printf '%s' "$dest" | tr '/:' '__')"
+  layout="$(index_layout_ref "$dest")"
+  layout="${layout#oci:}"
+  layout="${layout%:index}"
   rm -rf "$layout"
   mkdir -p "$SCRATCH/images"
   umoci init --layout "$layout"

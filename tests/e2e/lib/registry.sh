@@ -45,8 +45,13 @@ make_server_cert() {
 # self-signed certificate, starts tests/fakes/token_server, and exports TOKEN_URL (the realm),
 # TOKEN_PORT, TOKEN_PID, TOKEN_LOG, TOKEN_USER, TOKEN_PASSWORD, TOKEN_KEY, TOKEN_CERT.
 token_server_start() {
+  if [ "$#" -lt 2 ]; then
+    echo "error: token_server_start USER PASS [flags...]" >&2
+    return 2
+  fi
   local user="$1" pass="$2"
   shift 2
+  e2e_secret "$pass"
   local dir="$SCRATCH/token"
   mkdir -p "$dir"
   [ -x "$FAKES_DIR/token_server" ] || {
@@ -77,8 +82,8 @@ token_reset() {
 }
 
 registry_start() {
-  local mode="${1:?registry_start: mode plain|htpasswd|tls|token}"
-  shift
+  local mode="${1:-}"
+  [ "$#" -eq 0 ] || shift
   _REGISTRY_SEQ=$((_REGISTRY_SEQ + 1))
   local dir="$SCRATCH/registry$_REGISTRY_SEQ"
   mkdir -p "$dir/storage"
@@ -89,7 +94,12 @@ registry_start() {
   case "$mode" in
     plain) ;;
     htpasswd)
-      local user="${1:?registry_start htpasswd USER PASS}" pass="${2:?registry_start htpasswd USER PASS}"
+      if [ "$#" -ne 2 ]; then
+        echo "error: registry_start htpasswd USER PASS" >&2
+        return 2
+      fi
+      local user="$1" pass="$2"
+      e2e_secret "$pass"
       # -C 4: the lowest bcrypt cost keeps every authenticated request fast; strength is irrelevant.
       htpasswd -Bbn -C 4 "$user" "$pass" >"$dir/htpasswd"
       auth="auth:
@@ -190,6 +200,21 @@ EOF
     fi
     sleep 0.02
   done
+}
+
+# registry_docker_config [FILE] : writes the current registry's credentials as a docker
+# config.json (default $DOCKER_CONFIG/config.json), the way `docker login` stores them.
+registry_docker_config() {
+  local file="${1:-$DOCKER_CONFIG/config.json}"
+  if [ -z "${REGISTRY_USER:-}" ]; then
+    echo "error: registry_docker_config: the $REGISTRY_MODE registry has no credentials" >&2
+    return 1
+  fi
+  mkdir -p "$(dirname "$file")"
+  jq -n --arg host "$REGISTRY_HOST" \
+    --arg auth "$(printf '%s:%s' "$REGISTRY_USER" "$REGISTRY_PASSWORD" | base64 -w0)" \
+    '{auths: {($host): {auth: $auth}}}' >"$file"
+  chmod 600 "$file"
 }
 
 registry_stop() {
