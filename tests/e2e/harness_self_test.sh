@@ -180,6 +180,28 @@ registry_docker_config
 expect_eq "alice:htpasswd-Secret-1" \
   "$(jq -r --arg h "$REGISTRY_HOST" '.auths[$h].auth' "$DOCKER_CONFIG/config.json" | base64 -d)" \
   "docker config.json holds the registry's credentials"
+REGISTRY_PASSWORD=wrong-password expect_exit 1 -- \
+  seed_manifest_images "$TEST_DATA/e2e/images-manifest.json" production "$SHA"
+expect_stderr_contains "error: pushing oci:"
+expect_stderr_contains "authentication required"
+expect_stderr_contains "error: seeding $TEST_DATA/e2e/images-manifest.json (production) failed"
+
+echo "# a port taken between free_port and the registry's bind is retried"
+taken_port="${REGISTRY_HOST#*:}"
+eval "real_$(declare -f free_port)"
+free_port() {
+  if [ ! -e "$SCRATCH/port_handed_out" ]; then
+    touch "$SCRATCH/port_handed_out"
+    echo "$taken_port"
+  else
+    real_free_port
+  fi
+}
+registry_start plain
+eval "$(declare -f real_free_port | sed 's/^real_free_port/free_port/')"
+expect_ne "$taken_port" "${REGISTRY_HOST#*:}" "second attempt got another port"
+expect_eq 200 "$(http_code "$REGISTRY_URL/v2/")" "the retried registry answers"
+expect_exit 0 -- grep -q "address already in use" "$REGISTRY_LOG.port-taken"
 
 echo "# TLS registry with a private CA"
 registry_start tls

@@ -19,7 +19,10 @@ fault_proxy_start() {
   _FAULT_SEQ=$((_FAULT_SEQ + 1))
   bg_start "fault_proxy$_FAULT_SEQ" "$FAKES_DIR/fault_proxy" --port 0 "$@"
   FAULT_PID=$BG_PID
-  FAULT_PORT="$(wait_first_line "$SCRATCH/fault_proxy$_FAULT_SEQ.out" "$FAULT_PID")"
+  FAULT_PORT="$(wait_first_line "$SCRATCH/fault_proxy$_FAULT_SEQ.out" "$FAULT_PID")" || {
+    cat "$SCRATCH/fault_proxy$_FAULT_SEQ.log" >&2
+    return 1
+  }
   FAULT_HOST="127.0.0.1:$FAULT_PORT"
   FAULT_URL="http://$FAULT_HOST"
   export FAULT_PID FAULT_PORT FAULT_HOST FAULT_URL

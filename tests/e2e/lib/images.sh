@@ -38,10 +38,22 @@ _skopeo() {
     --tmpdir "$SCRATCH/containers/tmp" "$@"
 }
 
-# The skopeo flags that reach the current registry (TLS or not, credentials) for side src|dest.
+# The skopeo flags that reach the current registry (TLS or not, credentials) for side src|dest,
+# one per line into the array named by $2. (Helpers check every step themselves: when a suite
+# calls them inside expect_exit, bash's set -e is off.)
 _registry_flags() {
   local side="$1"
-  case "${REGISTRY_URL:?no registry started (registry_start)}" in
+  local -n _flags="$2"
+  if [ -z "${REGISTRY_URL:-}" ] || [ -z "${REGISTRY_HOST:-}" ]; then
+    echo "error: no registry started (registry_start)" >&2
+    return 1
+  fi
+  mapfile -t _flags < <(_registry_flag_lines "$side")
+}
+
+_registry_flag_lines() {
+  local side="$1"
+  case "$REGISTRY_URL" in
     https://*) printf '%s\n' "--$side-cert-dir=$REGISTRY_CERT_DIR" ;;
     *) printf '%s\n' "--$side-tls-verify=false" ;;
   esac
@@ -57,14 +69,14 @@ _umoci_image() {
   local layout="$1" tag="$2" content="$3" arch="$4"
   mkdir -p "$SCRATCH/images"
   local src
-  src="$(mktemp -d "$SCRATCH/images/src.XXXXXX")"
-  printf '%s\n' "$content" >"$src/content.txt"
-  touch -d "$_IMAGE_TIME" "$src/content.txt"
-  umoci new --image "$layout:$tag"
-  umoci insert --image "$layout:$tag" --history.created "$_IMAGE_TIME" \
-    --history.created_by "image_build $content" "$src/content.txt" /content.txt
-  umoci config --image "$layout:$tag" --no-history --os linux --architecture "$arch" \
-    --created "$_IMAGE_TIME"
+  src="$(mktemp -d "$SCRATCH/images/src.XXXXXX")" || return 1
+  printf '%s\n' "$content" >"$src/content.txt" && touch -d "$_IMAGE_TIME" "$src/content.txt" ||
+    return 1
+  umoci new --image "$layout:$tag" &&
+    umoci insert --image "$layout:$tag" --history.created "$_IMAGE_TIME" \
+      --history.created_by "image_build $content" "$src/content.txt" /content.txt &&
+    umoci config --image "$layout:$tag" --no-history --os linux --architecture "$arch" \
+      --created "$_IMAGE_TIME" || return 1
   rm -rf "$src"
 }
 
@@ -75,7 +87,7 @@ image_build() {
   local layout="$SCRATCH/images/$name"
   rm -rf "$layout"
   mkdir -p "$SCRATCH/images"
-  umoci init --layout "$layout"
+  umoci init --layout "$layout" || return 1
   _umoci_image "$layout" image "$content" "$arch" 2>"$SCRATCH/images/$name.umoci.log" || {
     cat "$SCRATCH/images/$name.umoci.log" >&2
     return 1
@@ -97,10 +109,9 @@ image_digest() {
 image_push() {
   local ref="$1" dest="$2"
   shift 2
-  local flags=()
-  mapfile -t flags < <(_registry_flags dest)
-  local err
-  err="$(mktemp "$SCRATCH/skopeo.XXXXXX")"
+  local flags=() err
+  _registry_flags dest flags || return 1
+  err="$(mktemp "$SCRATCH/skopeo.XXXXXX")" || return 1
   if ! _skopeo copy -q --preserve-digests "${flags[@]}" "$@" "$ref" "docker://$REGISTRY_HOST/$dest" \
     2>"$err"; then
     echo "error: pushing $ref to $REGISTRY_HOST/$dest failed:" >&2
@@ -117,9 +128,9 @@ image_push_as() {
   local format="$1" ref="$2" dest="$3"
   shift 3
   local flags=() err digestfile
-  mapfile -t flags < <(_registry_flags dest)
-  err="$(mktemp "$SCRATCH/skopeo.XXXXXX")"
-  digestfile="$(mktemp "$SCRATCH/digest.XXXXXX")"
+  _registry_flags dest flags || return 1
+  err="$(mktemp "$SCRATCH/skopeo.XXXXXX")" && digestfile="$(mktemp "$SCRATCH/digest.XXXXXX")" ||
+    return 1
   if ! _skopeo copy -q --format "$format" --digestfile "$digestfile" "${flags[@]}" "$@" "$ref" \
     "docker://$REGISTRY_HOST/$dest" 2>"$err"; then
     echo "error: pushing $ref as $format to $REGISTRY_HOST/$dest failed:" >&2
@@ -141,48 +152,51 @@ index_layout_ref() {
 image_retag() {
   local src="$1" tag="$2"
   local repo="${src%:*}" flags=()
-  mapfile -t flags < <(_registry_flags src)
+  _registry_flags src flags || return 1
   image_push "docker://$REGISTRY_HOST/$src" "$repo:$tag" "${flags[@]}"
 }
 
 # image_push_index REPO:TAG ARCH... : builds one image per ARCH, writes an OCI image index over
 # them into the layout, pushes all of it, and prints the index digest.
 image_push_index() {
-  local dest="$1"
-  shift
-  [ "$#" -gt 0 ] || {
+  local dest="${1:-}"
+  [ "$#" -ge 2 ] || {
     echo "error: image_push_index REPO:TAG ARCH..." >&2
     return 2
   }
+  shift
   local layout
   layout="$(index_layout_ref "$dest")"
   layout="${layout#oci:}"
   layout="${layout%:index}"
   rm -rf "$layout"
   mkdir -p "$SCRATCH/images"
-  umoci init --layout "$layout"
-  local arch entries=()
+  umoci init --layout "$layout" || return 1
+  local arch entry entries=()
   for arch in "$@"; do
-    _umoci_image "$layout" "$arch" "$dest $arch" "$arch" 2>>"$layout.umoci.log"
-    entries+=("$(jq -c --arg a "$arch" '.manifests[]
+    _umoci_image "$layout" "$arch" "$dest $arch" "$arch" 2>>"$layout.umoci.log" || {
+      cat "$layout.umoci.log" >&2
+      return 1
+    }
+    entry="$(jq -ec --arg a "$arch" '.manifests[]
         | select(.annotations["org.opencontainers.image.ref.name"] == $a)
         | {mediaType, digest, size, platform: {architecture: $a, os: "linux"}}' \
-      "$layout/index.json")")
+      "$layout/index.json")" || return 1
+    entries+=("$entry")
   done
-  local blob="$layout/index.blob"
-  printf '%s\n' "${entries[@]}" | jq -cs \
-    '{schemaVersion: 2, mediaType: "application/vnd.oci.image.index.v1+json", manifests: .}' |
-    tr -d '\n' >"$blob"
-  local hex size
-  hex="$(sha256sum "$blob" | cut -d' ' -f1)"
-  size="$(stat -c %s "$blob")"
-  mv "$blob" "$layout/blobs/sha256/$hex"
+  # The index blob is written byte-exact: its digest is the sha256 of exactly these bytes.
+  local blob="$layout/index.blob" hex size
+  printf '%s\n' "${entries[@]}" | jq -cjs \
+    '{schemaVersion: 2, mediaType: "application/vnd.oci.image.index.v1+json", manifests: .}' \
+    >"$blob" || return 1
+  hex="$(sha256sum "$blob" | cut -d' ' -f1)" && size="$(stat -c %s "$blob")" || return 1
+  mv "$blob" "$layout/blobs/sha256/$hex" || return 1
   jq -c --arg d "sha256:$hex" --argjson s "$size" '.manifests += [{
       mediaType: "application/vnd.oci.image.index.v1+json", digest: $d, size: $s,
       annotations: {"org.opencontainers.image.ref.name": "index"}}]' \
-    "$layout/index.json" >"$layout/index.json.new"
-  mv "$layout/index.json.new" "$layout/index.json"
-  image_push "oci:$layout:index" "$dest" --all
+    "$layout/index.json" >"$layout/index.json.new" &&
+    mv "$layout/index.json.new" "$layout/index.json" || return 1
+  image_push "oci:$layout:index" "$dest" --all || return 1
   printf 'sha256:%s\n' "$hex"
 }
 
@@ -191,11 +205,11 @@ image_push_index() {
 layout_tag() {
   local target="$1" tag="$2" ref="${3:-}"
   if [ -z "$ref" ]; then
-    ref="$(image_build "layout-$(printf '%s' "$target" | tr '/' '_')" "$target")"
+    ref="$(image_build "layout-$(printf '%s' "$target" | tr '/' '_')" "$target")" || return 1
   fi
-  mkdir -p "$target"
+  mkdir -p "$target" || return 1
   local err
-  err="$(mktemp "$SCRATCH/skopeo.XXXXXX")"
+  err="$(mktemp "$SCRATCH/skopeo.XXXXXX")" || return 1
   if ! _skopeo copy -q --all --preserve-digests "$ref" "oci:$target:$tag" 2>"$err"; then
     echo "error: copying $ref to oci:$target:$tag failed:" >&2
     cat "$err" >&2
@@ -239,7 +253,7 @@ seed_manifest_images() {
     esac
   done
   local lines names=() name
-  lines="$(manifest_tags "$manifest" "$env" "$sha")"
+  lines="$(manifest_tags "$manifest" "$env" "$sha")" || return 1
   mapfile -t names < <(cut -d' ' -f1 <<<"$lines" | awk '!seen[$0]++')
   local pids=() i=0
   for name in "${names[@]}"; do
@@ -282,13 +296,13 @@ _seed_one() {
   : >"$out"
   [ "${#todo[@]}" -gt 0 ] || return 0
   local ref digest
-  ref="$(image_build "seed-$(printf '%s' "$name" | tr '/' '_')" "$name@$sha")"
-  digest="$(image_digest "$ref")"
+  ref="$(image_build "seed-$(printf '%s' "$name" | tr '/' '_')" "$name@$sha")" || return 1
+  digest="$(image_digest "$ref")" || return 1
   for tag in "${todo[@]}"; do
     if [ -n "$layout_dir" ]; then
-      layout_tag "$layout_dir/$name" "$tag" "$ref"
+      layout_tag "$layout_dir/$name" "$tag" "$ref" || return 1
     else
-      image_push "$ref" "$name:$tag"
+      image_push "$ref" "$name:$tag" || return 1
     fi
     printf '%s %s %s\n' "$name" "$tag" "$digest" >>"$out"
   done
