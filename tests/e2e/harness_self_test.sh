@@ -289,6 +289,15 @@ fault_plan '[{"status":429,"retry_after":"1"}]'
 expect_exit 0 -- curl -sI "$proxied"
 expect_output_contains "HTTP/1.1 429"
 expect_output_contains "Retry-After: 1"
+fault_plan '[{"truncate":true}]'
+expect_exit 18 -- curl -sS -o /dev/null -H "Accept: $OCI_MANIFEST" "$proxied"
+expect_stderr_contains "bytes remaining to read"
+forged="sha256:$(printf '0%.0s' {1..64})"
+fault_plan "[{\"status\":200,\"body\":\"{}\",\"headers\":{\"Docker-Content-Digest\":\"$forged\",\"Content-Type\":\"$OCI_MANIFEST\"}}]"
+expect_exit 0 -- curl -si "$proxied"
+expect_output_contains "Docker-Content-Digest: $forged"
+expect_output_contains "Content-Type: $OCI_MANIFEST"
+expect_eq 1 "$(grep -ci '^content-type:' "$LAST_OUT")" "exactly one Content-Type header"
 fault_plan '{"always":{"status":503}}'
 expect_eq "503 503" "$(http_code "$proxied") $(http_code "$proxied")" "always 503"
 fault_plan '[{"delay_ms":400}]'

@@ -11,6 +11,7 @@
 //   {"status": 503, "body": "...", "headers": {...}, "retry_after": "1"}
 //   {"redirect": "http://127.0.0.1:P", "redirect_status": 302}   Location: that base + same target
 //   {"delay_ms": 1500}                  wait, then forward (or apply "status"/"redirect" too)
+//   {"truncate": true}                  forward, but cut the body off halfway and close
 // Control: POST /_fault/plan (replaces the plan), GET /_fault/log, POST /_fault/reset.
 // --record-only has no upstream: "pass" answers 200 "ok". The log records method, path, whether
 // an Authorization header came, and the answer; never a header value, since those are secrets.
@@ -22,6 +23,7 @@
 #include <deque>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -54,9 +56,9 @@ bool is_managed_header(const std::string& name) {
 // into an unexpected 500 in the middle of the run.
 void check_action(const json& action) {
   if (!action.is_object()) throw std::invalid_argument("each action must be a JSON object");
-  static const std::set<std::string> kKeys = {"pass",     "status",     "body",
-                                              "headers",  "redirect",   "redirect_status",
-                                              "delay_ms", "retry_after"};
+  static const std::set<std::string> kKeys = {"pass",     "status",      "body",
+                                              "headers",  "redirect",    "redirect_status",
+                                              "delay_ms", "retry_after", "truncate"};
   for (const auto& [key, value] : action.items()) {
     if (!kKeys.contains(key)) throw std::invalid_argument("unknown action key '" + key + "'");
   }
@@ -73,8 +75,10 @@ void check_action(const json& action) {
   expect("redirect", action.value("redirect", json("")).is_string(), "a string");
   expect("retry_after", action.value("retry_after", json("")).is_string(), "a string");
   expect("body", action.value("body", json("")).is_string(), "a string");
+  expect("truncate", action.value("truncate", json(false)).is_boolean(), "a boolean");
   expect("headers", action.value("headers", json::object()).is_object(), "an object");
-  for (const auto& [name, value] : action.value("headers", json::object()).items()) {
+  const json headers = action.value("headers", json::object());  // items() must not outlive it
+  for (const auto& [name, value] : headers.items()) {
     if (!value.is_string()) throw std::invalid_argument("header '" + name + "' must be a string");
   }
 }
@@ -164,10 +168,16 @@ class FaultProxy {
       if (action.contains("retry_after")) {
         res.set_header("Retry-After", action.at("retry_after").get<std::string>());
       }
-      for (const auto& [name, value] : action.value("headers", json::object()).items()) {
-        res.set_header(name, value.get<std::string>());
+      std::string content_type = "application/json";
+      const json headers = action.value("headers", json::object());  // items() must not outlive it
+      for (const auto& [name, value] : headers.items()) {
+        if (lower(name) == "content-type") {
+          content_type = value.get<std::string>();
+        } else {
+          res.set_header(name, value.get<std::string>());
+        }
       }
-      res.set_content(action.value("body", std::string{}), "application/json");
+      res.set_content(action.value("body", std::string{}), content_type);
       what = "status";
     } else if (opts_.record_only) {
       res.status = 200;
@@ -176,6 +186,10 @@ class FaultProxy {
     } else {
       forward(req, res);
       what = "pass";
+      if (action.value("truncate", false) && req.method != "HEAD") {
+        truncate(res);
+        what = "truncate";
+      }
     }
     plan_.log({{"method", req.method},
                {"path", req.path},
@@ -185,6 +199,23 @@ class FaultProxy {
   }
 
  private:
+  // Announces the full Content-Length but sends only the first half of the body, then closes the
+  // connection: the client sees a response cut off in the middle.
+  static void truncate(httplib::Response& res) {
+    auto body = std::make_shared<std::string>(std::move(res.body));
+    res.body.clear();
+    std::string content_type = res.get_header_value("Content-Type");
+    res.headers.erase("Content-Type");
+    const std::size_t length = body->size();
+    res.set_content_provider(length, content_type,
+                             [body](std::size_t offset, std::size_t, httplib::DataSink& sink) {
+                               if (offset == 0 && body->size() > 1) {
+                                 sink.write(body->data(), body->size() / 2);
+                               }
+                               return offset == 0 && body->size() > 1;
+                             });
+  }
+
   void forward(const httplib::Request& req, httplib::Response& res) {
     httplib::Client client(opts_.upstream);
     client.set_decompress(false);
