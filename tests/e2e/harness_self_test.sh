@@ -38,7 +38,7 @@ expect_exit 0 -- true
 expect_exit 0 -- false
 finish
 EOF
-expect_exit 1 -- bash "$SCRATCH/inner_fail.sh" "$SCRATCH"
+expect_exit 1 -- env E2E_KEEP_SCRATCH=0 bash "$SCRATCH/inner_fail.sh" "$SCRATCH"
 expect_output_contains "FAIL - exit code of: false"
 expect_output_contains "1 passed, 1 failed"
 sleeper="$(cat "$SCRATCH/sleeper.pid")"
@@ -46,7 +46,7 @@ if kill -0 "$sleeper" 2>/dev/null; then fail "inner suite left sleep $sleeper ru
 if [ -d "$(cat "$SCRATCH/inner.scratch")" ]; then fail "inner scratch dir kept"; else pass "inner scratch dir removed"; fi
 printf '%s\n' 'source "$E2E_LIB/common.sh"' 'pass one' 'cat /nonexistent/file' 'pass never' 'finish' \
   >"$SCRATCH/inner_abort.sh"
-expect_exit 1 -- bash "$SCRATCH/inner_abort.sh"
+expect_exit 1 -- env E2E_KEEP_SCRATCH=0 bash "$SCRATCH/inner_abort.sh"
 expect_stderr_contains "suite aborted (exit 1) after 1 passed, 0 failed"
 expect_not_contains "ok   - never"
 
