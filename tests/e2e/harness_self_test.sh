@@ -2,6 +2,7 @@
 # Proves the e2e harness itself with independent clients (curl, skopeo) before any imagegate suite
 # relies on it: registries in every auth mode, pushed images and indexes with the digests they
 # should have, the token server against the real registry, and the fault proxy's scripted answers.
+# shellcheck source-path=SCRIPTDIR/lib
 source "${E2E_LIB:?}/common.sh"
 source "$E2E_LIB/registry.sh"
 source "$E2E_LIB/images.sh"
@@ -44,6 +45,7 @@ expect_output_contains "1 passed, 1 failed"
 sleeper="$(cat "$SCRATCH/sleeper.pid")"
 if kill -0 "$sleeper" 2>/dev/null; then fail "inner suite left sleep $sleeper running"; else pass "inner suite's background process was killed"; fi
 if [ -d "$(cat "$SCRATCH/inner.scratch")" ]; then fail "inner scratch dir kept"; else pass "inner scratch dir removed"; fi
+# shellcheck disable=SC2016 # the inner suite expands these itself
 printf '%s\n' 'source "$E2E_LIB/common.sh"' 'pass one' 'cat /nonexistent/file' 'pass never' 'finish' \
   >"$SCRATCH/inner_abort.sh"
 expect_exit 1 -- env E2E_KEEP_SCRATCH=0 bash "$SCRATCH/inner_abort.sh"
@@ -73,7 +75,7 @@ expect_stderr_contains "is not a PEM private key"
 
 echo "# plain registry: tags, digests, platforms, index"
 registry_start plain
-PLAIN_URL="$REGISTRY_URL" PLAIN_HOST="$REGISTRY_HOST" PLAIN_LOG="$REGISTRY_LOG"
+PLAIN_URL="$REGISTRY_URL"
 ref_a="$(image_build app-a "content of a" amd64)"
 ref_b="$(image_build app-b "content of b" arm64)"
 digest_a="$(image_digest "$ref_a")"
@@ -176,6 +178,7 @@ image_push "$ref_a" afu9/a:v1
 expect_eq "$digest_a" "$(head_digest "$REGISTRY_URL/v2/afu9/a/manifests/v1" -u 'alice:htpasswd-Secret-1')" \
   "push with credentials"
 expect_not_contains 'htpasswd-Secret-1' "$REGISTRY_LOG"
+# shellcheck disable=SC2119 # no FILE: the default location
 registry_docker_config
 expect_eq "alice:htpasswd-Secret-1" \
   "$(jq -r --arg h "$REGISTRY_HOST" '.auths[$h].auth' "$DOCKER_CONFIG/config.json" | base64 -d)" \
@@ -189,6 +192,7 @@ expect_stderr_contains "error: seeding $TEST_DATA/e2e/images-manifest.json (prod
 echo "# a port taken between free_port and the registry's bind is retried"
 taken_port="${REGISTRY_HOST#*:}"
 eval "real_$(declare -f free_port)"
+# shellcheck disable=SC2317 # called by registry_start
 free_port() {
   if [ ! -e "$SCRATCH/port_handed_out" ]; then
     touch "$SCRATCH/port_handed_out"

@@ -255,10 +255,10 @@ seed_manifest_images() {
   local lines names=() name
   lines="$(manifest_tags "$manifest" "$env" "$sha")" || return 1
   mapfile -t names < <(cut -d' ' -f1 <<<"$lines" | awk '!seen[$0]++')
-  local pids=() i=0
+  local pids=() i=0 tags=()
   for name in "${names[@]}"; do
-    _seed_one "$name" "$sha" "$layout_dir" "$SCRATCH/seed.$i" \
-      $(awk -v n="$name" '$1 == n { print $2 }' <<<"$lines") -- "${skips[@]}" &
+    mapfile -t tags < <(awk -v n="$name" '$1 == n { print $2 }' <<<"$lines")
+    _seed_one "$name" "$sha" "$layout_dir" "$SCRATCH/seed.$i" "${tags[@]}" -- "${skips[@]}" &
     pids+=($!)
     i=$((i + 1))
   done

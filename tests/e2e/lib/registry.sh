@@ -180,7 +180,7 @@ _registry_launch() {
   # Wait for the registry's own word that it bound the port: probing the port alone could reach
   # another server that took it.
   local deadline=$((SECONDS + 15))
-  until grep -qE "msg=\"listening on 127\\.0\\.0\\.1:$port[\",]" "$REGISTRY_LOG" 2>/dev/null; do
+  until grep -qE "msg=\"listening on 127\\.0\\.0\\.1:${port}[\",]" "$REGISTRY_LOG" 2>/dev/null; do
     if ! kill -0 "$REGISTRY_PID" 2>/dev/null; then
       wait "$REGISTRY_PID" 2>/dev/null || true
       if grep -q "address already in use" "$REGISTRY_LOG"; then
