@@ -76,6 +76,10 @@ expect_stderr_contains "is not a PEM private key"
 echo "# plain registry: tags, digests, platforms, index"
 registry_start plain
 PLAIN_URL="$REGISTRY_URL"
+expect_exit 0 -- wait_port 127.0.0.1 "${REGISTRY_HOST#*:}" 2
+closed_port="$(free_port)"
+expect_exit 1 -- wait_port 127.0.0.1 "$closed_port" 1
+expect_stderr_contains "error: nothing listens on 127.0.0.1:$closed_port after 1s"
 ref_a="$(image_build app-a "content of a" amd64)"
 ref_b="$(image_build app-b "content of b" arm64)"
 digest_a="$(image_digest "$ref_a")"
