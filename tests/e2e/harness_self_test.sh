@@ -29,7 +29,7 @@ http_code() {
   curl -s -o /dev/null -I -w '%{http_code}' -H "$ACCEPT_ALL" "$@" "$url" || true
 }
 
-echo "# the assertions of common.sh fail when they should"
+section "the assertions of common.sh fail when they should"
 cat >"$SCRATCH/inner_fail.sh" <<'EOF'
 source "$E2E_LIB/common.sh"
 bg_start sleeper sleep 300
@@ -52,7 +52,7 @@ expect_exit 1 -- env E2E_KEEP_SCRATCH=0 bash "$SCRATCH/inner_abort.sh"
 expect_stderr_contains "suite aborted (exit 1) after 1 passed, 0 failed"
 expect_not_contains "ok   - never"
 
-echo "# bad inputs to the harness are refused with a reason"
+section "bad inputs to the harness are refused with a reason"
 expect_exit 2 -- registry_start bogus
 expect_stderr_contains "registry_start: unknown mode 'bogus' (plain, htpasswd, tls, token)"
 expect_exit 2 -- registry_start htpasswd alice
@@ -73,7 +73,7 @@ expect_exit 2 -- "$FAKES_DIR/token_server" --port 0 --user u --password p \
   --key "$SCRATCH/bad_plan.json" --cert "$SCRATCH/bad_plan.json"
 expect_stderr_contains "is not a PEM private key"
 
-echo "# plain registry: tags, digests, platforms, index"
+section "plain registry: tags, digests, platforms, index"
 registry_start plain
 PLAIN_URL="$REGISTRY_URL"
 expect_exit 0 -- wait_port 127.0.0.1 "${REGISTRY_HOST#*:}" 2
@@ -87,10 +87,8 @@ digest_b="$(image_digest "$ref_b")"
 expect_ne "$digest_a" "$digest_b" "distinct content gives distinct digests"
 expect_eq "$digest_a" "$(image_digest "$(image_build app-a2 "content of a" amd64)")" \
   "the same content builds to the same digest"
-for tag in v1 v1.0 latest; do
-  image_push "$ref_a" "afu9/a:$tag"
-  image_push "$ref_b" "afu9/b:$tag"
-done
+image_push_tags "$ref_a" afu9/a v1 v1.0 latest
+image_push_tags "$ref_b" afu9/b v1 v1.0 latest
 for tag in v1 v1.0 latest; do
   expect_eq "$digest_a" "$(head_digest "$PLAIN_URL/v2/afu9/a/manifests/$tag")" "afu9/a:$tag digest"
   expect_eq "$digest_b" "$(head_digest "$PLAIN_URL/v2/afu9/b/manifests/$tag")" "afu9/b:$tag digest"
@@ -129,7 +127,7 @@ expect_output_contains "Content-Type: application/vnd.docker.distribution.manife
 expect_exit 1 -- registry_docker_config
 expect_stderr_contains "registry_docker_config: the plain registry has no credentials"
 
-echo "# seeding a manifest's images (4 images x 3 tags)"
+section "seeding a manifest's images (4 images x 3 tags)"
 seed_start=$(date +%s%N)
 seed_manifest_images "$TEST_DATA/e2e/images-manifest.json" production "$SHA"
 seed_ms=$((($(date +%s%N) - seed_start) / 1000000))
@@ -156,7 +154,7 @@ expect_eq 5 "$(registry_request_count '"PUT /v2/afu9/a/manifests/[^ ]+ HTTP/1.1"
 expect_ne 0 "$(registry_request_count '"HEAD /v2/afu9/b/manifests/v1 HTTP/1.1" 200')" \
   "registry log shows curl's HEADs"
 
-echo "# on-disk OCI layouts, one per repository"
+section "on-disk OCI layouts, one per repository"
 layout_tag "$SCRATCH/layouts/afu9/a" v1 "$ref_a"
 layout_tag "$SCRATCH/layouts/afu9/a" latest "$ref_a"
 layout_tag "$SCRATCH/layouts/afu9/multi" v1 "oci:$SCRATCH/images/index-afu9_multi_v1:index"
@@ -171,7 +169,7 @@ expect_eq 3 "$(jq '.manifests | length' "$SCRATCH/oci/afu9/mcp-deploy/index.json
 expect_eq "$(awk '$1 == "afu9/mcp-deploy" { print $3; exit }' "$SEEDED_FILE")" \
   "$(image_digest "oci:$SCRATCH/oci/afu9/mcp-deploy:prod-$SHA")" "seeded layout digest"
 
-echo "# htpasswd registry"
+section "htpasswd registry"
 registry_start htpasswd alice 'htpasswd-Secret-1'
 expect_eq 401 "$(http_code "$REGISTRY_URL/v2/")" "no credentials: 401"
 expect_exit 0 -- curl -sI "$REGISTRY_URL/v2/"
@@ -193,7 +191,7 @@ expect_stderr_contains "error: pushing oci:"
 expect_stderr_contains "authentication required"
 expect_stderr_contains "error: seeding $TEST_DATA/e2e/images-manifest.json (production) failed"
 
-echo "# a port taken between free_port and the registry's bind is retried"
+section "a port taken between free_port and the registry's bind is retried"
 taken_port="${REGISTRY_HOST#*:}"
 eval "real_$(declare -f free_port)"
 # shellcheck disable=SC2317 # called by registry_start
@@ -211,7 +209,7 @@ expect_ne "$taken_port" "${REGISTRY_HOST#*:}" "second attempt got another port"
 expect_eq 200 "$(http_code "$REGISTRY_URL/v2/")" "the retried registry answers"
 expect_exit 0 -- grep -q "address already in use" "$REGISTRY_LOG.port-taken"
 
-echo "# TLS registry with a private CA"
+section "TLS registry with a private CA"
 registry_start tls
 expect_eq https "${REGISTRY_URL%%:*}" "REGISTRY_URL is https"
 expect_eq 200 "$(http_code "$REGISTRY_URL/v2/" --cacert "$REGISTRY_CA")" "curl --cacert: 200"
@@ -223,7 +221,7 @@ image_push "$ref_b" afu9/b:v1
 expect_eq "$digest_b" "$(head_digest "$REGISTRY_URL/v2/afu9/b/manifests/v1" --cacert "$REGISTRY_CA")" \
   "skopeo pushed over TLS"
 
-echo "# token registry: Bearer challenge, token server, real registry"
+section "token registry: Bearer challenge, token server, real registry"
 token_server_start bob 'token-Secret-2'
 registry_start token
 image_push "$ref_a" afu9/a:v1
@@ -251,7 +249,7 @@ expect_eq "$TOKEN_SERVICE bob pull" "$(jq -r '"\(.aud) \(.sub) \(.access[0].acti
   "token claims: aud, sub, granted actions"
 expect_not_contains 'token-Secret-2' "$REGISTRY_LOG" "$TOKEN_LOG"
 
-echo "# token server options: pull-only users, anonymous pulls"
+section "token server options: pull-only users, anonymous pulls"
 bg_start token_ro "$FAKES_DIR/token_server" --port 0 --user carol --password ro-pass --allow pull \
   --anonymous --key "$TOKEN_KEY" --cert "$TOKEN_CERT" --issuer "$TOKEN_ISSUER"
 ro_url="http://127.0.0.1:$(wait_first_line "$SCRATCH/token_ro.out" "$BG_PID")/token"
@@ -265,7 +263,7 @@ expect_eq '"" pull' "$(curl -sf "$ro_url?$scope" | jq -r .token | cut -d. -f2 |
 expect_eq 401 "$(curl -s -o /dev/null -w '%{http_code}' -u carol:wrong "$ro_url?$scope")" \
   "--anonymous still refuses wrong credentials"
 
-echo "# token realm behind the fault proxy"
+section "token realm behind the fault proxy"
 fault_proxy_start --upstream "http://127.0.0.1:$TOKEN_PORT"
 registry_start token "$FAULT_URL/token"
 expect_exit 0 -- curl -sI "$REGISTRY_URL/v2/afu9/a/manifests/v1"
@@ -282,9 +280,10 @@ expect_eq "true true" "$(fault_log | jq -r '[.[].authorization | tostring] | joi
 fault_log >"$SCRATCH/token_proxy_log.json"
 expect_not_contains 'token-Secret-2' "$SCRATCH/token_proxy_log.json"
 
-echo "# fault proxy in front of the plain registry"
+section "fault proxy in front of the plain registry"
 fault_proxy_start --upstream "$PLAIN_URL"
 proxied="$FAULT_URL/v2/afu9/a/manifests/v1"
+PROXY_PORT="$FAULT_PORT"
 fault_plan '[{"status":500},{"status":503},{"pass":true}]'
 codes="$(http_code "$proxied") $(http_code "$proxied") $(http_code "$proxied")"
 expect_eq "500 503 200" "$codes" "scripted 500, 503, then pass"
@@ -324,9 +323,15 @@ REGISTRY_HOST="$SAVED_HOST" REGISTRY_URL="$SAVED_URL" REGISTRY_USER="$SAVED_USER
 expect_eq "$digest_b" "$(head_digest "$PLAIN_URL/v2/afu9/through-proxy/manifests/v1")" \
   "a push through the proxy reaches the registry unchanged"
 
-echo "# redirect to another server: Authorization must not follow"
+echo '[{"status":418},{"status":502}]' >"$SCRATCH/plan.json"
+fault_proxy_start --upstream "$PLAIN_URL" --script "$SCRATCH/plan.json"
+scripted="$FAULT_URL/v2/afu9/a/manifests/v1"
+expect_eq "418 502 200" "$(http_code "$scripted") $(http_code "$scripted") $(http_code "$scripted")" \
+  "--script plans the first requests"
+bg_stop "$FAULT_PID"
+
+section "redirect to another server: Authorization must not follow"
 e2e_secret redirect-Secret-3
-PROXY_PORT="$FAULT_PORT"
 fault_proxy_start --record-only
 RECORD_PORT="$FAULT_PORT" RECORD_URL="$FAULT_URL"
 fault_reset "$PROXY_PORT"

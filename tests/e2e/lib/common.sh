@@ -250,6 +250,14 @@ expect_ne() {
   fi
 }
 
+E2E_START_NS="$(date +%s%N)"
+
+# section TITLE : a heading in the suite's output, with the time since the suite started.
+section() {
+  local ms=$((($(date +%s%N) - E2E_START_NS) / 1000000))
+  printf '# %s (at %d.%03ds)\n' "$*" $((ms / 1000)) $((ms % 1000))
+}
+
 # finish : prints the summary line and exits non-zero when anything failed or nothing was checked.
 finish() {
   E2E_FINISHED=1

@@ -5,6 +5,7 @@
 #   ref="$(image_build NAME CONTENT [ARCH])"    -> oci:DIR:image (deterministic digest)
 #   image_digest REF                            -> sha256:... of its manifest
 #   image_push REF REPO:TAG                     -> into $REGISTRY_HOST
+#   image_push_tags REF REPO TAG...             -> the same image under several tags
 #   digest="$(image_push_as v2s2 REF REPO:TAG [--all])" -> as Docker schema 2 / manifest list
 #   image_retag REPO:TAG NEW_TAG                -> one more tag, registry to registry
 #   digest="$(image_push_index REPO:TAG ARCH...)" -> a multi-arch OCI image index
@@ -119,6 +120,28 @@ image_push() {
     return 1
   fi
   rm -f "$err"
+}
+
+# image_push_tags REF REPO TAG... : pushes REF under every TAG. The first push uploads the blobs;
+# the other tags only add a manifest PUT each, so they go concurrently.
+image_push_tags() {
+  local ref="$1" repo="$2"
+  shift 2
+  [ "$#" -gt 0 ] || {
+    echo "error: image_push_tags REF REPO TAG..." >&2
+    return 2
+  }
+  image_push "$ref" "$repo:$1" || return 1
+  shift
+  local tag pids=() failed=0 pid
+  for tag in "$@"; do
+    image_push "$ref" "$repo:$tag" &
+    pids+=($!)
+  done
+  for pid in "${pids[@]}"; do
+    wait "$pid" || failed=1
+  done
+  return "$failed"
 }
 
 # image_push_as FORMAT REF REPO:TAG [skopeo copy flags...] : pushes REF converted to FORMAT
@@ -239,8 +262,9 @@ manifest_tags() {
 # pushes every image of the manifest with every expected tag to the current registry, or into OCI
 # layouts under DIR. Each name gets its own image (content NAME@SHA, so digests differ), built
 # once; extra tags push the same layout again, which skopeo turns into blob HEADs plus one manifest
-# PUT (as fast as a registry-to-registry copy, and it needs no source credentials). Images are
-# seeded concurrently. Appends "NAME TAG DIGEST" lines to $SEEDED_FILE, in manifest order.
+# PUT (as fast as a registry-to-registry copy, and it needs no source credentials). Images, and
+# the extra tags of one image, are pushed concurrently. Appends "NAME TAG DIGEST" lines to
+# $SEEDED_FILE, in manifest order.
 seed_manifest_images() {
   local manifest="$1" env="$2" sha="$3"
   shift 3
@@ -298,12 +322,15 @@ _seed_one() {
   local ref digest
   ref="$(image_build "seed-$(printf '%s' "$name" | tr '/' '_')" "$name@$sha")" || return 1
   digest="$(image_digest "$ref")" || return 1
-  for tag in "${todo[@]}"; do
-    if [ -n "$layout_dir" ]; then
+  if [ -n "$layout_dir" ]; then
+    # One layout's index.json takes one writer at a time.
+    for tag in "${todo[@]}"; do
       layout_tag "$layout_dir/$name" "$tag" "$ref" || return 1
-    else
-      image_push "$ref" "$name:$tag" || return 1
-    fi
+    done
+  else
+    image_push_tags "$ref" "$name" "${todo[@]}" || return 1
+  fi
+  for tag in "${todo[@]}"; do
     printf '%s %s %s\n' "$name" "$tag" "$digest" >>"$out"
   done
 }
