@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared base of every end-to-end suite: strict mode, an isolated scratch directory, background
 # process bookkeeping, and assertions that count passes and failures.
 #

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Starts tests/fakes/fault_proxy in front of a real server, and scripts it. Needs common.sh.
 #
 #   fault_proxy_start --upstream http://127.0.0.1:PORT [--script FILE]

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Makes real OCI images without Docker (umoci) and puts them where imagegate looks: into the
 # registry registry.sh started (skopeo) or into on-disk OCI layouts, one per repository. Needs
 # common.sh, and registry.sh for pushes.

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Starts Debian's docker-registry (CNCF distribution 2.8) on 127.0.0.1 for the e2e suites, in
 # the configurations imagegate must handle: anonymous, htpasswd Basic auth, TLS with a private CA,
 # and Bearer tokens from tests/fakes/token_server. Needs common.sh sourced first.
