@@ -48,6 +48,17 @@ cat >"$work/state.json" <<EOF
 }
 EOF
 
+echo '{"repositories": {"r1": {"images": [{"manifest": "{}", "digest": "sha256:00"}]}}}' \
+  >"$work/bad-state.json"
+set +e
+"$FAKE" --state "$work/bad-state.json" >/dev/null 2>"$work/bad.err"
+rc=$?
+set -e
+expect_eq "a bad --state file exits 2" "2" "$rc"
+expect_eq "a bad --state file names the key" \
+  "fake_aws: --state $work/bad-state.json: state.repositories.r1.images[].digest: the manifest's sha256 is sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a" \
+  "$(cat "$work/bad.err")"
+
 start_ns=$(date +%s%N)
 "$FAKE" --state "$work/state.json" --port-file "$work/port" --verbose >"$work/fake.out" \
   2>"$work/fake.err" &

@@ -94,7 +94,7 @@ inline Json create_service(State& s, const Json& body) {
   svc.task_definition = td;
   svc.desired_count = desired;
   svc.created_at = now_epoch();
-  Deployment d = make_deployment(s, td, desired);
+  Deployment d = make_deployment(td, desired);
   d.rollout_state_reason = "ECS deployment " + d.id + " completed.";
   for (int i = 0; i < desired; ++i) svc.tasks.push_back(make_task(s, cname, td, d.id));
   svc.deployments.push_back(d);
@@ -135,7 +135,7 @@ inline Json update_service(State& s, const Json& body) {
   }
   RolloutPlan plan = svc->on_update.value_or(RolloutPlan{});
   svc->task_definition = td;
-  Deployment d = make_deployment(s, td, svc->desired_count);
+  Deployment d = make_deployment(td, svc->desired_count);
   for (auto& old : svc->deployments) old.status = "ACTIVE";
   if (plan.rollout_state == "COMPLETED") {
     svc->deployments.push_back(d);

@@ -120,7 +120,7 @@ inline std::vector<Container> containers_of(const State& s, const std::string& t
 inline Task make_task(State& s, const std::string& cluster, const std::string& td_arn,
                       const std::string& started_by) {
   Task t;
-  t.arn = task_arn(s, cluster, next_hex(s, 16) + next_hex(s, 16));
+  t.arn = task_arn(s, cluster, random_string(32, "0123456789abcdef"));
   t.task_definition_arn = td_arn;
   t.started_by = started_by;
   t.containers = containers_of(s, td_arn);
@@ -128,10 +128,9 @@ inline Task make_task(State& s, const std::string& cluster, const std::string& t
   return t;
 }
 
-inline Deployment make_deployment(State& s, const std::string& td_arn, int desired) {
+inline Deployment make_deployment(const std::string& td_arn, int desired) {
   Deployment d;
-  d.id = fmt::format("ecs-svc/{:019}", (s.sequence + 1) * 7919 % 10000000000000000000ULL);
-  ++s.sequence;
+  d.id = "ecs-svc/" + random_string(19, "0123456789");
   d.task_definition = td_arn;
   d.desired_count = desired;
   d.running_count = desired;

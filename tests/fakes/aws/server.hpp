@@ -151,7 +151,7 @@ class FakeAws {
   }
 
   static std::string new_request_id() {
-    std::string hex = sts::random_string(32, "0123456789abcdef");
+    std::string hex = random_string(32, "0123456789abcdef");
     return fmt::format("{}-{}-4{}-a{}-{}", hex.substr(0, 8), hex.substr(8, 4), hex.substr(12, 3),
                        hex.substr(15, 3), hex.substr(18, 12));
   }
@@ -180,7 +180,7 @@ class FakeAws {
     std::string op;
     int delay_ms = 0;
     if (!target.empty()) {
-      op = handle_json(req, res, target, request_id);
+      op = handle_json(req, res, target);
     } else {
       op = handle_query(req, res, request_id);
     }
@@ -197,7 +197,7 @@ class FakeAws {
   }
 
   std::string handle_json(const httplib::Request& req, httplib::Response& res,
-                          const std::string& target, const std::string& request_id) {
+                          const std::string& target) {
     auto dot = target.find('.');
     std::string prefix = target.substr(0, dot);
     std::string op = dot == std::string::npos ? "" : target.substr(dot + 1);
@@ -232,7 +232,6 @@ class FakeAws {
       res.status = 500;
       res.set_content(Json{{"__type", "InternalFailure"}, {"message", e.what()}}.dump(), kJsonType);
     }
-    (void)request_id;
     return op;
   }
 

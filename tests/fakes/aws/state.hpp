@@ -11,6 +11,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <random>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -152,7 +153,6 @@ struct State {
   std::vector<Json> task_definitions;  // as DescribeTaskDefinition returns them, in order
   std::map<std::string, Cluster> clusters;
   int list_tasks_page_size = 100;  // ListTasks never returns more per page than this
-  std::uint64_t sequence = 0;      // makes generated ids unique
 };
 
 // Runtime knobs, not part of the state document.
@@ -163,9 +163,14 @@ struct Runtime {
   std::map<std::string, int> counters;  // requests per operation
 };
 
-inline std::string next_hex(State& state, int width) {
-  ++state.sequence;
-  return fmt::format("{:0{}x}", state.sequence * 2654435761ULL % 0xffffffffffffULL, width);
+// Random ids (task ids, deployment ids, request ids) like AWS's: unique without bookkeeping, so
+// a dumped and reloaded state cannot collide with ids generated later.
+inline std::string random_string(std::size_t n, std::string_view alphabet) {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  std::uniform_int_distribution<std::size_t> pick(0, alphabet.size() - 1);
+  std::string out;
+  for (std::size_t i = 0; i < n; ++i) out += alphabet[pick(rng)];
+  return out;
 }
 
 }  // namespace imagegate::fake_aws

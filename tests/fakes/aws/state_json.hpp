@@ -123,7 +123,7 @@ inline Service parse_service(State& s, const std::string& cluster, const Json& j
                   "completeAfterDescribes"},
                  w);
       std::string td = get_or<std::string>(dj, "taskDefinition", svc.task_definition, w);
-      Deployment d = make_deployment(s, resolve_td_arn(s, td, w), svc.desired_count);
+      Deployment d = make_deployment(resolve_td_arn(s, td, w), svc.desired_count);
       d.id = get_or<std::string>(dj, "id", d.id, w);
       d.status = get_or<std::string>(dj, "status", "PRIMARY", w);
       d.desired_count = get_or<int>(dj, "desiredCount", d.desired_count, w);
@@ -138,7 +138,7 @@ inline Service parse_service(State& s, const std::string& cluster, const Json& j
       svc.deployments.push_back(std::move(d));
     }
   } else {
-    svc.deployments.push_back(make_deployment(s, svc.task_definition, svc.desired_count));
+    svc.deployments.push_back(make_deployment(svc.task_definition, svc.desired_count));
   }
   if (j.contains("tasks")) {
     for (const auto& tj : j.at("tasks")) svc.tasks.push_back(parse_task(s, cluster, tj, where));
@@ -178,7 +178,7 @@ inline Json normalize_task_definition(const State& s, Json td, const std::string
 inline State parse_state(const Json& j) {
   check_keys(j,
              {"account", "region", "credentials", "webIdentityToken", "ecrPassword",
-              "listTasksPageSize", "repositories", "taskDefinitions", "clusters", "sequence"},
+              "listTasksPageSize", "repositories", "taskDefinitions", "clusters"},
              "state");
   State s;
   s.account = get_or<std::string>(j, "account", s.account, "state");
@@ -187,7 +187,6 @@ inline State parse_state(const Json& j) {
   s.ecr_password = get_or<std::string>(j, "ecrPassword", s.ecr_password, "state");
   s.list_tasks_page_size = get_or<int>(j, "listTasksPageSize", 100, "state");
   if (s.list_tasks_page_size < 1) throw StateError("state.listTasksPageSize: must be >= 1");
-  s.sequence = get_or<std::uint64_t>(j, "sequence", 0, "state");
   for (const auto& cj : j.value("credentials", Json::array())) {
     check_keys(cj,
                {"accessKeyId", "secretAccessKey", "sessionToken", "expiration", "arn", "userId"},
@@ -238,8 +237,7 @@ inline State parse_state(const Json& j) {
 inline Json dump_state(const State& s) {
   Json j = {{"account", s.account},          {"region", s.region},
             {"credentials", Json::array()},  {"webIdentityToken", s.web_identity_token},
-            {"ecrPassword", s.ecr_password}, {"listTasksPageSize", s.list_tasks_page_size},
-            {"sequence", s.sequence}};
+            {"ecrPassword", s.ecr_password}, {"listTasksPageSize", s.list_tasks_page_size}};
   for (const auto& [akid, c] : s.credentials) {
     Json cj = {{"accessKeyId", akid}, {"secretAccessKey", c.secret}};
     if (!c.session_token.empty()) cj["sessionToken"] = c.session_token;

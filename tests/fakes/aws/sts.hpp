@@ -3,7 +3,6 @@
 // GetCallerIdentity.
 #pragma once
 
-#include <random>
 #include <string>
 
 #include "state.hpp"
@@ -52,14 +51,6 @@ inline std::string error_xml(const AwsError& e, const std::string& request_id) {
       "    <Message>{}</Message>\n  </Error>\n  <RequestId>{}</RequestId>\n</ErrorResponse>\n",
       kNamespace, e.status >= 500 ? "Receiver" : "Sender", xml_escape(e.type),
       xml_escape(e.message), request_id);
-}
-
-inline std::string random_string(std::size_t n, const std::string& alphabet) {
-  static thread_local std::mt19937_64 rng{std::random_device{}()};
-  std::uniform_int_distribution<std::size_t> pick(0, alphabet.size() - 1);
-  std::string out;
-  for (std::size_t i = 0; i < n; ++i) out += alphabet[pick(rng)];
-  return out;
 }
 
 using Params = std::map<std::string, std::string>;
