@@ -85,8 +85,8 @@ inline AuthResult verify_request(const httplib::Request& req, const State& state
   auto cred = state.credentials.find(akid);
   if (cred == state.credentials.end()) return bad(AuthFailure::kUnknownKey);
   const Credential& known = cred->second;
-  if (!known.session_token.empty() &&
-      req.get_header_value("X-Amz-Security-Token") != known.session_token) {
+  // Session credentials only work with their token, long-term keys only without one.
+  if (req.get_header_value("X-Amz-Security-Token") != known.session_token) {
     return bad(AuthFailure::kUnknownKey);
   }
   std::string amz_date = req.get_header_value("X-Amz-Date");

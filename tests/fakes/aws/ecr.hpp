@@ -3,6 +3,8 @@
 // BatchGetImage with per-id failures, DescribeImages, GetAuthorizationToken.
 #pragma once
 
+#include <fmt/ranges.h>
+
 #include <regex>
 #include <string>
 
@@ -133,6 +135,20 @@ inline Json put_image(State& s, const Json& body) {
         "Invalid parameter at 'imageManifestMediaType' failed to satisfy constraint: 'Manifest "
         "media type '{}' does not match the mediaType in the manifest'",
         media_type));
+  }
+  // Like ECR, an index or manifest list can only be pushed after the manifests it references.
+  std::vector<std::string> missing;
+  if (parsed.contains("manifests") && parsed["manifests"].is_array()) {
+    for (const auto& ref : parsed["manifests"]) {
+      std::string child = ref.is_object() ? ref.value("digest", "") : "";
+      if (!by_digest(repo, child)) missing.push_back(child);
+    }
+  }
+  if (!missing.empty()) {
+    throw AwsError{400, "ReferencedImagesNotFoundException",
+                   fmt::format("The manifest list references images that do not exist in the "
+                               "repository '{}': {}",
+                               name, fmt::join(missing, ", "))};
   }
   std::string tag = str(body, "imageTag");
   if (body.contains("imageTag") && !std::regex_match(tag, kTag)) {

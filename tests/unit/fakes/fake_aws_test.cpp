@@ -202,6 +202,32 @@ TEST_F(FakeAwsTest, SessionCredentialsNeedTheirToken) {
   EXPECT_EQ(ecr("DescribeRepositories", kDescribeWeb, session).status, 200);
 }
 
+TEST_F(FakeAwsTest, LongTermKeyWithASessionTokenIsRejected) {
+  expect_error(ecr("DescribeRepositories", kDescribeWeb, with_key(kAkid, kSecret, "a-token")), 400,
+               "UnrecognizedClientException",
+               "The security token included in the request is invalid.");
+}
+
+TEST_F(FakeAwsTest, IndexNeedsItsManifestsFirst) {
+  std::string child =
+      R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{}})";
+  std::string child_digest = "sha256:" + aws::sha256_hex(child);
+  std::string index = fmt::format(
+      R"({{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{{"digest":"{}"}}]}})",
+      child_digest);
+  Json push_index = {
+      {"repositoryName", "afu9/web"}, {"imageManifest", index}, {"imageTag", "multi"}};
+  expect_error(ecr("PutImage", push_index), 400, "ReferencedImagesNotFoundException",
+               "The manifest list references images that do not exist in the repository "
+               "'afu9/web': " +
+                   child_digest);
+  ASSERT_EQ(ecr("PutImage", {{"repositoryName", "afu9/web"}, {"imageManifest", child}}).status,
+            200);
+  Answer a = ecr("PutImage", push_index);
+  ASSERT_EQ(a.status, 200) << a.raw;
+  EXPECT_EQ(a.body["image"]["imageManifestMediaType"], "application/vnd.oci.image.index.v1+json");
+}
+
 TEST_F(FakeAwsTest, ExpiredCredentialsAreExpiredToken) {
   Signer expired = with_key("ASIAFAKEEXPIRED00001", "expiredSecret", "old-token");
   expect_error(ecr("DescribeRepositories", kDescribeWeb, expired), 400, "ExpiredTokenException",
