@@ -50,8 +50,9 @@ inline std::optional<double> parse_amz_date(const std::string& text) {
   return parse_iso8601(iso);
 }
 
+// now: the fake's clock (epoch seconds), which tests may set off the real one.
 inline AuthResult verify_request(const httplib::Request& req, const State& state,
-                                 const std::string& service) {
+                                 const std::string& service, double now) {
   auto bad = [](AuthFailure f, std::string msg = "") { return AuthResult{f, std::move(msg), ""}; };
   std::string header = req.get_header_value("Authorization");
   if (header.empty()) return bad(AuthFailure::kMissing);
@@ -110,7 +111,6 @@ inline AuthResult verify_request(const httplib::Request& req, const State& state
     return bad(AuthFailure::kBadSignature,
                fmt::format("Credential should be scoped to correct service: '{}'. ", service));
   }
-  double now = now_epoch();
   auto fmt_date = [](double t) {
     return aws::format_amz_date(
         std::chrono::system_clock::time_point(std::chrono::seconds(static_cast<long long>(t))));

@@ -110,12 +110,14 @@ class FakeAws {
     server.Post("/_fake/faults", [this](const httplib::Request& req, httplib::Response& res) {
       control(res, [&] {
         Json j = Json::parse(req.body);
-        check_keys(j, {"throttle", "internalFailure", "delayMs"}, "faults");
+        check_keys(j, {"throttle", "internalFailure", "delayMs", "clockOffsetSeconds"}, "faults");
         if (j.contains("throttle")) runtime_.throttle = parse_fault(j["throttle"], "throttle");
         if (j.contains("internalFailure")) {
           runtime_.internal_failure = parse_fault(j["internalFailure"], "internalFailure");
         }
         runtime_.delay_ms = get_or<int>(j, "delayMs", runtime_.delay_ms, "faults");
+        runtime_.clock_offset_seconds =
+            get_or<int>(j, "clockOffsetSeconds", runtime_.clock_offset_seconds, "faults");
         return faults_json();
       });
     });
@@ -133,7 +135,8 @@ class FakeAws {
     };
     return {{"throttle", fault(runtime_.throttle)},
             {"internalFailure", fault(runtime_.internal_failure)},
-            {"delayMs", runtime_.delay_ms}};
+            {"delayMs", runtime_.delay_ms},
+            {"clockOffsetSeconds", runtime_.clock_offset_seconds}};
   }
 
   void control(httplib::Response& res, const std::function<Json()>& body) {
@@ -149,6 +152,9 @@ class FakeAws {
                       "application/json");
     }
   }
+
+  // The fake's clock; callers hold mutex_.
+  double now() const { return now_epoch() + runtime_.clock_offset_seconds; }
 
   static std::string new_request_id() {
     std::string hex = random_string(32, "0123456789abcdef");
@@ -176,6 +182,10 @@ class FakeAws {
   void handle_aws(const httplib::Request& req, httplib::Response& res) {
     std::string request_id = new_request_id();
     res.set_header("x-amzn-RequestId", request_id);
+    {
+      std::lock_guard lock(mutex_);
+      res.set_header("Date", format_http_date(now()));
+    }
     std::string target = req.get_header_value("X-Amz-Target");
     std::string op;
     int delay_ms = 0;
@@ -210,7 +220,7 @@ class FakeAws {
         throw AwsError{400, "UnknownOperationException", ""};
       }
       ++runtime_.counters[op];
-      AuthResult auth = verify_request(req, state_, prefix == kEcrPrefix ? "ecr" : "ecs");
+      AuthResult auth = verify_request(req, state_, prefix == kEcrPrefix ? "ecr" : "ecs", now());
       if (auth.failure) throw auth_error(auth, false);
       apply_faults(op, false);
       Json body;
@@ -255,7 +265,7 @@ class FakeAws {
         apply_faults(action, true);
         body = sts::assume_role_with_web_identity(state_, params, request_id);
       } else {
-        AuthResult auth = verify_request(req, state_, "sts");
+        AuthResult auth = verify_request(req, state_, "sts", now());
         if (auth.failure) throw auth_error(auth, true);
         apply_faults(action, true);
         body = sts::get_caller_identity(state_, auth.access_key_id, request_id);

@@ -22,6 +22,7 @@ struct Answer {
   Json body;
   std::string raw;
   std::string request_id;
+  std::string date;
 };
 
 Json base_state() {
@@ -127,7 +128,8 @@ class FakeAwsTest : public ::testing::Test {
     auto res = client.Post("/", headers, body, "application/x-amz-json-1.1");
     EXPECT_TRUE(res) << "no answer from the fake";
     if (!res) return {};
-    Answer a{res->status, Json(), res->body, res->get_header_value("x-amzn-RequestId")};
+    Answer a{res->status, Json(), res->body, res->get_header_value("x-amzn-RequestId"),
+             res->get_header_value("Date")};
     try {
       a.body = Json::parse(res->body);
     } catch (const Json::exception&) {
@@ -245,6 +247,22 @@ TEST_F(FakeAwsTest, ClockSkewOverFifteenMinutesIsRejected) {
   EXPECT_TRUE(future.body["message"].get<std::string>().starts_with("Signature not yet current: "))
       << future.raw;
   EXPECT_EQ(ecr("DescribeRepositories", kDescribeWeb, with_skew(10min)).status, 200);
+}
+
+TEST_F(FakeAwsTest, ClockOffsetMovesTheFakesNowAndDateHeader) {
+  ASSERT_TRUE(control("/_fake/faults", R"({"clockOffsetSeconds":1200})"));
+  auto fake_now = [] {
+    auto t = std::chrono::system_clock::now() + 1200s;
+    return format_http_date(std::chrono::duration<double>(t.time_since_epoch()).count());
+  };
+  std::string before = fake_now();
+  Answer a = ecr("DescribeRepositories", kDescribeWeb);
+  std::string after = fake_now();
+  EXPECT_EQ(a.status, 403);
+  EXPECT_TRUE(a.body["message"].get<std::string>().starts_with("Signature expired: ")) << a.raw;
+  EXPECT_TRUE(a.date == before || a.date == after)
+      << a.date << " not in [" << before << ", " << after << "]";
+  EXPECT_EQ(ecr("DescribeRepositories", kDescribeWeb, with_skew(1200s)).status, 200);
 }
 
 TEST_F(FakeAwsTest, CredentialScopedToAnotherRegionIsRejected) {
