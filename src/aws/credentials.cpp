@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include <cctype>
 #include <cstdio>
 #include <ctime>
 #include <vector>
@@ -187,6 +188,9 @@ std::optional<std::chrono::system_clock::time_point> parse_iso8601(std::string_v
       tm.tm_min > 59 || tm.tm_sec > 60) {
     return std::nullopt;
   }
+  // system_clock counts nanoseconds in 64 bits and ends in 2262: later times (a "never expires"
+  // placeholder) would wrap into the past.
+  if (tm.tm_year >= 2200) return std::chrono::system_clock::time_point::max();
   tm.tm_year -= 1900;
   tm.tm_mon -= 1;
   return std::chrono::system_clock::from_time_t(timegm(&tm) - offset_seconds);

@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -36,11 +37,12 @@ struct Response {
   std::string body;
   std::string effective_url;  // after redirects
   // Transport failure (DNS, connect, TLS, timeout, body too large...): empty on success.
-  // error_code is a finding code: "UNREACHABLE" (connect/DNS/timeout/TLS) or "BAD_RESPONSE".
+  // error_code is a finding code: "UNREACHABLE" (connect/DNS/timeout/TLS) or "BAD_RESPONSE";
+  // "BAD_REQUEST" when the Request itself cannot be sent (bad method, URL or header).
   std::string error_code;
   std::string error;
-  int attempts = 0;
-  double seconds = 0;
+  int attempts = 0;    // attempts of the final hop (1 + retries); redirects start a new count
+  double seconds = 0;  // wall time of the whole request, retries and redirects included
 
   bool ok() const { return error_code.empty() && status >= 200 && status < 300; }
   // First header with this (lower-case) name.
@@ -65,8 +67,8 @@ struct ClientOptions {
   RetryPolicy retry;
   // Called once per finished attempt (for -v): method, URL without credentials, status, time,
   // attempt number. Never given headers or bodies.
-  std::function<void(const std::string& method, const std::string& url, long status,
-                     double seconds, int attempt)>
+  std::function<void(const std::string& method, const std::string& url, long status, double seconds,
+                     int attempt)>
       on_attempt;
 };
 
@@ -81,7 +83,14 @@ class Client {
   Response run_one(const Request& request) { return run({request}).front(); }
 };
 
-// The libcurl implementation.
+// The libcurl implementation. ca_file is added to the system's trusted CAs; a CA file that cannot
+// be loaded makes every request fail (UNREACHABLE) rather than fall back to less trust. Not for
+// concurrent use from several threads: run() calls are serialised.
 std::unique_ptr<Client> make_curl_client(const ClientOptions& options);
+
+// The URL fit for messages and logs: userinfo removed, values of credential-bearing query
+// parameters (X-Amz-Signature, X-Amz-Credential, X-Amz-Security-Token, token, ...) replaced by
+// "REDACTED"; everything else kept as given.
+std::string redact_url(std::string_view url);
 
 }  // namespace imagegate::http

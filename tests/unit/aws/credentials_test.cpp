@@ -388,6 +388,8 @@ TEST(Iso8601, ParsesAwsFormsAndRejectsOthers) {
   EXPECT_EQ(detail::parse_iso8601("2023-11-14T22:13:20.123Z"), kNow);
   EXPECT_EQ(detail::parse_iso8601("2023-11-15T00:13:20+02:00"), kNow);
   EXPECT_EQ(detail::parse_iso8601("2023-11-14T21:13:20-01:00"), kNow);
+  EXPECT_EQ(detail::parse_iso8601("2999-01-01T00:00:00Z"),
+            std::chrono::system_clock::time_point::max());
   for (const char* bad : {"", "2023-11-14", "2023-11-14T22:13:20", "2023-13-14T22:13:20Z",
                           "2023-11-14T22:13:20.Z", "2023-11-14T22:13:20Zjunk"}) {
     EXPECT_EQ(detail::parse_iso8601(bad), std::nullopt) << bad;

@@ -1,0 +1,337 @@
+// The libcurl client: one multi handle runs every request of a batch, at most `concurrency` at
+// once, on connections (and TLS sessions) kept for the client's lifetime, so the stages of a
+// registry check (ping, token, HEADs) reuse what the first stage opened.
+//
+// Retries and redirects are ours, not libcurl's: a retry waits in `waiting` with a ready time
+// while the other transfers keep running, and a redirect passes the credential rules of
+// policy::plan_redirect before the next hop starts.
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <cctype>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <random>
+
+#include "http/http.hpp"
+#include "http/policy.hpp"
+#include "http/transfer.hpp"
+
+namespace imagegate::embedded {
+extern const std::string_view kVersion;
+}
+
+namespace imagegate::http {
+namespace {
+
+using detail::Clock;
+using detail::Transfer;
+using std::chrono::milliseconds;
+
+bool curl_ready() {
+  // A function-local static: initialised once, thread-safely, before the first handle exists.
+  static const bool ok = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
+  return ok;
+}
+
+double seconds_between(Clock::time_point from, Clock::time_point to) {
+  return std::chrono::duration<double>(to - from).count();
+}
+
+std::string describe(const Request& request) {
+  return request.method + " " + redact_url(request.url);
+}
+
+class CurlClient final : public Client {
+ public:
+  explicit CurlClient(const ClientOptions& options)
+      : options_(options), created_(Clock::now()), rng_(std::random_device{}()) {
+    if (options_.overall_timeout.count() > 0) deadline_ = created_ + options_.overall_timeout;
+    if (!curl_ready()) {
+      setup_error_ = Error{"UNREACHABLE", "libcurl could not be initialised"};
+      return;
+    }
+    if (!options_.ca_file.empty()) {
+      auto cas = detail::ExtraCas::load(options_.ca_file);
+      if (!cas) {
+        setup_error_ = cas.error();
+        return;
+      }
+      extra_cas_ = *cas;
+    }
+    multi_ = curl_multi_init();
+    share_ = curl_share_init();
+    if (multi_ == nullptr || share_ == nullptr) {
+      setup_error_ = Error{"UNREACHABLE", "libcurl handles could not be created"};
+      return;
+    }
+    long limit = std::max(1, options_.concurrency);
+    curl_multi_setopt(multi_, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+    curl_multi_setopt(multi_, CURLMOPT_MAX_HOST_CONNECTIONS, limit);
+    curl_multi_setopt(multi_, CURLMOPT_MAX_TOTAL_CONNECTIONS, limit);
+    // Keep idle connections between run() calls instead of sizing the cache by live handles.
+    curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS, std::max(limit, 8L));
+    // Single-threaded use (run() is serialised), so the share needs no lock callbacks.
+    curl_share_setopt(share_, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+    curl_share_setopt(share_, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+    curl_share_setopt(share_, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+    settings_.share = share_;
+    settings_.connect_timeout = options_.connect_timeout;
+    settings_.user_agent = "imagegate/" + std::string(embedded::kVersion);
+    settings_.extra_cas = extra_cas_.get();
+  }
+
+  ~CurlClient() override {
+    if (multi_ != nullptr) curl_multi_cleanup(multi_);
+    if (share_ != nullptr) curl_share_cleanup(share_);
+  }
+
+  CurlClient(const CurlClient&) = delete;
+  CurlClient& operator=(const CurlClient&) = delete;
+
+  std::vector<Response> run(const std::vector<Request>& requests) override {
+    std::lock_guard lock(mutex_);
+    Batch batch(requests.size());
+    for (std::size_t i = 0; i < requests.size(); ++i) {
+      batch.transfers.push_back(std::make_unique<Transfer>(i, requests[i], multi_));
+      batch.transfers.back()->started = Clock::now();
+      batch.ready.push_back(batch.transfers.back().get());
+    }
+    if (setup_error_) {
+      for (auto& t : batch.transfers) {
+        finish_with_error(batch, *t, setup_error_->code, setup_error_->message, Clock::now());
+      }
+      return std::move(batch.responses);
+    }
+    while (batch.remaining > 0) {
+      start_ready(batch);
+      if (batch.remaining == 0) break;
+      int running = 0;
+      curl_multi_perform(multi_, &running);
+      collect_finished(batch);
+      if (batch.remaining == 0) break;
+      curl_multi_poll(multi_, nullptr, 0, poll_timeout(batch), nullptr);
+    }
+    return std::move(batch.responses);
+  }
+
+ private:
+  struct Batch {
+    explicit Batch(std::size_t n) : responses(n), remaining(n) {}
+    std::vector<Response> responses;
+    std::vector<std::unique_ptr<Transfer>> transfers;
+    std::deque<Transfer*> ready;     // may start now, in request order
+    std::vector<Transfer*> waiting;  // retries, each with its ready_at
+    std::size_t remaining;
+    int in_flight = 0;
+  };
+
+  bool past_deadline(Clock::time_point now) const { return deadline_ && now >= *deadline_; }
+
+  std::string deadline_message(const Request& request) const {
+    return "deadline exceeded (overall timeout " +
+           std::to_string(options_.overall_timeout.count()) + " ms): " + describe(request);
+  }
+
+  void start_ready(Batch& batch) {
+    Clock::time_point now = Clock::now();
+    // Due retries go first: they are the oldest work.
+    std::vector<Transfer*> due;
+    std::erase_if(batch.waiting, [&](Transfer* t) {
+      if (t->ready_at > now) return false;
+      due.push_back(t);
+      return true;
+    });
+    batch.ready.insert(batch.ready.begin(), due.begin(), due.end());
+
+    int limit = std::max(1, options_.concurrency);
+    while (batch.in_flight < limit && !batch.ready.empty()) {
+      Transfer* t = batch.ready.front();
+      batch.ready.pop_front();
+      now = Clock::now();
+      if (past_deadline(now)) {
+        finish_with_error(batch, *t, "UNREACHABLE", deadline_message(t->request), now);
+        continue;
+      }
+      milliseconds timeout = options_.request_timeout;
+      t->timeout_is_deadline = false;
+      if (deadline_) {
+        auto left = std::chrono::ceil<milliseconds>(*deadline_ - now);
+        if (timeout.count() <= 0 || left < timeout) {
+          timeout = std::max(left, milliseconds(1));  // 0 would mean "no timeout" to libcurl
+          t->timeout_is_deadline = true;
+        }
+      }
+      auto started = t->start(settings_, timeout, now);
+      if (!started) {
+        finish_with_error(batch, *t, started.error().code, started.error().message, now);
+        continue;
+      }
+      ++batch.in_flight;
+    }
+  }
+
+  long poll_timeout(const Batch& batch) const {
+    // A finished transfer freed a slot (or a redirect queued its next hop): start at once.
+    if (!batch.ready.empty() && batch.in_flight < std::max(1, options_.concurrency)) return 0;
+    Clock::time_point now = Clock::now();
+    long timeout = 1000;
+    long curl_timeout = -1;
+    curl_multi_timeout(multi_, &curl_timeout);
+    if (curl_timeout >= 0) timeout = std::min(timeout, curl_timeout);
+    for (const Transfer* t : batch.waiting) {
+      timeout = std::min<long>(timeout, std::chrono::ceil<milliseconds>(t->ready_at - now).count());
+    }
+    // Queued requests that cannot start must still fail at the deadline, not after.
+    if (deadline_ && !batch.ready.empty()) {
+      timeout = std::min<long>(timeout, std::chrono::ceil<milliseconds>(*deadline_ - now).count());
+    }
+    return std::max(timeout, 0L);
+  }
+
+  void collect_finished(Batch& batch) {
+    int queued = 0;
+    while (CURLMsg* msg = curl_multi_info_read(multi_, &queued)) {
+      if (msg->msg != CURLMSG_DONE) continue;
+      Transfer* t = nullptr;
+      curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &t);
+      CURLcode result = msg->data.result;
+      --batch.in_flight;
+      attempt_done(batch, *t, result);
+    }
+  }
+
+  // Turns the finished attempt into a Response, then decides: retry, follow, or done.
+  void attempt_done(Batch& batch, Transfer& t, CURLcode result) {
+    Clock::time_point now = Clock::now();
+    Response r;
+    curl_easy_getinfo(t.easy, CURLINFO_RESPONSE_CODE, &r.status);
+    r.headers = std::move(t.headers);
+    r.body = std::move(t.body);
+    r.effective_url = t.request.url;
+    r.attempts = t.attempt;
+    bool transport_retryable = false;
+    if (t.body_too_large) {
+      r.error_code = "BAD_RESPONSE";
+      r.error = "response body exceeds " + std::to_string(t.request.max_body_bytes) +
+                " bytes (max_body_bytes): " + describe(t.request);
+    } else if (t.headers_too_large) {
+      r.error_code = "BAD_RESPONSE";
+      r.error = "response headers exceed 1 MiB: " + describe(t.request);
+    } else if (result == CURLE_OPERATION_TIMEDOUT && t.timeout_is_deadline) {
+      r.error_code = "UNREACHABLE";
+      r.error = deadline_message(t.request);
+    } else if (result != CURLE_OK) {
+      detail::CurlFailure failure = detail::classify_curl_error(result);
+      r.error_code = failure.code;
+      std::string text = t.error_buffer[0] != '\0' ? std::string(t.error_buffer)
+                                                   : std::string(curl_easy_strerror(result));
+      r.error = describe(t.request) + ": " + text;
+      transport_retryable = failure.retryable;
+    }
+    if (!r.error_code.empty()) r.body.clear();  // a partial body must never pass for a whole one
+    t.release();
+    if (options_.on_attempt) {
+      options_.on_attempt(t.request.method, redact_url(t.request.url), r.status,
+                          seconds_between(t.attempt_started, now), t.attempt);
+    }
+
+    bool retry_status = r.error_code.empty() && policy::is_retryable_status(r.status);
+    if (t.request.retry && t.attempt < options_.retry.max_attempts &&
+        (transport_retryable || retry_status)) {
+      milliseconds delay = policy::backoff_delay(options_.retry, t.attempt - 1, rng_);
+      if (auto header = r.header("retry-after"); header && retry_status) {
+        if (auto wait = policy::parse_retry_after(*header, std::chrono::system_clock::now())) {
+          delay = std::min(*wait, options_.retry.max_retry_after);
+        }
+      }
+      t.ready_at = now + delay;
+      // A retry that could only start after the deadline would fail anyway; the answer we have
+      // says more about why than "deadline exceeded".
+      if (!deadline_ || t.ready_at < *deadline_) {
+        batch.waiting.push_back(&t);
+        return;
+      }
+    } else if (r.error_code.empty() && t.request.follow_redirects &&
+               policy::is_redirect_status(r.status) && r.header("location")) {
+      if (follow(t, r)) {
+        batch.ready.push_front(&t);
+        return;
+      }
+    }
+    finish(batch, t, std::move(r), now);
+  }
+
+  // Prepares the next hop; false (with r's error set) when the redirect is refused.
+  bool follow(Transfer& t, Response& r) {
+    if (t.hops >= policy::kMaxRedirects) {
+      r.error_code = "BAD_RESPONSE";
+      r.error = "too many redirects (more than " + std::to_string(policy::kMaxRedirects) +
+                "): " + describe(t.request);
+      return false;
+    }
+    auto plan = policy::plan_redirect(t.original_url, t.request.url, *r.header("location"));
+    if (!plan) {
+      r.error_code = plan.error().code;
+      r.error = plan.error().message;
+      return false;
+    }
+    t.request.url = plan->url;
+    if (plan->drop_credentials) {
+      std::erase_if(t.request.headers,
+                    [](const auto& h) { return policy::is_credential_header(h.first); });
+    }
+    // 303 means "see the result elsewhere": fetch it with GET. HEAD stays HEAD, as the caller
+    // asked for no body.
+    if (r.status == 303 && t.request.method != "HEAD" && t.request.method != "GET") {
+      t.request.method = "GET";
+      t.request.body.clear();
+      std::erase_if(t.request.headers, [](const auto& h) {
+        std::string name = h.first;
+        std::transform(name.begin(), name.end(), name.begin(),
+                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+        return name == "content-type" || name == "content-length";
+      });
+    }
+    ++t.hops;
+    t.attempt = 0;
+    return true;
+  }
+
+  void finish(Batch& batch, Transfer& t, Response r, Clock::time_point now) {
+    r.seconds = seconds_between(t.started, now);
+    batch.responses[t.index] = std::move(r);
+    --batch.remaining;
+  }
+
+  void finish_with_error(Batch& batch, Transfer& t, const std::string& code,
+                         const std::string& message, Clock::time_point now) {
+    Response r;
+    r.effective_url = t.request.url;
+    r.attempts = t.attempt;
+    r.error_code = code;
+    r.error = message;
+    finish(batch, t, std::move(r), now);
+  }
+
+  ClientOptions options_;
+  Clock::time_point created_;
+  std::optional<Clock::time_point> deadline_;
+  std::mt19937_64 rng_;
+  std::optional<Error> setup_error_;
+  std::shared_ptr<const detail::ExtraCas> extra_cas_;
+  CURLM* multi_ = nullptr;
+  CURLSH* share_ = nullptr;
+  detail::EasySettings settings_;
+  std::mutex mutex_;
+};
+
+}  // namespace
+
+std::unique_ptr<Client> make_curl_client(const ClientOptions& options) {
+  return std::make_unique<CurlClient>(options);
+}
+
+}  // namespace imagegate::http

@@ -1,0 +1,278 @@
+#include "http/transfer.hpp"
+
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include <algorithm>
+#include <cctype>
+#include <memory>
+
+namespace imagegate::http::detail {
+namespace {
+
+// Far above any real registry's headers; stops a hostile server from growing memory unbounded.
+constexpr std::size_t kMaxHeaderBytes = 1024 * 1024;
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() &&
+         (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+// RFC 9110 token characters: methods and header names.
+bool is_token(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](unsigned char c) {
+    return std::isalnum(c) ||
+           std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos;
+  });
+}
+
+bool is_header_value(std::string_view s) {
+  return std::none_of(s.begin(), s.end(), [](char c) { return c == '\r' || c == '\n' || c == 0; });
+}
+
+size_t on_header(char* data, size_t size, size_t count, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  size_t n = size * count;
+  t->header_bytes += n;
+  if (t->header_bytes > kMaxHeaderBytes) {
+    t->headers_too_large = true;
+    return 0;
+  }
+  std::string_view line = trim(std::string_view(data, n));
+  // Each status line starts a new response (1xx interim answers come first): keep the last only.
+  if (line.starts_with("HTTP/")) {
+    t->headers.clear();
+    return n;
+  }
+  if (line.empty()) return n;
+  if ((data[0] == ' ' || data[0] == '\t') && !t->headers.empty()) {
+    // Obsolete line folding: the line continues the previous header's value.
+    t->headers.back().second += ' ';
+    t->headers.back().second += line;
+    return n;
+  }
+  std::size_t colon = line.find(':');
+  if (colon == std::string_view::npos) return n;
+  t->headers.emplace_back(lower(trim(line.substr(0, colon))),
+                          std::string(trim(line.substr(colon + 1))));
+  return n;
+}
+
+size_t on_body(char* data, size_t size, size_t count, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  size_t n = size * count;
+  if (n > t->request.max_body_bytes - std::min(t->body.size(), t->request.max_body_bytes)) {
+    // Returning less than n aborts the transfer: never keep a silently truncated body.
+    t->body_too_large = true;
+    return 0;
+  }
+  t->body.append(data, n);
+  return n;
+}
+
+bool has_header(const Headers& headers, std::string_view name) {
+  return std::any_of(headers.begin(), headers.end(),
+                     [&](const auto& h) { return lower(h.first) == name; });
+}
+
+}  // namespace
+
+ExtraCas::~ExtraCas() {
+  for (void* cert : certs_) X509_free(static_cast<X509*>(cert));
+}
+
+Result<std::shared_ptr<const ExtraCas>> ExtraCas::load(const std::string& path) {
+  auto cas = std::make_shared<ExtraCas>();
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new_file(path.c_str(), "r"), &BIO_free);
+  if (!bio) return fail("UNREACHABLE", "cannot read CA file " + path);
+  STACK_OF(X509_INFO)* infos = PEM_X509_INFO_read_bio(bio.get(), nullptr, nullptr, nullptr);
+  if (infos != nullptr) {
+    for (int i = 0; i < sk_X509_INFO_num(infos); ++i) {
+      X509_INFO* info = sk_X509_INFO_value(infos, i);
+      if (info->x509 != nullptr && X509_up_ref(info->x509) == 1) cas->certs_.push_back(info->x509);
+    }
+    sk_X509_INFO_pop_free(infos, X509_INFO_free);
+  }
+  if (cas->certs_.empty()) {
+    return fail("UNREACHABLE", "CA file " + path + " holds no PEM certificate");
+  }
+  return cas;
+}
+
+CURLcode ExtraCas::add_to_ssl_ctx(CURL* /*easy*/, void* ssl_ctx, void* user) {
+  const auto* cas = static_cast<const ExtraCas*>(user);
+  X509_STORE* store = SSL_CTX_get_cert_store(static_cast<SSL_CTX*>(ssl_ctx));
+  if (store == nullptr) return CURLE_SSL_CACERT_BADFILE;
+  // OpenSSL 3 accepts a certificate that is already in the store, so reused contexts are fine.
+  for (void* cert : cas->certs_) {
+    if (X509_STORE_add_cert(store, static_cast<X509*>(cert)) != 1) return CURLE_SSL_CACERT_BADFILE;
+  }
+  return CURLE_OK;
+}
+
+Transfer::Transfer(std::size_t index_in_batch, Request req, CURLM* multi_handle)
+    : index(index_in_batch),
+      request(std::move(req)),
+      original_url(request.url),
+      multi(multi_handle) {}
+
+Transfer::~Transfer() {
+  release();
+}
+
+void Transfer::release() {
+  if (easy != nullptr) {
+    curl_multi_remove_handle(multi, easy);
+    curl_easy_cleanup(easy);
+    easy = nullptr;
+  }
+  curl_slist_free_all(header_list);
+  header_list = nullptr;
+}
+
+std::expected<void, Error> Transfer::start(const EasySettings& settings,
+                                           std::chrono::milliseconds timeout,
+                                           Clock::time_point now) {
+  release();
+  headers.clear();
+  body.clear();
+  header_bytes = 0;
+  body_too_large = false;
+  headers_too_large = false;
+  error_buffer[0] = '\0';
+  ++attempt;
+  attempt_started = now;
+
+  const std::string& method = request.method;
+  if (!is_token(method)) {
+    return std::unexpected(
+        Error{"BAD_REQUEST", "invalid HTTP method for " + redact_url(request.url)});
+  }
+  for (const auto& [name, value] : request.headers) {
+    // The value may be a secret: name only the header.
+    if (!is_token(name) || !is_header_value(value)) {
+      return std::unexpected(Error{"BAD_REQUEST", "invalid header '" +
+                                                      (is_token(name) ? name : std::string("?")) +
+                                                      "' for " + redact_url(request.url)});
+    }
+    std::string line = value.empty() ? name + ";" : name + ": " + value;
+    curl_slist* grown = curl_slist_append(header_list, line.c_str());
+    if (grown == nullptr) return std::unexpected(Error{"UNREACHABLE", "out of memory"});
+    header_list = grown;
+  }
+  bool sends_body = method != "GET" && method != "HEAD";
+  // libcurl's own defaults would change what the caller asked for: no 100-continue round trip,
+  // no invented form Content-Type.
+  std::vector<std::string> extra = {"Expect:"};
+  if (sends_body && !has_header(request.headers, "content-type")) extra.push_back("Content-Type:");
+  for (const auto& line : extra) {
+    curl_slist* grown = curl_slist_append(header_list, line.c_str());
+    if (grown == nullptr) return std::unexpected(Error{"UNREACHABLE", "out of memory"});
+    header_list = grown;
+  }
+
+  easy = curl_easy_init();
+  if (easy == nullptr) return std::unexpected(Error{"UNREACHABLE", "cannot create a transfer"});
+  curl_easy_setopt(easy, CURLOPT_PRIVATE, this);
+  curl_easy_setopt(easy, CURLOPT_URL, request.url.c_str());
+  curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);  // redirects go through our policy
+  curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(easy, CURLOPT_SHARE, settings.share);
+  curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, error_buffer);
+  curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &on_header);
+  curl_easy_setopt(easy, CURLOPT_HEADERDATA, this);
+  curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &on_body);
+  curl_easy_setopt(easy, CURLOPT_WRITEDATA, this);
+  curl_easy_setopt(easy, CURLOPT_USERAGENT, settings.user_agent.c_str());
+  curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
+  curl_easy_setopt(easy, CURLOPT_PIPEWAIT, 1L);
+  curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
+  curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 1L);
+  curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 2L);
+  // Manifests are hashed byte for byte: no content encoding, so no decoding.
+  curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, nullptr);
+  curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS,
+                   static_cast<long>(settings.connect_timeout.count()));
+  curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout.count()));
+  curl_easy_setopt(easy, CURLOPT_HTTPHEADER, header_list);
+  if (settings.extra_cas != nullptr) {
+    curl_easy_setopt(easy, CURLOPT_SSL_CTX_DATA, settings.extra_cas);
+    if (curl_easy_setopt(easy, CURLOPT_SSL_CTX_FUNCTION, &ExtraCas::add_to_ssl_ctx) != CURLE_OK) {
+      // A TLS backend without this hook would silently ignore ca_file: refuse instead.
+      return std::unexpected(
+          Error{"UNREACHABLE", "this libcurl cannot add the CA file's certificates"});
+    }
+  }
+  if (method == "HEAD") {
+    curl_easy_setopt(easy, CURLOPT_NOBODY, 1L);
+  } else if (method == "GET") {
+    curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
+  } else {
+    curl_easy_setopt(easy, CURLOPT_POST, 1L);
+    curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE,
+                     static_cast<curl_off_t>(request.body.size()));
+    curl_easy_setopt(easy, CURLOPT_POSTFIELDS, request.body.data());
+    if (method != "POST") curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, method.c_str());
+  }
+  if (curl_multi_add_handle(multi, easy) != CURLM_OK) {
+    curl_easy_cleanup(easy);
+    easy = nullptr;
+    return std::unexpected(Error{"UNREACHABLE", "cannot start a transfer"});
+  }
+  return {};
+}
+
+CurlFailure classify_curl_error(CURLcode result) {
+  switch (result) {
+    // The network or the server may be back on the next attempt.
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_OPERATION_TIMEDOUT:
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_SSL_CONNECT_ERROR:
+      return {"UNREACHABLE", true};
+    // Certificate problems do not heal by retrying.
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+    case CURLE_SSL_CRL_BADFILE:
+      return {"UNREACHABLE", false};
+    // A truncated answer or a reset HTTP/2 stream is usually a transient server problem.
+    case CURLE_PARTIAL_FILE:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+      return {"BAD_RESPONSE", true};
+    case CURLE_WEIRD_SERVER_REPLY:
+    case CURLE_BAD_CONTENT_ENCODING:
+    case CURLE_WRITE_ERROR:
+    case CURLE_TOO_MANY_REDIRECTS:
+      return {"BAD_RESPONSE", false};
+    case CURLE_URL_MALFORMAT:
+    case CURLE_UNSUPPORTED_PROTOCOL:
+      return {"BAD_REQUEST", false};
+    default:
+      return {"UNREACHABLE", false};
+  }
+}
+
+}  // namespace imagegate::http::detail

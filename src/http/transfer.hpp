@@ -1,0 +1,88 @@
+// One request's life inside the curl client: the libcurl easy handle of its current attempt, what
+// that attempt received, and the state that carries over retries and redirects. Internal to
+// src/http.
+#pragma once
+
+#include <curl/curl.h>
+
+#include <chrono>
+#include <cstddef>
+#include <expected>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "http/http.hpp"
+#include "util/error.hpp"
+
+namespace imagegate::http::detail {
+
+using Clock = std::chrono::steady_clock;
+
+// CA certificates from ClientOptions::ca_file, parsed once and added to the system's trust store
+// of every TLS connection (so public and private registries both verify).
+class ExtraCas {
+ public:
+  static Result<std::shared_ptr<const ExtraCas>> load(const std::string& path);
+  ExtraCas() = default;
+  ExtraCas(const ExtraCas&) = delete;
+  ExtraCas& operator=(const ExtraCas&) = delete;
+  ~ExtraCas();
+  // CURLOPT_SSL_CTX_FUNCTION: user is the ExtraCas.
+  static CURLcode add_to_ssl_ctx(CURL* easy, void* ssl_ctx, void* user);
+
+ private:
+  std::vector<void*> certs_;  // X509*, kept opaque so OpenSSL stays out of this header
+};
+
+// Options of the client that every attempt's easy handle gets.
+struct EasySettings {
+  CURLSH* share = nullptr;
+  std::chrono::milliseconds connect_timeout{0};
+  std::string user_agent;
+  const ExtraCas* extra_cas = nullptr;
+};
+
+struct Transfer {
+  Transfer(std::size_t index_in_batch, Request req, CURLM* multi_handle);
+  Transfer(const Transfer&) = delete;
+  Transfer& operator=(const Transfer&) = delete;
+  ~Transfer();
+
+  // Creates the easy handle for the next attempt and adds it to the multi handle. timeout is this
+  // attempt's limit (0 = none).
+  std::expected<void, Error> start(const EasySettings& settings, std::chrono::milliseconds timeout,
+                                   Clock::time_point now);
+  // Removes the finished attempt's easy handle.
+  void release();
+
+  std::size_t index;
+  Request request;           // the current hop: redirects change url, method, headers
+  std::string original_url;  // decides which redirect targets may receive credentials
+  CURLM* multi;
+  int hops = 0;
+  int attempt = 0;                   // attempts made in the current hop
+  bool timeout_is_deadline = false;  // this attempt's timeout was cut to the overall deadline
+  Clock::time_point started{};
+  Clock::time_point attempt_started{};
+  Clock::time_point ready_at{};
+
+  // What the current attempt received.
+  CURL* easy = nullptr;
+  curl_slist* header_list = nullptr;
+  Headers headers;
+  std::string body;
+  std::size_t header_bytes = 0;
+  bool body_too_large = false;
+  bool headers_too_large = false;
+  char error_buffer[CURL_ERROR_SIZE] = {};
+};
+
+// How a failed libcurl transfer is reported: finding code and whether another attempt may help.
+struct CurlFailure {
+  std::string code;
+  bool retryable = false;
+};
+CurlFailure classify_curl_error(CURLcode result);
+
+}  // namespace imagegate::http::detail
