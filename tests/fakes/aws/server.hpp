@@ -217,6 +217,7 @@ class FakeAws {
                         : prefix == kEcsPrefix ? &ecs_operations()
                                                : nullptr;
       if (!ops || !ops->contains(op)) {
+        op.clear();  // not logged: an unknown target is arbitrary client text
         throw AwsError{400, "UnknownOperationException", ""};
       }
       ++runtime_.counters[op];
@@ -255,9 +256,10 @@ class FakeAws {
     try {
       if (params["Version"] != "2011-06-15" ||
           (action != "AssumeRoleWithWebIdentity" && action != "GetCallerIdentity")) {
-        throw AwsError{
-            400, "InvalidAction",
-            fmt::format("Could not find operation {} for version {}", action, params["Version"])};
+        std::string message =
+            fmt::format("Could not find operation {} for version {}", action, params["Version"]);
+        action.clear();  // not logged: an unknown action is arbitrary client text
+        throw AwsError{400, "InvalidAction", message};
       }
       ++runtime_.counters[action];
       std::string body;

@@ -7,7 +7,7 @@
 #include <thread>
 
 #include "aws/sigv4.hpp"
-#include "fakes/aws/server.hpp"
+#include "support/fake_aws_server.hpp"
 
 namespace imagegate::fake_aws {
 namespace {
@@ -99,23 +99,10 @@ Signer unsigned_request() {
 
 class FakeAwsTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    fake_ = std::make_unique<FakeAws>(parse_state(base_state()), false);
-    fake_->install(server_);
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    ASSERT_GT(port_, 0);
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-  }
-
-  void TearDown() override {
-    server_.stop();
-    thread_.join();
-  }
-
   Answer call(const std::string& target, const std::string& body, const Signer& signer = Signer()) {
     std::string service = target.starts_with("AmazonEC2ContainerRegistry") ? "ecr" : "ecs";
     aws::SigningRequest req{"POST", "/", "", {}, body};
-    req.headers = {{"Host", fmt::format("127.0.0.1:{}", port_)}, {"X-Amz-Target", target}};
+    req.headers = {{"Host", fmt::format("127.0.0.1:{}", fake_.port())}, {"X-Amz-Target", target}};
     httplib::Headers headers;
     if (signer.sign) {
       aws::Credentials creds{signer.akid, signer.secret, signer.token, std::nullopt, "test"};
@@ -124,7 +111,7 @@ class FakeAwsTest : public ::testing::Test {
       aws::sign(req, creds, params);
     }
     for (const auto& [name, value] : req.headers) headers.emplace(name, value);
-    httplib::Client client("127.0.0.1", port_);
+    httplib::Client client("127.0.0.1", fake_.port());
     auto res = client.Post("/", headers, body, "application/x-amz-json-1.1");
     EXPECT_TRUE(res) << "no answer from the fake";
     if (!res) return {};
@@ -145,7 +132,7 @@ class FakeAwsTest : public ::testing::Test {
   }
 
   httplib::Result control(const std::string& path, const std::string& body) {
-    httplib::Client client("127.0.0.1", port_);
+    httplib::Client client("127.0.0.1", fake_.port());
     return client.Post(path.c_str(), body, "application/json");
   }
 
@@ -157,10 +144,7 @@ class FakeAwsTest : public ::testing::Test {
     EXPECT_FALSE(a.request_id.empty());
   }
 
-  httplib::Server server_;
-  std::unique_ptr<FakeAws> fake_;
-  std::thread thread_;
-  int port_ = 0;
+  testing::InProcessFakeAws fake_{base_state()};
 };
 
 const Json kDescribeWeb = {{"repositoryNames", {"afu9/web"}}};
