@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "commands/gate.hpp"
 #include "commands/tags.hpp"
 #include "commands/validate.hpp"
 #include "util/embedded.hpp"
@@ -23,9 +24,11 @@ int main(int argc, char** argv) {
   commands::ValidateOptions validate;
   commands::TagsOptions tags;
   commands::MatrixOptions matrix;
+  commands::GateOptions gate;
   auto* validate_cmd = commands::add_validate_command(app, validate);
   auto* tags_cmd = commands::add_tags_command(app, tags);
   auto* matrix_cmd = commands::add_matrix_command(app, matrix);
+  auto* gate_cmd = commands::add_gate_command(app, gate);
 
   try {
     app.parse(argc, argv);
@@ -46,6 +49,7 @@ int main(int argc, char** argv) {
     if (validate_cmd->parsed()) return commands::run_validate(validate);
     if (tags_cmd->parsed()) return commands::run_tags(tags);
     if (matrix_cmd->parsed()) return commands::run_matrix(matrix);
+    if (gate_cmd->parsed()) return commands::run_gate(gate);
   } catch (const UsageError& e) {
     std::cerr << "imagegate " << name << ": " << e.what() << "\n";
     return kExitUsage;

@@ -41,9 +41,9 @@ class ImageJudge {
     out_.repository_uri = result_.uri.empty() ? image_.name : result_.uri;
     for (const auto& w : result_.warnings) add(report::Severity::kWarning, w.code, "", w.message);
     if (result_.status == RepositoryStatus::kMissing) {
-      absent_or_error("REPOSITORY_MISSING", "",
-                      fmt::format("repository {} does not exist in the registry",
-                                  util::quote(image_.name)));
+      absent_or_error(
+          "REPOSITORY_MISSING", "",
+          fmt::format("repository {} does not exist in the registry", util::quote(image_.name)));
       return;
     }
     if (result_.status == RepositoryStatus::kError) {
