@@ -144,11 +144,21 @@ expect_output_contains "tag 'prod-latest' can be moved after the gate"
 section "platforms from the config blob"
 reset_fake
 amd="$(manifest_variant amd '(.images[] | select(.id == "control-center") | .platforms) = ["linux/amd64"]')"
-expect_exit 0 -- gate "$amd" --evidence-out "$SCRATCH/amd.json"
-expect_eq "linux/amd64" "$(jq -r '.images[] | select(.id == "control-center") | .platforms | join(",")' "$SCRATCH/amd.json")" \
+expect_exit 0 -- gate "$amd" --evidence-out "$SCRATCH/amd-evidence.json"
+expect_eq "linux/amd64" "$(jq -r '.images[] | select(.id == "control-center") | .platforms | join(",")' "$SCRATCH/amd-evidence.json")" \
   "the platform read from the config blob is in the evidence"
 expect_eq 1 "$(fake_aws_count GetDownloadUrlForLayer)" "one GetDownloadUrlForLayer for the three tags' one config"
 expect_eq 1 "$(fake_aws_count BlobDownload)" "one config blob download"
+# -vv logs every request, the presigned blob download included: its signature stays out.
+expect_exit 0 -- gate "$amd" -vv
+expect_stderr_contains "/_fake/blobs/afu9/control-center/sha256:"
+expect_stderr_contains "X-Amz-Signature=REDACTED"
+if grep -qE 'X-Amz-Signature=[0-9a-f]' "$LAST_OUT" "$LAST_ERR"; then
+  fail "the presigned URL's signature is in the -vv output"
+else
+  pass "the presigned URL's signature is not in the -vv output"
+fi
+expect_not_contains "$SECRET"
 arm="$(manifest_variant arm '(.images[] | select(.id == "control-center") | .platforms) = ["linux/arm64"]')"
 expect_exit 1 -- gate "$arm"
 expect_output_contains PLATFORM_MISSING
@@ -172,8 +182,8 @@ fake_aws_merge_state "$(jq -nc --arg a "$amd_man" --arg b "$arm_man" --arg i "$i
   '{repositories: {"afu9/mcp-github": {images: [{manifest: $a, tags: []}, {manifest: $b, tags: []},
                                                 {manifest: $i, tags: [$t1, $t2, $t3]}]}}}')" >/dev/null
 multi="$(manifest_variant multi '(.images[] | select(.id == "mcp-github") | .platforms) = ["linux/amd64", "linux/arm64"]')"
-expect_exit 0 -- gate "$multi" --evidence-out "$SCRATCH/multi.json"
-expect_eq "linux/amd64,linux/arm64/v8" "$(jq -r '.images[] | select(.id == "mcp-github") | .platforms | join(",")' "$SCRATCH/multi.json")" \
+expect_exit 0 -- gate "$multi" --evidence-out "$SCRATCH/multi-evidence.json"
+expect_eq "linux/amd64,linux/arm64/v8" "$(jq -r '.images[] | select(.id == "mcp-github") | .platforms | join(",")' "$SCRATCH/multi-evidence.json")" \
   "the index entries' platforms are in the evidence"
 expect_eq 0 "$(fake_aws_count GetDownloadUrlForLayer)" "an index needs no config blob"
 s390="$(manifest_variant s390 '(.images[] | select(.id == "mcp-github") | .platforms) = ["linux/s390x"]')"
