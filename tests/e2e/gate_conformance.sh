@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# One table of gate cases run against every registry backend: the same seeded state must give the
+# same exit code, the same findings and the same digests whether the images sit in a docker-registry
+# (http://) or in on-disk OCI layouts (oci-layout:DIR).
+#
+# Adding a backend (e.g. the ECR fake: `--registry ecr --endpoint-url ...`) means adding its name
+# to BACKENDS and writing its four functions:
+#   backend_<name>_start                        start what it needs, once
+#   backend_<name>_seed MANIFEST ENV SHA [--skip NAME[:TAG]]...
+#                                               push the manifest's images with the env's tags
+#                                               (seed_manifest_images semantics, SEEDED_FILE lines)
+#   backend_<name>_args                         the gate's registry arguments, one per line
+#   backend_<name>_uri REPOSITORY               the repositoryUri the evidence must show
+# shellcheck source-path=SCRIPTDIR/lib
+source "${E2E_LIB:?}/common.sh"
+source "$E2E_LIB/registry.sh"
+source "$E2E_LIB/images.sh"
+source "$E2E_LIB/gate.sh"
+require_cmd docker-registry umoci skopeo jq curl
+
+SHA=0123456789abcdef0123456789abcdef01234567
+OLD_SHA=fedcba9876543210fedcba9876543210fedcba98
+SHORT=${SHA:0:7}
+BACKENDS=(registry layout)
+
+# --- backends -------------------------------------------------------------------------------
+
+backend_registry_start() { registry_start plain; }
+backend_registry_seed() { seed_manifest_images "$@"; }
+backend_registry_args() { printf '%s\n' --registry "$REGISTRY_URL"; }
+backend_registry_uri() { printf '%s/%s\n' "$REGISTRY_HOST" "$1"; }
+
+LAYOUT_DIR="$SCRATCH/layouts"
+backend_layout_start() { mkdir -p "$LAYOUT_DIR"; }
+backend_layout_seed() { seed_manifest_images "$@" --layout "$LAYOUT_DIR"; }
+backend_layout_args() { printf '%s\n' --registry "oci-layout:$LAYOUT_DIR"; }
+backend_layout_uri() { printf '%s\n' "$1"; }
+
+# --- manifests and the seeded state every case reads ----------------------------------------
+
+gate_project "$TEST_DATA/e2e/images-manifest.json"
+# One environment prefix per state, so the states never overlap.
+ENVS="$(gate_variant envs '.tagging.prefixes += {missing: "miss", mismatch: "mm"}')"
+EXTRA_REQUIRED="$(gate_variant extra-required '.images += [{id: "mcp-extra", name: "afu9/mcp-extra",
+  dockerfile: "control-center/Dockerfile", context: ".", required: true,
+  taskDefContainerName: "mcp-extra"}] | .ecrRepositories += ["afu9/mcp-extra"]
+  | .tagging.prefixes += {missing: "miss", mismatch: "mm"}')"
+EXTRA_OPTIONAL="$GATE_DIR/extra-optional.json"
+jq '.images[4].required = false' "$EXTRA_REQUIRED" >"$EXTRA_OPTIONAL"
+
+# seed_states BACKEND : everything the cases below expect, through the backend's seed function.
+seed_states() {
+  local seed="backend_$1_seed"
+  "$seed" "$ENVS" production "$SHA" &&
+    "$seed" "$ENVS" missing "$SHA" --skip "afu9/mcp-deploy:miss-$SHORT" &&
+    # An older build of mcp-github keeps mm-latest; the new build pushes every other tag.
+    "$seed" "$ENVS" mismatch "$OLD_SHA" --skip afu9/control-center --skip afu9/mcp-deploy \
+      --skip afu9/mcp-observability &&
+    "$seed" "$ENVS" mismatch "$SHA" --skip afu9/mcp-github:mm-latest
+}
+
+# --- the cases ------------------------------------------------------------------------------
+# name | manifest | env | exit | findings ("SEVERITY CODE IMAGE SUBJECT", sorted, ';'-separated)
+CASES=(
+  "all-present|$ENVS|production|0|"
+  "tag-missing|$ENVS|missing|1|error TAG_MISSING mcp-deploy miss-$SHORT"
+  "repository-missing|$EXTRA_REQUIRED|production|1|error REPOSITORY_MISSING mcp-extra "
+  "digest-mismatch|$ENVS|mismatch|1|error DIGEST_MISMATCH mcp-github "
+  "optional-missing|$EXTRA_OPTIONAL|production|0|warning REPOSITORY_MISSING mcp-extra "
+)
+
+# The part of the evidence that must not depend on the backend.
+comparable() {
+  jq -S '{verdict, findings: [.findings[] | {severity, code, image, subject}],
+    images: [.images[] | {id, status, digest, required,
+      tags: [.tags[] | {tag, status, digest}]}]}' "$1"
+}
+
+for backend in "${BACKENDS[@]}"; do
+  section "backend $backend: seeding"
+  "backend_${backend}_start"
+  : >"$SEEDED_FILE"
+  seed_states "$backend"
+  cp "$SEEDED_FILE" "$SCRATCH/seeded.$backend"
+  mapfile -t registry_args < <("backend_${backend}_args")
+
+  for case in "${CASES[@]}"; do
+    IFS='|' read -r name manifest env want_exit want_findings <<<"$case"
+    section "backend $backend: $name"
+    evidence="$SCRATCH/evidence.$backend.$name.json"
+    expect_exit "$want_exit" -- ig_gate -m "$manifest" --env "$env" --sha "$SHA" \
+      "${registry_args[@]}" --evidence-out "$evidence"
+    expect_eq "$want_findings" \
+      "$(jq -r '[.findings[] | "\(.severity) \(.code) \(.image) \(.subject)"] | sort | join(";")' \
+        "$evidence")" "$backend $name: findings"
+    expect_eq "$([ "$want_exit" = 0 ] && echo pass || echo fail)" "$(evidence_get .verdict "$evidence")" \
+      "$backend $name: verdict"
+    for repository in $(jq -r '.images[].name' "$manifest"); do
+      expect_eq "$("backend_${backend}_uri" "$repository")" \
+        "$(evidence_get ".images[] | select(.repository == \"$repository\") | .repositoryUri" \
+          "$evidence")" "$backend $name: repositoryUri of $repository"
+    done
+    if [ "$name" = all-present ]; then
+      # Every image's digest is the one this backend was seeded with.
+      got="$(evidence_get '.images[] | "\(.repository) \(.digest)"' "$evidence" | sort)"
+      want="$(awk -v t="prod-latest" '$2 == t { print $1, $3 }' "$SCRATCH/seeded.$backend" | sort)"
+      expect_eq "$want" "$got" "$backend $name: evidence digests are the seeded ones"
+    fi
+    if [ "$name" = digest-mismatch ]; then
+      expect_output_contains "mm-latest -> sha256:"
+    fi
+  done
+done
+
+section "every backend gave the same evidence"
+first="${BACKENDS[0]}"
+for backend in "${BACKENDS[@]:1}"; do
+  for case in "${CASES[@]}"; do
+    name="${case%%|*}"
+    expect_eq "$(comparable "$SCRATCH/evidence.$first.$name.json")" \
+      "$(comparable "$SCRATCH/evidence.$backend.$name.json")" "$name: $backend agrees with $first"
+  done
+done
+
+finish
