@@ -112,6 +112,18 @@ for backend in "${BACKENDS[@]}"; do
   done
 done
 
+section "oci-layout root that does not exist: UNREACHABLE, even when every image is optional"
+ALL_OPTIONAL="$(gate_variant all-optional '.images[].required = false')"
+expect_exit 1 -- ig_gate -m "$ALL_OPTIONAL" --env production --sha "$SHA" \
+  --registry "oci-layout:$SCRATCH/no-such-dir" --evidence-out "$GATE_EVIDENCE"
+expect_output_contains "error[UNREACHABLE] control-center: repository 'afu9/control-center': oci-layout root $SCRATCH/no-such-dir is not a directory"
+expect_output_contains "✗ gate failed: 4 errors, 0 warnings"
+expect_eq "fail UNREACHABLE" "$(evidence_get '"\(.verdict) \([.findings[].code] | unique | join(","))"')" \
+  "evidence: UNREACHABLE only"
+expect_exit 0 -- ig_gate -m "$ALL_OPTIONAL" --env production --sha "$SHA" \
+  --registry "oci-layout:$LAYOUT_DIR"
+expect_output_contains "✓ gate passed"
+
 section "every backend gave the same evidence"
 first="${BACKENDS[0]}"
 for backend in "${BACKENDS[@]:1}"; do

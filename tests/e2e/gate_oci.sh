@@ -188,5 +188,10 @@ expect_output_contains "✗ gate failed: 4 errors, 0 warnings"
 expect_eq "fail UNREACHABLE" "$(evidence_get '"\(.verdict) \([.findings[].code] | unique | join(","))"')" \
   "every image UNREACHABLE in the evidence"
 expect_eq 0 "$(evidence_get '[.images[] | select(.digest != null)] | length')" "no digest from nowhere"
+ALL_OPTIONAL="$(gate_variant all-optional '.images[].required = false')"
+expect_exit 1 -- ig_gate -m "$ALL_OPTIONAL" --env production --sha "$SHA" --registry "$REGISTRY_URL" \
+  --timeout 10s
+expect_output_contains "error[UNREACHABLE] mcp-github"
+expect_output_contains "✗ gate failed: 4 errors, 0 warnings"
 
 finish
