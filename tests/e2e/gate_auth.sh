@@ -35,9 +35,16 @@ BASIC="$(printf '%s' "ci-user:$PASSWORD" | base64 -w0)"
 e2e_secret "$BASIC"
 # shellcheck disable=SC2119 # the default location
 registry_docker_config
+mark="$(registry_log_mark)"
 expect_exit 0 -- gate_prod -v -v
 expect_output_contains "✓ gate passed"
 expect_eq pass "$(evidence_get .verdict)" "evidence verdict pass"
+requests="$(registry_requests_since "$mark")"
+expect_eq '"GET /v2/ HTTP/1.1" 401' "$(head -n1 <<<"$requests")" \
+  "one /v2/ ping learns the scheme first"
+expect_eq 13 "$(grep -c . <<<"$requests")" "then nothing but the 12 HEADs"
+expect_eq 12 "$(grep -c '^"HEAD /v2/afu9/[a-z-]*/manifests/[^ ]* HTTP/1.1" 200$' <<<"$requests")" \
+  "each HEAD sent with credentials and answered 200 (no 401 round trip per request)"
 expect_stderr_contains "HEAD $REGISTRY_URL/v2/afu9/mcp-deploy/manifests/prod-latest -> 200"
 no_secrets "$PASSWORD" "$BASIC" "Authorization" "Basic "
 expect_not_contains "$PASSWORD" "$GATE_EVIDENCE"
@@ -84,6 +91,25 @@ expect_exit 1 -- gate_prod
 expect_output_contains "error[AUTH_FAILED]"
 expect_output_contains "docker-credential-e2e"
 no_secrets "$PASSWORD"
+
+section "a failing credential helper or a broken config.json: AUTH_FAILED, nothing of it quoted"
+LEAK='leaked-Secret-Auth5'
+e2e_secret "$LEAK"
+printf '#!/bin/sh\necho "%s is wrong"\necho "stderr %s" >&2\nexit 1\n' "$LEAK" "$LEAK" \
+  >"$SCRATCH/bin/docker-credential-e2e"
+PATH="$SCRATCH/bin:$PATH" expect_exit 1 -- gate_prod -v -v
+expect_output_contains "error[AUTH_FAILED] control-center: repository 'afu9/control-center': credential helper docker-credential-e2e for $REGISTRY_HOST failed (exit status 1)"
+no_secrets "$LEAK"
+printf '#!/bin/sh\necho "{\\"Username\\":\\"u\\",\\"Secret\\":%s}"\n' "$LEAK" \
+  >"$SCRATCH/bin/docker-credential-e2e"
+PATH="$SCRATCH/bin:$PATH" expect_exit 1 -- gate_prod -v -v
+expect_output_contains "credential helper docker-credential-e2e for $REGISTRY_HOST: output is not a JSON object with string Username and Secret"
+no_secrets "$LEAK"
+printf '{"auths": {"%s": {"auth": "%s"}}, "x": %s' "$REGISTRY_HOST" "$BASIC" "$LEAK" \
+  >"$DOCKER_CONFIG/config.json"
+expect_exit 1 -- gate_prod -v -v
+expect_output_contains "docker config $DOCKER_CONFIG/config.json: not a JSON object"
+no_secrets "$LEAK" "$BASIC" "$PASSWORD"
 
 section "TLS with a private CA: --ca-file passes, without it UNREACHABLE"
 rm -f "$DOCKER_CONFIG/config.json"

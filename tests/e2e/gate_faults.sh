@@ -72,6 +72,17 @@ fault_plan '{"always":{"status":403}}'
 expect_exit 1 -- gate_via_proxy -m "$GATE_MANIFEST"
 expect_output_contains "error[AUTH_FAILED] control-center"
 
+section "a registry slower than --timeout: exit 1 UNREACHABLE at the deadline"
+fault_reset
+fault_plan '{"always":{"delay_ms":4000}}'
+start_ns=$(date +%s%N)
+expect_exit 1 -- gate_via_proxy -m "$GATE_MANIFEST" --timeout 1s
+elapsed_ms=$((($(date +%s%N) - start_ns) / 1000000))
+expect_output_contains "error[UNREACHABLE] control-center"
+expect_output_contains "deadline exceeded (overall timeout 1000 ms)"
+expect_eq 1 "$((elapsed_ms < 3500))" "the gate gave up at its deadline, not the registry's pace (${elapsed_ms} ms)"
+fault_plan '[]'
+
 section "a malformed Docker-Content-Digest on HEAD: exit 1 BAD_RESPONSE"
 fault_reset
 fault_plan '{"always":{"status":200,"headers":{"Docker-Content-Digest":"sha256:not-a-digest","Content-Type":"'"$OCI_MANIFEST"'"}}}'
