@@ -4,6 +4,7 @@
 # never a pass), a private CA, and Bearer tokens (one per repository, not per tag). No password,
 # token or Authorization value may show in the output at any verbosity.
 # shellcheck source-path=SCRIPTDIR/lib
+# shellcheck disable=SC2119,SC2317 # optional-argument helpers; functions run via expect_exit
 source "${E2E_LIB:?}/common.sh"
 source "$E2E_LIB/registry.sh"
 source "$E2E_LIB/images.sh"

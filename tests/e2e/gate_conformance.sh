@@ -12,6 +12,7 @@
 #   backend_<name>_args                         the gate's registry arguments, one per line
 #   backend_<name>_uri REPOSITORY               the repositoryUri the evidence must show
 # shellcheck source-path=SCRIPTDIR/lib
+# shellcheck disable=SC2317 # backend functions are called by name
 source "${E2E_LIB:?}/common.sh"
 source "$E2E_LIB/registry.sh"
 source "$E2E_LIB/images.sh"

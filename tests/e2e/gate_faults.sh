@@ -4,6 +4,7 @@
 # another server does not carry Authorization along, and answers that cannot be trusted
 # (truncated, forged, malformed digests) are BAD_RESPONSE.
 # shellcheck source-path=SCRIPTDIR/lib
+# shellcheck disable=SC2119,SC2317 # optional-argument helpers; functions run via expect_exit
 source "${E2E_LIB:?}/common.sh"
 source "$E2E_LIB/registry.sh"
 source "$E2E_LIB/images.sh"

@@ -3,6 +3,7 @@
 # provides what it lists and nothing else, and a single-arch image is judged by the platform in its
 # config blob (which the gate must read, not guess).
 # shellcheck source-path=SCRIPTDIR/lib
+# shellcheck disable=SC2016 # $p and the like are jq variables
 source "${E2E_LIB:?}/common.sh"
 source "$E2E_LIB/registry.sh"
 source "$E2E_LIB/images.sh"
