@@ -82,6 +82,36 @@ expect_eq "pass $arm_digest linux/arm64" \
   "$(evidence_get '"\(.verdict) \(.images[0].digest) \(.images[0].platforms | join(" "))"')" \
   "evidence: the arm64 image passes"
 
+section "Docker schema 2: a manifest list and a single image are judged like their OCI twins"
+DOCKER_BOTH="$(gate_variant docker-both '.images = [.images[0] + {platforms: $p}]
+  | .ecrRepositories = [.images[0].name] | .tagging.prefixes += {docker: "dk", single: "one"}' \
+  --argjson p '["linux/amd64", "linux/arm64"]')"
+DOCKER_AMD64="$GATE_DIR/docker-amd64.json"
+jq '.images[0].platforms = ["linux/amd64"]' "$DOCKER_BOTH" >"$DOCKER_AMD64"
+list_digests=()
+for tag in "dk-$SHA" "dk-$SHORT" dk-latest; do
+  list_digests+=("$(image_push_as v2s2 "$index_ref" "afu9/control-center:$tag" --all)")
+done
+expect_eq 1 "$(printf '%s\n' "${list_digests[@]}" | sort -u | wc -l | tr -d ' ')" \
+  "the three tags name one manifest list"
+expect_exit 0 -- ig_gate -m "$DOCKER_BOTH" --env docker --sha "$SHA" --registry "$REGISTRY_URL" \
+  --evidence-out "$GATE_EVIDENCE"
+expect_output_contains "✓ gate passed"
+expect_eq "pass ${list_digests[0]} linux/amd64 linux/arm64" \
+  "$(evidence_get '"\(.verdict) \(.images[0].digest) \(.images[0].platforms | join(" "))"')" \
+  "evidence pins the manifest list, not one of its children"
+expect_eq application/vnd.docker.distribution.manifest.list.v2+json \
+  "$(evidence_get '[.images[0].tags[].mediaType] | unique | join(" ")')" "media type of a manifest list"
+single_digests=()
+for tag in "one-$SHA" "one-$SHORT" one-latest; do
+  single_digests+=("$(image_push_as v2s2 "$arm_ref" "afu9/control-center:$tag")")
+done
+expect_exit 1 -- ig_gate -m "$DOCKER_AMD64" --env single --sha "$SHA" --registry "$REGISTRY_URL" \
+  --evidence-out "$GATE_EVIDENCE"
+expect_output_contains "error[PLATFORM_MISSING] control-center linux/amd64: platform linux/amd64 is not provided by ${single_digests[0]:0:19}; found: linux/arm64"
+expect_eq application/vnd.docker.distribution.manifest.v2+json \
+  "$(evidence_get '[.images[0].tags[].mediaType] | unique | join(" ")')" "media type of a schema 2 image"
+
 section "without required platforms nothing but the HEADs is asked"
 NONE="$(gate_variant none '.images = [.images[0]] | .ecrRepositories = [.images[0].name]')"
 mark="$(registry_log_mark)"
