@@ -41,13 +41,19 @@ backend_layout_uri() { printf '%s\n' "$1"; }
 
 gate_project "$TEST_DATA/e2e/images-manifest.json"
 # One environment prefix per state, so the states never overlap.
-ENVS="$(gate_variant envs '.tagging.prefixes += {missing: "miss", mismatch: "mm"}')"
+ENVS="$(gate_variant envs '.tagging.prefixes += {missing: "miss", mismatch: "mm", two: "two",
+  partial: "part"}')"
 EXTRA_REQUIRED="$(gate_variant extra-required '.images += [{id: "mcp-extra", name: "afu9/mcp-extra",
   dockerfile: "control-center/Dockerfile", context: ".", required: true,
   taskDefContainerName: "mcp-extra"}] | .ecrRepositories += ["afu9/mcp-extra"]
   | .tagging.prefixes += {missing: "miss", mismatch: "mm"}')"
 EXTRA_OPTIONAL="$GATE_DIR/extra-optional.json"
 jq '.images[4].required = false' "$EXTRA_REQUIRED" >"$EXTRA_OPTIONAL"
+# Its own optional repository, which only ever gets one tag of one environment.
+PARTIAL="$(gate_variant partial '.images += [{id: "mcp-partial", name: "afu9/mcp-partial",
+  dockerfile: "control-center/Dockerfile", context: ".", required: false,
+  taskDefContainerName: "mcp-partial"}] | .ecrRepositories += ["afu9/mcp-partial"]
+  | .tagging.prefixes += {partial: "part"}')"
 
 # seed_states BACKEND : everything the cases below expect, through the backend's seed function.
 seed_states() {
@@ -57,7 +63,11 @@ seed_states() {
     # An older build of mcp-github keeps mm-latest; the new build pushes every other tag.
     "$seed" "$ENVS" mismatch "$OLD_SHA" --skip afu9/control-center --skip afu9/mcp-deploy \
       --skip afu9/mcp-observability &&
-    "$seed" "$ENVS" mismatch "$SHA" --skip afu9/mcp-github:mm-latest
+    "$seed" "$ENVS" mismatch "$SHA" --skip afu9/mcp-github:mm-latest &&
+    "$seed" "$ENVS" two "$SHA" --skip "afu9/mcp-github:two-$SHA" \
+      --skip afu9/mcp-observability:two-latest &&
+    "$seed" "$PARTIAL" partial "$SHA" --skip "afu9/mcp-partial:part-$SHA" \
+      --skip afu9/mcp-partial:part-latest
 }
 
 # --- the cases ------------------------------------------------------------------------------
@@ -68,6 +78,9 @@ CASES=(
   "repository-missing|$EXTRA_REQUIRED|production|1|error REPOSITORY_MISSING mcp-extra "
   "digest-mismatch|$ENVS|mismatch|1|error DIGEST_MISMATCH mcp-github "
   "optional-missing|$EXTRA_OPTIONAL|production|0|warning REPOSITORY_MISSING mcp-extra "
+  "optional-partly-present|$PARTIAL|partial|1|error TAG_MISSING mcp-partial part-$SHA;error TAG_MISSING mcp-partial part-latest"
+  "optional-no-tag-of-this-env|$PARTIAL|production|0|warning TAG_MISSING mcp-partial "
+  "two-problems|$ENVS|two|1|error TAG_MISSING mcp-github two-$SHA;error TAG_MISSING mcp-observability two-latest"
 )
 
 # The part of the evidence that must not depend on the backend.
