@@ -138,6 +138,12 @@ expect_exit 0 -- ig_gate -m "$ALL_OPTIONAL" --env production --sha "$SHA" \
   --registry "oci-layout:$LAYOUT_DIR"
 expect_output_contains "✓ gate passed"
 
+section "the manifest's registry: oci-layout:DIR relative to the manifest's folder"
+RELATIVE="$(gate_variant relative '.registry = "oci-layout:../layouts"')"
+expect_exit 0 -- ig_gate -m "$RELATIVE" --env production --sha "$SHA"
+expect_output_contains "gate production @ 0123456789ab on oci-layout:"
+expect_output_contains "✓ gate passed"
+
 section "every backend gave the same evidence"
 first="${BACKENDS[0]}"
 for backend in "${BACKENDS[@]:1}"; do

@@ -7,6 +7,7 @@
 # Scenarios share one registry: each gets its own environment prefix in a derived manifest, so
 # its tags are independent of the others' and nothing needs deleting.
 # shellcheck source-path=SCRIPTDIR/lib
+# shellcheck disable=SC2016 # $r and the like are jq variables
 source "${E2E_LIB:?}/common.sh"
 source "$E2E_LIB/registry.sh"
 source "$E2E_LIB/images.sh"
@@ -106,6 +107,24 @@ for name in afu9/control-center afu9/mcp-github afu9/mcp-deploy afu9/mcp-observa
   expect_eq "$REGISTRY_HOST/$name@$want" "$(evidence_get "$img.pinnedReference")" \
     "$name pinned reference"
 done
+
+section "DEPLOY_ENV, GIT_SHA, IMAGEGATE_REGISTRY and the manifest's registry stand in for flags"
+expect_exit 0 -- env DEPLOY_ENV=production GIT_SHA="$SHA" IMAGEGATE_REGISTRY="$REGISTRY_URL" \
+  "$IMAGEGATE" gate -m "$ENVS" --no-color
+expect_output_contains "gate production @ 0123456789ab on $REGISTRY_URL (4 images)"
+expect_output_contains "✓ gate passed"
+WITH_REGISTRY="$(gate_variant with-registry '.registry = $r' --arg r "$REGISTRY_URL")"
+expect_exit 0 -- ig_gate -m "$WITH_REGISTRY" --env production --sha "$SHA"
+expect_output_contains "on $REGISTRY_URL (4 images)"
+WRONG_REGISTRY="$(gate_variant wrong-registry '.registry = $r' --arg r "$NOWHERE")"
+expect_exit 0 -- ig_gate -m "$WRONG_REGISTRY" --env production --sha "$SHA" --registry "$REGISTRY_URL"
+expect_output_contains "on $REGISTRY_URL (4 images)"
+expect_exit 1 -- ig_gate -m "$WRONG_REGISTRY" --env production --sha "$SHA" --timeout 10s
+expect_output_contains "error[UNREACHABLE]"
+mark="$(registry_log_mark)"
+expect_exit 0 -- ig_gate -m "$ENVS" --env production --sha "$SHA" --registry "$REGISTRY_URL" \
+  --concurrency 1
+expect_eq 12 "$(registry_requests_since "$mark" '^"HEAD ' | grep -c .)" "--concurrency 1: the same 12 HEADs"
 
 section "--output json prints the evidence"
 expect_exit 0 -- ig_gate -m "$ENVS" --env production --sha "$SHA" --registry "$REGISTRY_URL" \
