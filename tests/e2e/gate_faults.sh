@@ -118,6 +118,46 @@ expect_eq "fail BAD_RESPONSE" "$(evidence_get '"\(.verdict) \([.findings[].code]
 expect_ne 0 "$(fault_log | jq '[.[] | select(.action == "truncate")] | length')" \
   "the proxy did truncate the GETs"
 
+section "token endpoint faults: retried when transient, never a pass otherwise"
+TOKEN_SECRET='token-Secret-Fault5'
+token_server_start ci-token "$TOKEN_SECRET"
+fault_proxy_start --upstream "http://127.0.0.1:$TOKEN_PORT"
+TOKEN_PROXY_PORT="$FAULT_PORT"
+registry_start token "$FAULT_URL/token"
+seed_manifest_images "$GATE_MANIFEST" production "$SHA"
+# shellcheck disable=SC2119 # the default location
+registry_docker_config
+gate_token() {
+  ig_gate -m "$GATE_MANIFEST" --env production --sha "$SHA" --registry "$REGISTRY_URL" \
+    --evidence-out "$GATE_EVIDENCE" "$@"
+}
+fault_plan '[{"status":503}]' "$TOKEN_PROXY_PORT"
+expect_exit 0 -- gate_token
+expect_output_contains "✓ gate passed"
+fault_plan '{"always":{"status":500}}' "$TOKEN_PROXY_PORT"
+expect_exit 1 -- gate_token
+expect_output_contains "error[UNREACHABLE] control-center: repository 'afu9/control-center': token endpoint for repository:afu9/control-center:pull answered HTTP 500"
+fault_plan '{"always":{"status":200,"body":"'"$TOKEN_SECRET"' is not JSON"}}' "$TOKEN_PROXY_PORT"
+expect_exit 1 -- gate_token -v -v
+expect_output_contains "error[BAD_RESPONSE] control-center: repository 'afu9/control-center': token endpoint for repository:afu9/control-center:pull answered with something not JSON"
+expect_not_contains "$TOKEN_SECRET"
+fault_plan '{"always":{"status":200,"body":"{\"token\":\"\"}"}}' "$TOKEN_PROXY_PORT"
+expect_exit 1 -- gate_token
+expect_output_contains "token endpoint for repository:afu9/control-center:pull answered without a token"
+# A token the registry does not accept: the HEADs are denied.
+fault_plan '{"always":{"status":200,"body":"{\"token\":\"abc.def.ghi\"}"}}' "$TOKEN_PROXY_PORT"
+expect_exit 1 -- gate_token
+expect_output_contains "error[AUTH_FAILED] control-center"
+expect_output_contains "access denied (HTTP 401)"
+expect_not_contains "abc.def.ghi"
+fault_plan '{"always":{"status":401,"body":"{\"details\":\"'"$TOKEN_SECRET"'\"}"}}' "$TOKEN_PROXY_PORT"
+expect_exit 1 -- gate_token -v -v
+expect_output_contains "token endpoint for repository:afu9/control-center:pull denied access (HTTP 401)"
+expect_not_contains "$TOKEN_SECRET"
+expect_eq "fail AUTH_FAILED" "$(evidence_get '"\(.verdict) \([.findings[].code] | unique | join(","))"')" \
+  "evidence: AUTH_FAILED only"
+fault_plan '[]' "$TOKEN_PROXY_PORT"
+
 section "a redirect to another port: Authorization does not follow"
 SECRET='redirect-Secret-Fault4'
 registry_start htpasswd ci-user "$SECRET"
