@@ -21,7 +21,6 @@ require_cmd docker-registry umoci skopeo jq curl
 
 SHA=0123456789abcdef0123456789abcdef01234567
 OLD_SHA=fedcba9876543210fedcba9876543210fedcba98
-SHORT=${SHA:0:7}
 BACKENDS=(registry layout)
 
 # --- backends -------------------------------------------------------------------------------
@@ -41,44 +40,46 @@ backend_layout_uri() { printf '%s\n' "$1"; }
 
 gate_project "$TEST_DATA/e2e/images-manifest.json"
 # One environment prefix per state, so the states never overlap.
-ENVS="$(gate_variant envs '.tagging.prefixes += {missing: "miss", mismatch: "mm", two: "two",
-  partial: "part"}')"
+ENVS="$(gate_variant envs '.tagging.prefixes += {mismatch: "mm", two: "two"}')"
+# The "two" state read without mcp-observability: one tag missing in one image.
+ONE_MISSING="$(gate_variant one-missing '.images |= map(select(.id != "mcp-observability"))
+  | .ecrRepositories -= ["afu9/mcp-observability"] | .tagging.prefixes += {two: "two"}')"
 EXTRA_REQUIRED="$(gate_variant extra-required '.images += [{id: "mcp-extra", name: "afu9/mcp-extra",
   dockerfile: "control-center/Dockerfile", context: ".", required: true,
   taskDefContainerName: "mcp-extra"}] | .ecrRepositories += ["afu9/mcp-extra"]
-  | .tagging.prefixes += {missing: "miss", mismatch: "mm"}')"
+  | .tagging.prefixes += {mismatch: "mm"}')"
 EXTRA_OPTIONAL="$GATE_DIR/extra-optional.json"
 jq '.images[4].required = false' "$EXTRA_REQUIRED" >"$EXTRA_OPTIONAL"
 # Its own optional repository, which only ever gets one tag of one environment.
 PARTIAL="$(gate_variant partial '.images += [{id: "mcp-partial", name: "afu9/mcp-partial",
   dockerfile: "control-center/Dockerfile", context: ".", required: false,
   taskDefContainerName: "mcp-partial"}] | .ecrRepositories += ["afu9/mcp-partial"]
-  | .tagging.prefixes += {partial: "part"}')"
+  | .tagging.prefixes += {two: "two"}')"
 
 # seed_states BACKEND : everything the cases below expect, through the backend's seed function.
 seed_states() {
   local seed="backend_$1_seed"
   "$seed" "$ENVS" production "$SHA" &&
-    "$seed" "$ENVS" missing "$SHA" --skip "afu9/mcp-deploy:miss-$SHORT" &&
     # An older build of mcp-github keeps mm-latest; the new build pushes every other tag.
     "$seed" "$ENVS" mismatch "$OLD_SHA" --skip afu9/control-center --skip afu9/mcp-deploy \
       --skip afu9/mcp-observability &&
     "$seed" "$ENVS" mismatch "$SHA" --skip afu9/mcp-github:mm-latest &&
-    "$seed" "$ENVS" two "$SHA" --skip "afu9/mcp-github:two-$SHA" \
-      --skip afu9/mcp-observability:two-latest &&
-    "$seed" "$PARTIAL" partial "$SHA" --skip "afu9/mcp-partial:part-$SHA" \
-      --skip afu9/mcp-partial:part-latest
+    # One state for two cases: two problems in two images (read without mcp-partial) and an
+    # optional image with one tag of three.
+    "$seed" "$PARTIAL" two "$SHA" --skip "afu9/mcp-github:two-$SHA" \
+      --skip afu9/mcp-observability:two-latest --skip "afu9/mcp-partial:two-$SHA" \
+      --skip afu9/mcp-partial:two-latest
 }
 
 # --- the cases ------------------------------------------------------------------------------
 # name | manifest | env | exit | findings ("SEVERITY CODE IMAGE SUBJECT", sorted, ';'-separated)
 CASES=(
   "all-present|$ENVS|production|0|"
-  "tag-missing|$ENVS|missing|1|error TAG_MISSING mcp-deploy miss-$SHORT"
+  "tag-missing|$ONE_MISSING|two|1|error TAG_MISSING mcp-github two-$SHA"
   "repository-missing|$EXTRA_REQUIRED|production|1|error REPOSITORY_MISSING mcp-extra "
   "digest-mismatch|$ENVS|mismatch|1|error DIGEST_MISMATCH mcp-github "
   "optional-missing|$EXTRA_OPTIONAL|production|0|warning REPOSITORY_MISSING mcp-extra "
-  "optional-partly-present|$PARTIAL|partial|1|error TAG_MISSING mcp-partial part-$SHA;error TAG_MISSING mcp-partial part-latest"
+  "optional-partly-present|$PARTIAL|two|1|error TAG_MISSING mcp-github two-$SHA;error TAG_MISSING mcp-observability two-latest;error TAG_MISSING mcp-partial two-$SHA;error TAG_MISSING mcp-partial two-latest"
   "optional-no-tag-of-this-env|$PARTIAL|production|0|warning TAG_MISSING mcp-partial "
   "two-problems|$ENVS|two|1|error TAG_MISSING mcp-github two-$SHA;error TAG_MISSING mcp-observability two-latest"
 )
@@ -109,11 +110,13 @@ for backend in "${BACKENDS[@]}"; do
         "$evidence")" "$backend $name: findings"
     expect_eq "$([ "$want_exit" = 0 ] && echo pass || echo fail)" "$(evidence_get .verdict "$evidence")" \
       "$backend $name: verdict"
+    want_uris=""
     for repository in $(jq -r '.images[].name' "$manifest"); do
-      expect_eq "$("backend_${backend}_uri" "$repository")" \
-        "$(evidence_get ".images[] | select(.repository == \"$repository\") | .repositoryUri" \
-          "$evidence")" "$backend $name: repositoryUri of $repository"
+      want_uris+="$repository $("backend_${backend}_uri" "$repository")"$'\n'
     done
+    expect_eq "${want_uris%$'\n'}" \
+      "$(evidence_get '.images[] | "\(.repository) \(.repositoryUri)"' "$evidence")" \
+      "$backend $name: every image's repositoryUri"
     if [ "$name" = all-present ]; then
       # Every image's digest is the one this backend was seeded with.
       got="$(evidence_get '.images[] | "\(.repository) \(.digest)"' "$evidence" | sort)"
