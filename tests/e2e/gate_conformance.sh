@@ -141,6 +141,20 @@ expect_exit 0 -- ig_gate -m "$ALL_OPTIONAL" --env production --sha "$SHA" \
   --registry "oci-layout:$LAYOUT_DIR"
 expect_output_contains "✓ gate passed"
 
+section "a corrupt blob in a layout: exit 1 BAD_RESPONSE"
+cp -r "$LAYOUT_DIR" "$SCRATCH/corrupt"
+digest="$(awk '$1 == "afu9/mcp-deploy" && $2 == "prod-latest" { d = $3 } END { print d }' \
+  "$SCRATCH/seeded.layout")"
+blob="$SCRATCH/corrupt/afu9/mcp-deploy/blobs/sha256/${digest#sha256:}"
+chmod u+w "$blob"
+printf '{"schemaVersion":2}' >"$blob"
+expect_exit 1 -- ig_gate -m "$ENVS" --env production --sha "$SHA" \
+  --registry "oci-layout:$SCRATCH/corrupt" --evidence-out "$GATE_EVIDENCE"
+expect_output_contains "error[BAD_RESPONSE] mcp-deploy prod-latest: tag 'prod-latest': afu9/mcp-deploy:prod-latest: blob $digest hashes to"
+expect_output_contains "✗ gate failed: 3 errors, 0 warnings"
+expect_eq "fail mcp-deploy" "$(evidence_get '"\(.verdict) \([.findings[].image] | unique | join(","))"')" \
+  "only mcp-deploy fails"
+
 section "the manifest's registry: oci-layout:DIR relative to the manifest's folder"
 RELATIVE="$(gate_variant relative '.registry = "oci-layout:../layouts"')"
 expect_exit 0 -- ig_gate -m "$RELATIVE" --env production --sha "$SHA"

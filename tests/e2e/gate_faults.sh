@@ -93,6 +93,14 @@ expect_output_contains 'Docker-Content-Digest "sha256:not-a-digest" is not a sha
 expect_eq "fail BAD_RESPONSE" "$(evidence_get '"\(.verdict) \([.findings[].code] | unique | join(","))"')" \
   "evidence: BAD_RESPONSE only"
 
+section "a login page instead of the registry: exit 1 BAD_RESPONSE"
+fault_plan '{"always":{"status":200,"body":"<html>please log in</html>","headers":{"Content-Type":"text/html"}}}'
+expect_exit 1 -- gate_via_proxy -m "$GATE_MANIFEST"
+expect_output_contains "error[BAD_RESPONSE] control-center"
+expect_output_contains "manifest is not a JSON object"
+expect_output_contains "✗ gate failed: 4 errors, 0 warnings"
+expect_eq 0 "$(evidence_get '[.images[] | select(.digest != null)] | length')" "no digest from a web page"
+
 section "a forged manifest body (does not hash to the digest): exit 1 BAD_RESPONSE"
 digest="$(awk '$1 == "afu9/control-center" { print $3; exit }' "$SEEDED_FILE")"
 fault_reset
