@@ -38,8 +38,24 @@ class LayoutRegistry final : public Registry {
   std::string describe() const override { return "oci-layout:" + dir_.string(); }
 
   std::vector<RepositoryResult> resolve(const std::vector<TagQuery>& queries) override {
+    // Without the root, every repository would read as missing, and an optional image as merely
+    // absent: a mistyped DIR would pass. It is a registry that cannot be reached instead.
+    std::error_code ec;
+    const bool root_ok = std::filesystem::is_directory(dir_, ec);
     std::vector<RepositoryResult> results;
-    for (const auto& query : queries) results.push_back(resolve_one(query));
+    for (const auto& query : queries) {
+      if (root_ok) {
+        results.push_back(resolve_one(query));
+        continue;
+      }
+      RepositoryResult result;
+      result.repository = query.repository;
+      result.uri = query.repository;
+      result.status = RepositoryStatus::kError;
+      result.error =
+          Error{"UNREACHABLE", fmt::format("oci-layout root {} is not a directory", dir_.string())};
+      results.push_back(std::move(result));
+    }
     return results;
   }
 

@@ -94,9 +94,27 @@ TEST(LayoutRegistry, PlatformsOfAnIndexComeFromItsEntries) {
 
 TEST(LayoutRegistry, AbsentRepositoryIsMissing) {
   ScratchDir dir;
-  const auto results = make_layout_registry(dir.path() / "nope")->resolve({{"a/x", {"t"}, false}});
+  LayoutWriter other(dir, "a/other");
+  const auto results = make_layout_registry(dir.path())->resolve({{"a/x", {"t"}, false}});
   EXPECT_EQ(results[0].status, RepositoryStatus::kMissing);
   EXPECT_TRUE(results[0].tags.empty());
+}
+
+// A mistyped root must not turn every repository into "missing" (an optional image would pass).
+TEST(LayoutRegistry, AbsentRootIsUnreachable) {
+  ScratchDir dir;
+  dir.write("file", "not a directory");
+  for (const auto& root : {dir.path() / "nope", dir.path() / "file"}) {
+    const auto results =
+        make_layout_registry(root)->resolve({{"a/x", {"t"}, false}, {"a/y", {"t"}, false}});
+    ASSERT_EQ(results.size(), 2u);
+    for (const auto& result : results) {
+      EXPECT_EQ(result.status, RepositoryStatus::kError);
+      EXPECT_EQ(result.error.code, "UNREACHABLE");
+      EXPECT_THAT(result.error.message, HasSubstr(root.string() + " is not a directory"));
+      EXPECT_TRUE(result.tags.empty());
+    }
+  }
 }
 
 TEST(LayoutRegistry, CorruptBlobIsBadResponse) {
