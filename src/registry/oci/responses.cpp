@@ -32,8 +32,10 @@ Error status_error(const http::Response& response, std::string_view what) {
     return Error{"AUTH_FAILED", fmt::format("{}: access denied (HTTP {})", what, status)};
   }
   if (status == 429 || status >= 500) {
-    return Error{"UNREACHABLE", fmt::format("{}: registry answered HTTP {} (after {} attempts)",
-                                            what, status, std::max(response.attempts, 1))};
+    const int attempts = std::max(response.attempts, 1);
+    return Error{"UNREACHABLE",
+                 fmt::format("{}: registry answered HTTP {} (after {} attempt{})", what, status,
+                             attempts, attempts == 1 ? "" : "s")};
   }
   return Error{"BAD_RESPONSE", fmt::format("{}: unexpected HTTP {}", what, status)};
 }
