@@ -235,7 +235,7 @@ TEST(OciRegistry, ServerErrorsAfterRetriesAreUnreachable) {
   const auto results = f.resolve({{"a/x", {"t"}, false}});
   EXPECT_EQ(results[0].status, RepositoryStatus::kError);
   EXPECT_EQ(results[0].error.code, "UNREACHABLE");
-  EXPECT_EQ(results[0].error.message, "a/x:t: registry answered HTTP 503 (after 1 attempts)");
+  EXPECT_EQ(results[0].error.message, "a/x:t: registry answered HTTP 503 (after 1 attempt)");
 }
 
 TEST(OciRegistry, TransportErrorsKeepTheirCode) {
@@ -484,7 +484,7 @@ TEST(OciRegistry, ForbiddenAndThrottledAnswers) {
       EXPECT_EQ(results[0].error.message, "a/x:t: access denied (HTTP 403)");
     } else {
       EXPECT_EQ(results[0].error.code, "UNREACHABLE");
-      EXPECT_EQ(results[0].error.message, "a/x:t: registry answered HTTP 429 (after 1 attempts)");
+      EXPECT_EQ(results[0].error.message, "a/x:t: registry answered HTTP 429 (after 1 attempt)");
     }
   }
 }
