@@ -20,6 +20,9 @@ void add_common_options(CLI::App& app, CommonOptions& options) {
       ->capture_default_str();
   app.add_flag("--no-color", options.no_color, "Never colour the output (NO_COLOR is honoured)");
   app.add_flag("-v,--verbose", options.verbose, "Show more detail (repeat for more)");
+}
+
+void add_report_options(CLI::App& app, CommonOptions& options) {
   // Checked while parsing, so a typo exits 2 before anything is contacted.
   app.add_option("--report", options.reports,
                  "Also write a report: FORMAT=PATH, FORMAT one of text, json, junit, markdown, "

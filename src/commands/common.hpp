@@ -24,9 +24,11 @@ struct CommonOptions {
   bool no_annotations = false;       // no GitHub annotations even when GITHUB_ACTIONS=true
 };
 
-// -m/--manifest (IMAGEGATE_MANIFEST), --root, --output, --no-color, -v, --report,
-// --no-annotations.
+// -m/--manifest (IMAGEGATE_MANIFEST), --root, --output, --no-color, -v.
 void add_common_options(CLI::App& app, CommonOptions& options);
+// --report FORMAT=PATH (repeatable) and --no-annotations; a command that adds them must call
+// emit_reports, or the reports asked for would silently not be written.
+void add_report_options(CLI::App& app, CommonOptions& options);
 // --env (DEPLOY_ENV) and --sha (GIT_SHA).
 void add_env_sha_options(CLI::App& app, std::string& env, std::string& sha);
 

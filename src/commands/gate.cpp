@@ -120,6 +120,7 @@ CLI::App* add_gate_command(CLI::App& app, GateOptions& options) {
       "Exit codes: 0 every required image verified, 1 a check failed or could not be completed,\n"
       "2 usage or input error.");
   add_common_options(*cmd, options.common);
+  add_report_options(*cmd, options.common);
   add_env_sha_options(*cmd, options.env, options.sha);
   add_registry_options(*cmd, options.registry);
   cmd->add_option("--evidence-out", options.evidence_out, "Write the evidence (JSON) to this file");

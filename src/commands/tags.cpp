@@ -73,6 +73,7 @@ CLI::App* add_tags_command(CLI::App& app, TagsOptions& options) {
       "  -> -t afu9/control-center:prod-<sha> -t afu9/control-center:prod-<short> -t "
       "afu9/control-center:prod-latest");
   add_common_options(*cmd, options.common);
+  add_report_options(*cmd, options.common);
   add_env_sha_options(*cmd, options.env, options.sha);
   cmd->add_option("--format", options.format, "text | json | github | docker")
       ->check(CLI::IsMember({"text", "json", "github", "docker"}))
@@ -129,6 +130,7 @@ CLI::App* add_matrix_command(CLI::App& app, MatrixOptions& options) {
       "Example:\n  imagegate matrix --env staging --sha $(git rev-parse HEAD) --format github\n"
       "  -> {\"include\":[{\"id\":\"control-center\",\"dockerfile\":...,\"tags\":...}]}");
   add_common_options(*cmd, options.common);
+  add_report_options(*cmd, options.common);
   add_env_sha_options(*cmd, options.env, options.sha);
   cmd->add_option("--format", options.format, "github | bake | json")
       ->check(CLI::IsMember({"github", "bake", "json"}))

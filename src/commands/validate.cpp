@@ -17,6 +17,7 @@ CLI::App* add_validate_command(CLI::App& app, ValidateOptions& options) {
       "    --report markdown=\"$GITHUB_STEP_SUMMARY\"\n\n"
       "Exit codes: 0 valid, 1 invalid (every finding listed), 2 manifest missing or unreadable.");
   add_common_options(*cmd, options.common);
+  add_report_options(*cmd, options.common);
   return cmd;
 }
 

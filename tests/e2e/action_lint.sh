@@ -64,7 +64,7 @@ markdown=$SCRATCH/summary.md
 4" "$(cat "$LAST_OUT")" "gate inputs map to arguments exactly"
 [ ! -e "$SCRATCH/pwned" ] && pass "no input was evaluated" || fail "an input was evaluated"
 expect_exit 0 -- entry INPUT_COMMAND=pin INPUT_EVIDENCE=e.json INPUT_TASK-DEF=td.json \
-  INPUT_REGISTRY=ignored "INPUT_STEP-SUMMARY=false"
+  INPUT_REGISTRY=ignored "INPUT_STEP-SUMMARY=true"
 expect_eq "pin
 --evidence
 e.json
