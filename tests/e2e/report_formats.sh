@@ -40,6 +40,30 @@ valid_junit "$R/validate.xml" "validate report"
 expect_eq 1 "$(grep -c '<testcase' "$R/validate.xml")" "a valid manifest is one passing testcase"
 expect_eq 1 "$(grep -c '^## ✅ imagegate validate: passed' "$R/summary.md")" "validate summary"
 
+section "an invalid manifest: one failure per error, the same in every command's report"
+BAD="$TEST_DATA/manifests/duplicate-id.json"
+expect_exit 1 -- "$IMAGEGATE" validate -m "$BAD" --report junit="$R/invalid.xml" \
+  --report github="$R/invalid.annotations"
+valid_junit "$R/invalid.xml" "invalid manifest report"
+errors=$(jq '[.findings[] | select(.severity == "error")] | length' \
+  <("$IMAGEGATE" validate -m "$BAD" --output json || true))
+expect_ne 0 "$errors" "the invalid manifest has errors"
+expect_eq "$errors" "$(grep -c '^::error title=imagegate ' "$R/invalid.annotations")" \
+  "one annotation per error"
+expect_exit 1 -- "$IMAGEGATE" matrix -m "$BAD" --env production --sha $SHA \
+  --report junit="$R/matrix-invalid.xml"
+valid_junit "$R/matrix-invalid.xml" "matrix report"
+grep -q '<testsuite name="imagegate matrix"' "$R/matrix-invalid.xml" &&
+  pass "matrix names its suite" || fail "matrix suite name"
+
+section "matrix and tags with reports: stdout is still the document"
+expect_exit 0 -- "$IMAGEGATE" matrix -m "$M" --env production --sha $SHA --report junit="$R/m.xml"
+jq -e '.include | length == 4' "$LAST_OUT" >/dev/null && pass "matrix stdout is the matrix" ||
+  fail "matrix stdout changed"
+GITHUB_ACTIONS=true expect_exit 1 -- "$IMAGEGATE" tags -m "$BAD" --env production --sha $SHA
+expect_stderr_contains "::error title=imagegate "
+expect_not_contains "::error" "$LAST_OUT"
+
 section "a passing gate renders every format"
 seed_manifest_images "$M" production $SHA --layout "$LAYOUTS"
 export GITHUB_OUTPUT="$SCRATCH/github_output"
