@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 
@@ -35,9 +36,13 @@ void replace_file(const std::string& path, const std::string& content) {
   }
 }
 
+// A blank line first when the file already has content: the summary of an earlier step may not
+// end with a newline, and a heading must start a line.
 void append_file(const std::string& path, const std::string& content) {
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(path, ec);
   std::ofstream out(path, std::ios::binary | std::ios::app);
-  if (!out || !(out << content) || !out.flush()) {
+  if (!out || !(out << (!ec && size > 0 ? "\n" : "") << content) || !out.flush()) {
     throw UsageError(fmt::format("--report: cannot append to {}", util::quote(path)));
   }
 }
