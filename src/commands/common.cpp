@@ -22,6 +22,25 @@ void add_common_options(CLI::App& app, CommonOptions& options) {
   app.add_flag("-v,--verbose", options.verbose, "Show more detail (repeat for more)");
 }
 
+void add_report_options(CLI::App& app, CommonOptions& options) {
+  // Checked while parsing, so a typo exits 2 before anything is contacted.
+  app.add_option("--report", options.reports,
+                 "Also write a report: FORMAT=PATH, FORMAT one of text, json, junit, markdown, "
+                 "github, html; PATH - is stdout; markdown appends (for $GITHUB_STEP_SUMMARY). "
+                 "Repeatable")
+      ->check([](const std::string& spec) -> std::string {
+        try {
+          report::parse_report_spec(spec);
+          return {};
+        } catch (const UsageError& e) {
+          return e.what();
+        }
+      })
+      ->allow_extra_args(false);
+  app.add_flag("--no-annotations", options.no_annotations,
+               "No GitHub workflow annotations, even when GITHUB_ACTIONS=true");
+}
+
 void add_env_sha_options(CLI::App& app, std::string& env, std::string& sha) {
   app.add_option("--env", env, "Deploy environment, a key of tagging.prefixes")
       ->envname("DEPLOY_ENV");
@@ -55,6 +74,16 @@ report::Style stdout_style(const CommonOptions& options) {
 
 void print_findings_text(const report::Findings& findings, const CommonOptions& options) {
   std::cout << report::render_findings(findings, stdout_style(options));
+}
+
+void emit_reports(const CommonOptions& options, const report::ReportInput& input,
+                  bool stdout_is_document) {
+  report::write_reports(options.reports, input);
+  if (options.no_annotations || !report::running_in_github_actions()) return;
+  for (const auto& spec : report::parse_report_specs(options.reports)) {
+    if (spec.format == "github" && spec.path == "-") return;
+  }
+  (stdout_is_document ? std::cerr : std::cout) << report::render_annotations(input) << std::flush;
 }
 
 int exit_code_for(const report::Findings& findings) {

@@ -6,12 +6,14 @@
 #include <fstream>
 #include <iostream>
 
+#include "commands/progress.hpp"
 #include "evidence/evidence.hpp"
 #include "gate/gate.hpp"
 #include "http/http.hpp"
 #include "manifest/tagging.hpp"
 #include "registry/factory.hpp"
 #include "report/gate_text.hpp"
+#include "report/github_output.hpp"
 #include "util/duration.hpp"
 #include "util/error.hpp"
 #include "util/text.hpp"
@@ -69,6 +71,25 @@ registry::RegistrySettings registry_settings(const RegistryCliOptions& o,
   return s;
 }
 
+// What later steps of a workflow need: the verdict, and per verified image its digest and the
+// pinned reference to deploy.
+report::Outputs gate_outputs(const evidence::Evidence& e, const std::string& evidence_out) {
+  report::Outputs outputs{{"verdict", e.verdict}};
+  if (!evidence_out.empty()) outputs.emplace_back("evidence", evidence_out);
+  for (const auto& image : e.images) {
+    if (image.status != "pass" || image.digest.empty()) continue;
+    outputs.emplace_back("digest-" + image.id, image.digest);
+    outputs.emplace_back("image-" + image.id, image.pinned_reference());
+  }
+  return outputs;
+}
+
+std::size_t count_tags(const std::vector<registry::TagQuery>& queries) {
+  std::size_t n = 0;
+  for (const auto& q : queries) n += q.tags.size();
+  return n;
+}
+
 }  // namespace
 
 void add_registry_options(CLI::App& app, RegistryCliOptions& o) {
@@ -91,14 +112,21 @@ CLI::App* add_gate_command(CLI::App& app, GateOptions& options) {
   auto* cmd = app.add_subcommand(
       "gate", "Prove every required image has every expected tag on one digest; write evidence");
   cmd->footer(
-      "Example:\n  imagegate gate --env production --sha $(git rev-parse HEAD) --registry ecr \\\n"
-      "    --evidence-out evidence.json\n\n"
+      "Examples:\n  imagegate gate --env production --sha $(git rev-parse HEAD) --registry ecr \\\n"
+      "    --evidence-out evidence.json\n"
+      "  imagegate gate --env staging --sha \"$GITHUB_SHA\" --registry https://ghcr.io \\\n"
+      "    --evidence-out evidence.json --github-output \\\n"
+      "    --report markdown=\"$GITHUB_STEP_SUMMARY\" --report junit=gate-junit.xml\n\n"
       "Exit codes: 0 every required image verified, 1 a check failed or could not be completed,\n"
       "2 usage or input error.");
   add_common_options(*cmd, options.common);
+  add_report_options(*cmd, options.common);
   add_env_sha_options(*cmd, options.env, options.sha);
   add_registry_options(*cmd, options.registry);
   cmd->add_option("--evidence-out", options.evidence_out, "Write the evidence (JSON) to this file");
+  cmd->add_flag("--github-output", options.github_output,
+                "Append verdict, evidence, digest-<id> and image-<id> (REPOSITORY_URI@DIGEST) to "
+                "$GITHUB_OUTPUT");
   return cmd;
 }
 
@@ -121,7 +149,13 @@ int run_gate(const GateOptions& options) {
   input.sha = options.sha;
   input.registry = opened.get().describe();
   input.tags = tags;
-  input.results = opened.get().resolve(gate::build_queries(loaded.manifest, tags));
+  const auto queries = gate::build_queries(loaded.manifest, tags);
+  {
+    const ProgressLine progress(
+        fmt::format(" checking {} tags in {} repositories…", count_tags(queries), queries.size()),
+        options.common.verbose == 0 && ProgressLine::stderr_is_terminal());
+    input.results = opened.get().resolve(queries);
+  }
   const auto evidence = gate::evaluate(input);
 
   const auto document = evidence::to_json(evidence).dump(2) + "\n";
@@ -130,6 +164,13 @@ int run_gate(const GateOptions& options) {
     std::cout << document;
   } else {
     std::cout << report::render_gate_text(evidence, stdout_style(options.common));
+  }
+  report::Findings findings;
+  for (const auto& f : evidence.findings) findings.add(f);
+  emit_reports(options.common, {"gate", findings, evidence, evidence.verdict, std::nullopt},
+               options.common.output == "json");
+  if (options.github_output) {
+    report::append_github_outputs(gate_outputs(evidence, options.evidence_out));
   }
   return evidence.verdict == "pass" ? kExitOk : kExitFailed;
 }

@@ -27,6 +27,7 @@ struct GateOptions {
   std::string sha;
   RegistryCliOptions registry;
   std::string evidence_out;
+  bool github_output = false;  // verdict, digest-<id>, image-<id> to $GITHUB_OUTPUT
 };
 
 CLI::App* add_gate_command(CLI::App& app, GateOptions& options);

@@ -24,10 +24,10 @@ std::string repository_of(const manifest::Image& image, const std::string& host)
 
 // Loads and validates the manifest, checks env and sha, and renders every image's tags.
 // Validation errors are printed and returned as exit 1 through `exit_code`.
-std::vector<ImagePlan> plan(const CommonOptions& common, const std::string& env,
-                            const std::string& sha, const std::string& only_image,
-                            const std::string& host, std::vector<std::string>& tags,
-                            int& exit_code) {
+std::vector<ImagePlan> plan(std::string_view command, const CommonOptions& common,
+                            const std::string& env, const std::string& sha,
+                            const std::string& only_image, const std::string& host,
+                            std::vector<std::string>& tags, int& exit_code) {
   auto loaded = load_manifest(common);
   // Usage errors first: they are about the invocation, not the manifest.
   tags = manifest::expected_tags(loaded.manifest.tagging, env, sha);
@@ -39,6 +39,11 @@ std::vector<ImagePlan> plan(const CommonOptions& common, const std::string& env,
     throw UsageError(fmt::format("--registry-host {} must be HOST[:PORT]", util::quote(host)));
   }
   exit_code = exit_code_for(loaded.findings);
+  // stdout is the tags or the matrix, read by scripts: annotations go to stderr.
+  emit_reports(common,
+               {std::string(command), loaded.findings, std::nullopt,
+                exit_code == kExitOk ? "pass" : "fail", std::nullopt},
+               true);
   if (exit_code != kExitOk || !loaded.findings.empty()) {
     std::cerr << report::render_findings(loaded.findings,
                                          report::detect_style(stderr, common.no_color));
@@ -68,6 +73,7 @@ CLI::App* add_tags_command(CLI::App& app, TagsOptions& options) {
       "  -> -t afu9/control-center:prod-<sha> -t afu9/control-center:prod-<short> -t "
       "afu9/control-center:prod-latest");
   add_common_options(*cmd, options.common);
+  add_report_options(*cmd, options.common);
   add_env_sha_options(*cmd, options.env, options.sha);
   cmd->add_option("--format", options.format, "text | json | github | docker")
       ->check(CLI::IsMember({"text", "json", "github", "docker"}))
@@ -81,7 +87,7 @@ CLI::App* add_tags_command(CLI::App& app, TagsOptions& options) {
 int run_tags(const TagsOptions& options) {
   std::vector<std::string> tags;
   int exit_code = kExitOk;
-  const auto plans = plan(options.common, options.env, options.sha, options.image,
+  const auto plans = plan("tags", options.common, options.env, options.sha, options.image,
                           options.registry_host, tags, exit_code);
   if (exit_code != kExitOk) return exit_code;
   const std::string format = options.common.output == "json" ? "json" : options.format;
@@ -124,6 +130,7 @@ CLI::App* add_matrix_command(CLI::App& app, MatrixOptions& options) {
       "Example:\n  imagegate matrix --env staging --sha $(git rev-parse HEAD) --format github\n"
       "  -> {\"include\":[{\"id\":\"control-center\",\"dockerfile\":...,\"tags\":...}]}");
   add_common_options(*cmd, options.common);
+  add_report_options(*cmd, options.common);
   add_env_sha_options(*cmd, options.env, options.sha);
   cmd->add_option("--format", options.format, "github | bake | json")
       ->check(CLI::IsMember({"github", "bake", "json"}))
@@ -138,8 +145,8 @@ CLI::App* add_matrix_command(CLI::App& app, MatrixOptions& options) {
 int run_matrix(const MatrixOptions& options) {
   std::vector<std::string> tags;
   int exit_code = kExitOk;
-  const auto plans =
-      plan(options.common, options.env, options.sha, "", options.registry_host, tags, exit_code);
+  const auto plans = plan("matrix", options.common, options.env, options.sha, "",
+                          options.registry_host, tags, exit_code);
   if (exit_code != kExitOk) return exit_code;
   nlohmann::json doc;
   if (options.format == "bake") {
