@@ -4,8 +4,10 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "commands/pin.hpp"
 #include "commands/tags.hpp"
 #include "commands/validate.hpp"
+#include "commands/verify.hpp"
 #include "util/embedded.hpp"
 #include "util/error.hpp"
 #include "util/text.hpp"
@@ -26,6 +28,10 @@ int main(int argc, char** argv) {
   auto* validate_cmd = commands::add_validate_command(app, validate);
   auto* tags_cmd = commands::add_tags_command(app, tags);
   auto* matrix_cmd = commands::add_matrix_command(app, matrix);
+  commands::PinOptions pin;
+  commands::VerifyOptions verify;
+  auto* pin_cmd = commands::add_pin_command(app, pin);
+  auto* verify_cmd = commands::add_verify_command(app, verify);
 
   try {
     app.parse(argc, argv);
@@ -46,6 +52,8 @@ int main(int argc, char** argv) {
     if (validate_cmd->parsed()) return commands::run_validate(validate);
     if (tags_cmd->parsed()) return commands::run_tags(tags);
     if (matrix_cmd->parsed()) return commands::run_matrix(matrix);
+    if (pin_cmd->parsed()) return commands::run_pin(pin);
+    if (verify_cmd->parsed()) return commands::run_verify(verify);
   } catch (const UsageError& e) {
     std::cerr << "imagegate " << name << ": " << e.what() << "\n";
     return kExitUsage;
