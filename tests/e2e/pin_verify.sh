@@ -189,7 +189,105 @@ run "verify: bad --wait" 2 "--wait '10 minutes' is not a duration" -- "${V[@]}" 
 run "verify: --wait with --task-def" 2 "--wait applies to ECS services, not to --task-def" -- "${V[@]}" --task-def "$TD" --wait 1m
 run "verify: missing --sha" 2 "--sha (or GIT_SHA) is required" -- env -u GIT_SHA "$IMAGEGATE" verify -m "$M" --env production --task-def "$TD"
 
-# __ECS__
+# --- verify against ECS (the fake AWS), and the real AWS CLI registering pin's output ----------
+AWS=/usr/bin/aws
+FAKE=$FAKES_DIR/fake_aws
+[ -x "$FAKE" ] || { bad "fake AWS not built at $FAKE"; echo "$passed passed, $failed failed"; exit 1; }
+[ -x "$AWS" ] || { bad "$AWS missing (scripts/bootstrap installs awscli)"; echo "$passed passed, $failed failed"; exit 1; }
+AKID=AKIAPINVERIFYE2E0001
+SECRET=pinVerifySecretKeyThatMustNeverBePrinted01
+cat >"$scratch/state.json" <<JSON
+{"account": "123456789012", "region": "eu-central-1", "listTasksPageSize": 1,
+ "credentials": [{"accessKeyId": "$AKID", "secretAccessKey": "$SECRET"}],
+ "clusters": {"afu9": {"services": {}}}}
+JSON
+"$FAKE" --state "$scratch/state.json" --port-file "$scratch/port" 2>"$scratch/fake.err" >/dev/null &
+fake_pid=$!
+for _ in $(seq 1 250); do [ -s "$scratch/port" ] && break; sleep 0.02; done
+PORT=$(cat "$scratch/port")
+URL=http://127.0.0.1:$PORT
+# No stray configuration of the machine: credentials and region come from here only.
+export HOME=$scratch/home AWS_CONFIG_FILE=$scratch/home/config AWS_SHARED_CREDENTIALS_FILE=$scratch/home/credentials
+export AWS_ACCESS_KEY_ID=$AKID AWS_SECRET_ACCESS_KEY=$SECRET AWS_REGION=eu-central-1 AWS_EC2_METADATA_DISABLED=true
+unset AWS_SESSION_TOKEN AWS_PROFILE AWS_ENDPOINT_URL AWS_ENDPOINT_URL_ECS ECS_CLUSTER ECS_SERVICE 2>/dev/null || true
+mkdir -p "$HOME"
+
+# The previous release (tags) is revision 1; pin's output, registered by AWS's own CLI, is 2.
+if "$AWS" ecs register-task-definition --cli-input-json "file://$TD" --endpoint-url "$URL" >"$scratch/r1.json" 2>"$scratch/aws.err" \
+   && "$AWS" ecs register-task-definition --cli-input-json "file://$scratch/pinned.json" --endpoint-url "$URL" >"$scratch/r2.json" 2>>"$scratch/aws.err" \
+   && jq -e --arg reg "$REG" --arg d1 "$(digest 1)" '.taskDefinition.revision == 2 and .taskDefinition.status == "ACTIVE"
+        and (.taskDefinition.containerDefinitions[] | select(.name == "control-center") | .image) == ($reg + "/afu9/control-center@" + $d1)' "$scratch/r2.json" >/dev/null; then
+  ok "the AWS CLI registers pin's output (botocore's model accepts it)"
+else bad "aws ecs register-task-definition"; cat "$scratch/aws.err"; fi
+TD2=$(jq -r .taskDefinition.taskDefinitionArn "$scratch/r2.json")
+TD1=$(jq -r .taskDefinition.taskDefinitionArn "$scratch/r1.json")
+
+# scenario JSON_SERVICE: service "web" of cluster afu9 becomes JSON_SERVICE.
+scenario() {
+  # Merge patches: null removes the previous scenario's service, then the new one is added.
+  curl -sf -X POST --data-binary '{"clusters": {"afu9": {"services": {"web": null}}}}' "$URL/_fake/state?merge=1" >/dev/null
+  curl -sf -X POST --data-binary "{\"clusters\": {\"afu9\": {\"services\": {\"web\": $1}}}}" "$URL/_fake/state?merge=1" >/dev/null
+  curl -sf -X POST -d "" "$URL/_fake/reset-counters" >/dev/null
+}
+E=(ig verify -m "$M" --env production --sha $SHA --evidence "$scratch/evidence.json" --allow-unmanaged log-router --cluster afu9 --endpoint-url "$URL")
+
+scenario '{"taskDefinition": "afu9:2", "desiredCount": 3}'
+run "ECS: healthy service" 0 "verified: every service runs exactly this deploy's images" -- "${E[@]}" --service web
+grep -qF "service 'afu9/web': rollout COMPLETED, task definition $TD2" "$scratch/out" && grep -qF "  3 running tasks checked" "$scratch/out" \
+  && grep -qF "  ✓ mcp-deploy $REG/afu9/mcp-deploy@$(digest 3)" "$scratch/out" \
+  && ok "ECS: report names rollout, task definition, containers and tasks" || { bad "ECS report"; cat "$scratch/out"; }
+[ "$(curl -sf "$URL/_fake/counters" | jq '.ListTasks')" = 3 ] && ok "ECS: ListTasks paginated (page size 1)" || bad "ListTasks pagination"
+run "ECS: ECS_CLUSTER and ECS_SERVICE" 0 "verified" -- env ECS_CLUSTER=afu9 ECS_SERVICE=web "$IMAGEGATE" verify -m "$M" --env production --sha $SHA \
+  --evidence "$scratch/evidence.json" --allow-unmanaged log-router --endpoint-url "$URL" --no-color
+"${E[@]}" --service web --output json >"$scratch/ecs.json" || true
+jq -e --arg td "$TD2" '.verdict == "pass" and .services[0].rollout == "COMPLETED" and .services[0].taskDefinition == $td and .services[0].tasksChecked == 3' "$scratch/ecs.json" >/dev/null \
+  && ok "ECS: --output json" || { bad "ECS json"; cat "$scratch/ecs.json"; }
+
+scenario "{\"taskDefinition\": \"afu9:2\", \"desiredCount\": 2, \"tasks\": [{\"taskDefinitionArn\": \"$TD1\"}, {\"taskDefinitionArn\": \"$TD2\"}]}"
+run "ECS: mixed deploy, one task on the previous task definition" 1 "runs task definition '$TD1', not the primary '$TD2'" -- "${E[@]}" --service web
+grep -qF "error[STALE_TASK]" "$scratch/out" && ok "ECS: STALE_TASK code" || bad "STALE_TASK code"
+
+scenario "{\"taskDefinition\": \"afu9:2\", \"desiredCount\": 1, \"tasks\": [{\"taskDefinitionArn\": \"$TD2\", \"containers\": [
+  {\"name\": \"control-center\", \"image\": \"$REG/afu9/control-center@$(digest 1)\", \"imageDigest\": \"$(digest 9)\"},
+  {\"name\": \"mcp-github\", \"image\": \"x\", \"imageDigest\": \"$(digest 2)\"}]}]}"
+run "ECS: a task running another digest" 1 "error[DIGEST_MISMATCH] control-center control-center: container 'control-center' of task" -- "${E[@]}" --service web
+grep -qF "runs '$(digest 9)'" "$scratch/out" && ok "ECS: mismatch names the running digest" || bad "mismatch message"
+
+scenario "{\"taskDefinition\": \"afu9:2\", \"desiredCount\": 2, \"deployments\": [
+  {\"status\": \"PRIMARY\", \"taskDefinition\": \"afu9:2\", \"desiredCount\": 2, \"runningCount\": 0, \"rolloutState\": \"FAILED\",
+   \"rolloutStateReason\": \"ECS deployment circuit breaker: tasks failed to start.\"},
+  {\"status\": \"ACTIVE\", \"taskDefinition\": \"afu9:1\", \"desiredCount\": 2, \"runningCount\": 2, \"rolloutState\": \"COMPLETED\"}]}"
+run "ECS: rollout FAILED" 1 "error[ROLLOUT_FAILED] web: the rollout of $TD2 failed: ECS deployment circuit breaker: tasks failed to start." -- "${E[@]}" --service web
+
+IN_PROGRESS="{\"taskDefinition\": \"afu9:2\", \"desiredCount\": 2, \"deployments\": [
+  {\"status\": \"PRIMARY\", \"taskDefinition\": \"afu9:2\", \"desiredCount\": 2, \"runningCount\": 1, \"rolloutState\": \"IN_PROGRESS\", \"completeAfterDescribes\": 2},
+  {\"status\": \"ACTIVE\", \"taskDefinition\": \"afu9:1\", \"desiredCount\": 2, \"runningCount\": 2, \"rolloutState\": \"COMPLETED\"}]}"
+scenario "$IN_PROGRESS"
+run "ECS: rollout IN_PROGRESS without --wait" 1 "error[ROLLOUT_IN_PROGRESS] web: the rollout of $TD2 is still in progress; pass --wait DURATION to wait for it" -- "${E[@]}" --service web
+scenario "$IN_PROGRESS"
+run "ECS: rollout IN_PROGRESS then COMPLETED with --wait" 0 "verified" -- "${E[@]}" --service web --wait 2m
+[ "$(curl -sf "$URL/_fake/counters" | jq '.DescribeServices')" = 3 ] && ok "ECS: polled until completed" || bad "poll count"
+scenario "$(echo "$IN_PROGRESS" | sed 's/"completeAfterDescribes": 2/"completeAfterDescribes": 100/')"
+run "ECS: --wait gives up at its deadline" 1 "is still in progress after --wait" -- "${E[@]}" --service web --wait 3s
+
+scenario '{"taskDefinition": "afu9:2", "desiredCount": 1}'
+run "ECS: service missing" 1 "error[SERVICE_MISSING] nope: service 'nope' does not exist in cluster 'afu9'" -- "${E[@]}" --service nope
+run "ECS: one of two services missing" 1 "error[SERVICE_MISSING] nope" -- "${E[@]}" --service web --service nope
+run "ECS: cluster missing" 1 "error[CLUSTER_MISSING]" -- ig verify -m "$M" --env production --sha $SHA --evidence "$scratch/evidence.json" \
+  --allow-unmanaged log-router --cluster elsewhere --service web --endpoint-url "$URL"
+
+curl -sf -X POST --data-binary '{"throttle": {"count": 2, "operation": "DescribeServices"}}' "$URL/_fake/faults" >/dev/null
+run "ECS: throttling recovered by retries" 0 "verified" -- "${E[@]}" --service web
+curl -sf -X POST --data-binary '{"throttle": {"count": 50}}' "$URL/_fake/faults" >/dev/null
+run "ECS: throttled past every retry" 1 "error[THROTTLED]" -- "${E[@]}" --service web
+curl -sf -X POST --data-binary '{"throttle": {"count": 0}}' "$URL/_fake/faults" >/dev/null
+wrong_secret() { AWS_SECRET_ACCESS_KEY=wrongSecretThatMustNotBePrinted "$@"; }
+run "ECS: wrong secret" 1 "error[AUTH_FAILED]" -- wrong_secret "${E[@]}" --service web -vv
+! grep -qE "wrongSecretThatMustNotBePrinted|$SECRET|Signature=" "$scratch/out" && ok "ECS: no secret or signature in the output" || bad "secret printed"
+run "ECS: unreachable endpoint" 1 "error[UNREACHABLE]" -- ig verify -m "$M" --env production --sha $SHA --evidence "$scratch/evidence.json" \
+  --allow-unmanaged log-router --cluster afu9 --service web --endpoint-url "http://127.0.0.1:1"
+run "ECS: without evidence, running digests are unverified" 1 "error[DIGEST_UNVERIFIED]" -- ig verify -m "$M" --env production --sha $SHA \
+  --allow-unmanaged log-router --cluster afu9 --service web --endpoint-url "$URL"
 
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]
