@@ -6,6 +6,7 @@
 #include <iostream>
 #include <map>
 
+#include "aws/credentials.hpp"
 #include "aws/session.hpp"
 #include "deploy/ecs.hpp"
 #include "deploy/service_check.hpp"
@@ -248,8 +249,17 @@ int run_verify(const VerifyOptions& options, const deploy::DigestResolver& resol
     aws::SessionOptions session_options;
     if (!options.region.empty()) session_options.region = options.region;
     if (!options.endpoint_url.empty()) session_options.endpoint_url = options.endpoint_url;
-    auto http = http::make_curl_client({});
-    auto metadata_http = http::make_curl_client({});
+    http::ClientOptions client_options;
+    if (options.common.verbose > 0) {
+      // The HTTP layer hands over the URL without credentials, never headers or bodies.
+      client_options.on_attempt = [](const std::string& method, const std::string& url, long status,
+                                     double seconds, int attempt) {
+        std::cerr << fmt::format("{} {} -> {} ({:.3f}s, attempt {})\n", method,
+                                 util::escape_display(url), status, seconds, attempt);
+      };
+    }
+    auto http = http::make_curl_client(client_options);
+    auto metadata_http = http::make_curl_client(aws::metadata_client_options());
     session_options.http = http.get();
     session_options.metadata_http = metadata_http.get();
     aws::Session session(session_options, aws::Environment::system());

@@ -37,12 +37,14 @@ void describe(EcsApi& api, const std::string& cluster, std::vector<std::string>&
     const auto& services = answer->value("services", json::array());
     const auto& failures = answer->value("failures", json::array());
     for (const auto& name : chunk) {
+      // A service may be named by name or by ARN (".../service/<cluster>/<name>").
       auto matches = [&](const json& s, const char* key) {
         const auto value = s.is_object() ? s.value(key, std::string()) : std::string();
-        return value == name || value.ends_with("/" + name);
+        return !value.empty() && (value == name || value.ends_with("/" + name));
       };
-      auto service = std::find_if(services.begin(), services.end(),
-                                  [&](const json& s) { return matches(s, "serviceName"); });
+      auto service = std::find_if(services.begin(), services.end(), [&](const json& s) {
+        return matches(s, "serviceName") || matches(s, "serviceArn");
+      });
       if (service != services.end()) {
         found[name] = *service;
         continue;

@@ -283,7 +283,8 @@ run "ECS: throttled past every retry" 1 "error[THROTTLED]" -- "${E[@]}" --servic
 curl -sf -X POST --data-binary '{"throttle": {"count": 0}}' "$URL/_fake/faults" >/dev/null
 wrong_secret() { AWS_SECRET_ACCESS_KEY=wrongSecretThatMustNotBePrinted "$@"; }
 run "ECS: wrong secret" 1 "error[AUTH_FAILED]" -- wrong_secret "${E[@]}" --service web -vv
-! grep -qE "wrongSecretThatMustNotBePrinted|$SECRET|Signature=" "$scratch/out" && ok "ECS: no secret or signature in the output" || bad "secret printed"
+grep -qE "^POST $URL/? -> 403 " "$scratch/out" && ok "ECS: -v logs each attempt" || { bad "-v attempts"; cat "$scratch/out"; }
+! grep -qE "wrongSecretThatMustNotBePrinted|$SECRET|Signature=|Authorization" "$scratch/out" && ok "ECS: no secret, signature or header in the output, even with -vv" || bad "secret printed"
 run "ECS: unreachable endpoint" 1 "error[UNREACHABLE]" -- ig verify -m "$M" --env production --sha $SHA --evidence "$scratch/evidence.json" \
   --allow-unmanaged log-router --cluster afu9 --service web --endpoint-url "http://127.0.0.1:1"
 run "ECS: without evidence, running digests are unverified" 1 "error[DIGEST_UNVERIFIED]" -- ig verify -m "$M" --env production --sha $SHA \
