@@ -114,9 +114,11 @@ void check_allowed_unmanaged(const Expectations& expectations) {
 
 std::vector<const ExpectedImage*> map_containers(const std::vector<ContainerImage>& containers,
                                                  const Expectations& expectations,
-                                                 report::Findings& findings) {
+                                                 report::Findings& findings, bool report_missing) {
   std::vector<const ExpectedImage*> out;
+  std::set<std::string, std::less<>> present;
   for (const auto& c : containers) {
+    present.insert(c.name);
     const auto* image = expectations.for_container(c.name);
     out.push_back(image);
     if (image != nullptr) continue;
@@ -133,10 +135,15 @@ std::vector<const ExpectedImage*> map_containers(const std::vector<ContainerImag
                                  util::quote(c.name), util::quote(c.image), util::quote(c.name)));
     }
   }
+  if (report_missing) check_containers_present(expectations, present, findings);
+  return out;
+}
+
+void check_containers_present(const Expectations& expectations,
+                              const std::set<std::string, std::less<>>& present,
+                              report::Findings& findings) {
   for (const auto& image : expectations.images) {
-    const bool present = std::any_of(containers.begin(), containers.end(),
-                                     [&](const auto& c) { return c.name == image.container; });
-    if (present) continue;
+    if (present.contains(image.container)) continue;
     const auto message = fmt::format(
         "the task definition has no container {} for {} image {}", util::quote(image.container),
         image.required ? "required" : "optional", util::quote(image.id));
@@ -146,7 +153,6 @@ std::vector<const ExpectedImage*> map_containers(const std::vector<ContainerImag
       findings.warning("CONTAINER_MISSING", image.id, image.container, message);
     }
   }
-  return out;
 }
 
 std::string describe_expected(const ExpectedImage& expected) {
@@ -225,10 +231,11 @@ ImageCheck check_container_image(const ContainerImage& container, const Expected
 std::vector<ContainerVerdict> check_task_definition(const TaskDefinition& task_definition,
                                                     const Expectations& expectations,
                                                     const DigestResolver& resolver,
-                                                    report::Findings& findings) {
+                                                    report::Findings& findings,
+                                                    bool report_missing) {
   using Mark = ContainerVerdict::Mark;
   const auto containers = task_definition.containers();
-  const auto mapped = map_containers(containers, expectations, findings);
+  const auto mapped = map_containers(containers, expectations, findings, report_missing);
   std::vector<ContainerVerdict> out;
   for (std::size_t i = 0; i < containers.size(); ++i) {
     const auto& c = containers[i];

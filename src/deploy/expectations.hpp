@@ -58,11 +58,18 @@ void check_evidence(const evidence::Evidence& evidence, const manifest::Manifest
 void check_allowed_unmanaged(const Expectations& expectations);
 
 // Which manifest image each container is, in container order (nullptr: unmanaged). Records
-// UNMANAGED_CONTAINER (error, or info "kept as is" when allowed) and, for images without a
-// container, CONTAINER_MISSING (error when required, warning when optional).
+// UNMANAGED_CONTAINER (error, or info "kept as is" when allowed) and, with report_missing,
+// check_containers_present over these containers.
 std::vector<const ExpectedImage*> map_containers(const std::vector<ContainerImage>& containers,
                                                  const Expectations& expectations,
-                                                 report::Findings& findings);
+                                                 report::Findings& findings,
+                                                 bool report_missing = true);
+
+// CONTAINER_MISSING for every image whose container is not in `present`: an error when the
+// image is required, a warning when it is optional.
+void check_containers_present(const Expectations& expectations,
+                              const std::set<std::string, std::less<>>& present,
+                              report::Findings& findings);
 
 // Verdict on one managed container's image reference.
 struct ImageCheck {
@@ -91,10 +98,12 @@ struct ContainerVerdict {
 };
 
 // map_containers + check_container_image for every managed container of a task definition.
+// report_missing = false when several task definitions together must hold every image.
 std::vector<ContainerVerdict> check_task_definition(const TaskDefinition& task_definition,
                                                     const Expectations& expectations,
                                                     const DigestResolver& resolver,
-                                                    report::Findings& findings);
+                                                    report::Findings& findings,
+                                                    bool report_missing = true);
 
 // `pin`: each managed container gets <repositoryUri>@<digest> from the evidence. Optional images
 // absent from the evidence keep their image only with keep_absent_optional (a warning), else

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <set>
 #include <thread>
 
 #include "util/text.hpp"
@@ -140,7 +141,9 @@ void check_primary_task_definition(EcsApi& api, ServiceReport& report,
         "DescribeTaskDefinition answer not understood: " + task_definition.error().message);
     return;
   }
-  report.containers = check_task_definition(*task_definition, expectations, resolver, findings);
+  report.containers =
+      check_task_definition(*task_definition, expectations, resolver, findings, false);
+  report.task_definition_checked = true;
 }
 
 }  // namespace
@@ -194,7 +197,7 @@ std::vector<ServiceReport> verify_services(EcsApi& api, const std::string& clust
   std::vector<ServiceReport> reports;
   const auto digests = expected_digests(expectations, resolver);
   for (const auto& name : services) {
-    ServiceReport report{name, false, {}, {}, 0};
+    ServiceReport report{name, false, {}, {}, false, 0};
     const auto rollout = rollouts.find(name);
     if (rollout == rollouts.end()) {
       reports.push_back(std::move(report));
@@ -218,6 +221,18 @@ std::vector<ServiceReport> verify_services(EcsApi& api, const std::string& clust
       }
     }
     reports.push_back(std::move(report));
+  }
+  // Several services may split the manifest's containers between them: an image is missing when
+  // none of them runs it. Judged only when every service's task definition could be read, so an
+  // unreadable service does not add a list of missing containers to its own error.
+  const bool all_checked = std::all_of(reports.begin(), reports.end(),
+                                       [](const auto& r) { return r.task_definition_checked; });
+  if (all_checked) {
+    std::set<std::string, std::less<>> present;
+    for (const auto& r : reports) {
+      for (const auto& c : r.containers) present.insert(c.container);
+    }
+    check_containers_present(expectations, present, findings);
   }
   return reports;
 }

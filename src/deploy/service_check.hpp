@@ -32,11 +32,13 @@ struct ServiceReport {
   bool found = false;
   Rollout rollout;
   std::vector<ContainerVerdict> containers;  // of the primary task definition
+  bool task_definition_checked = false;
   std::size_t tasks_checked = 0;
 };
 
 // Verifies every service of `cluster`; findings for everything that does not hold or could not
-// be checked. One report per service, in the order given.
+// be checked. One report per service, in the order given. Together the services' primary task
+// definitions must hold a container for every required image (CONTAINER_MISSING otherwise).
 std::vector<ServiceReport> verify_services(EcsApi& api, const std::string& cluster,
                                            const std::vector<std::string>& services,
                                            const Expectations& expectations,

@@ -219,6 +219,43 @@ TEST_F(ServiceCheckTest, ManyTasksAreDescribedInHundreds) {
   ASSERT_EQ(codes(findings_), (Strings{"error DIGEST_MISMATCH"}));
 }
 
+TEST_F(ServiceCheckTest, ServicesTogetherMustHoldEveryRequiredImage) {
+  const std::string td_app = "arn:aws:ecs:eu-central-1:123456789012:task-definition/app:1";
+  const std::string td_side = "arn:aws:ecs:eu-central-1:123456789012:task-definition/side:1";
+  ecs_.task_definitions[td_app] = {
+      {"family", "app"},
+      {"containerDefinitions",
+       json::array({{{"name", "app"}, {"image", kRegistry + "/afu9/a@" + kDigestA}}})}};
+  ecs_.task_definitions[td_side] = {
+      {"family", "side"},
+      {"containerDefinitions",
+       json::array({{{"name", "sidekick"}, {"image", kRegistry + "/afu9/b@" + kDigestB}}})}};
+  auto app = service("app", "COMPLETED");
+  app["deployments"][0]["taskDefinition"] = td_app;
+  auto side = service("side", "COMPLETED");
+  side["deployments"][0]["taskDefinition"] = td_side;
+  ecs_.services["app"] = {app};
+  ecs_.services["side"] = {side};
+  auto t_app = task("t1");
+  t_app["taskDefinitionArn"] = td_app;
+  auto t_side = task("t2");
+  t_side["taskDefinitionArn"] = td_side;
+  ecs_.tasks["app"] = json::array({t_app});
+  ecs_.tasks["side"] = json::array({t_side});
+  verify({"app", "side"});
+  EXPECT_TRUE(findings_.empty()) << findings_.items().front().message;
+
+  findings_ = {};
+  verify({"side"});
+  ASSERT_EQ(codes(findings_), (Strings{"error CONTAINER_MISSING"}));
+  EXPECT_EQ(findings_.items()[0].image_id, "a");
+
+  // A service that could not be read adds no CONTAINER_MISSING to its own error.
+  findings_ = {};
+  verify({"side", "gone"});
+  EXPECT_EQ(codes(findings_), (Strings{"error SERVICE_MISSING"}));
+}
+
 TEST(NextDelay, GrowsToTheCapAndNeverPastTheDeadline) {
   WaitPolicy p;
   EXPECT_EQ(next_delay(p, milliseconds(0), milliseconds(100000)), milliseconds(2000));
