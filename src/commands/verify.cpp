@@ -194,6 +194,8 @@ CLI::App* add_verify_command(CLI::App& app, VerifyOptions& options) {
   cmd->add_option("--endpoint-url", options.endpoint_url, "ECS endpoint URL (tests, proxies)");
   cmd->add_option("--allow-unmanaged", options.allow_unmanaged,
                   "A container no manifest image maps to, accepted as is (repeatable)");
+  cmd->add_flag("--keep-absent-optional", options.keep_absent_optional,
+                "Accept the current image of optional images absent from the evidence");
   return cmd;
 }
 
@@ -231,6 +233,7 @@ int run_verify(const VerifyOptions& options, const deploy::DigestResolver& resol
   auto expectations =
       deploy::build_expectations(loaded.manifest, tags, evidence ? &*evidence : nullptr,
                                  {options.allow_unmanaged.begin(), options.allow_unmanaged.end()});
+  expectations.keep_absent_optional = options.keep_absent_optional;
   deploy::check_allowed_unmanaged(expectations);
   std::optional<deploy::TaskDefinition> task_definition;
   if (offline) task_definition = input_or_throw(deploy::load_task_definition(options.task_def));

@@ -25,6 +25,7 @@ struct VerifyOptions {
   std::string region;
   std::string endpoint_url;
   std::vector<std::string> allow_unmanaged;
+  bool keep_absent_optional = false;
 };
 
 CLI::App* add_verify_command(CLI::App& app, VerifyOptions& options);

@@ -167,17 +167,24 @@ std::string describe_expected(const ExpectedImage& expected) {
 }
 
 ImageCheck check_container_image(const ContainerImage& container, const ExpectedImage& expected,
-                                 const DigestResolver& resolver) {
+                                 const DigestResolver& resolver, bool keep_absent_optional) {
   const auto subject = container.name;
   auto failed = [&](std::string code, std::string message) {
     return ImageCheck{false, error(std::move(code), expected, subject, std::move(message))};
   };
   if (expected.has_evidence && expected.evidence_status != "pass") {
     if (expected.evidence_status == "absent" && !expected.required) {
+      if (!keep_absent_optional) {
+        return failed("OPTIONAL_IMAGE_ABSENT",
+                      fmt::format("optional image is absent from the evidence, so image {} is "
+                                  "not verified; pass --keep-absent-optional to accept it",
+                                  util::quote(container.image)));
+      }
       return ImageCheck{true,
                         Finding{Severity::kWarning, "OPTIONAL_IMAGE_ABSENT", expected.id, subject,
                                 fmt::format("optional image is absent from the evidence; "
-                                            "image {} kept as is, not verified",
+                                            "image {} accepted unverified "
+                                            "(--keep-absent-optional)",
                                             util::quote(container.image))}};
     }
     if (expected.evidence_status.empty()) {
@@ -244,7 +251,7 @@ std::vector<ContainerVerdict> check_task_definition(const TaskDefinition& task_d
       out.push_back({c.name, c.image, "", allowed ? Mark::kUnmanaged : Mark::kFailed});
       continue;
     }
-    auto check = check_container_image(c, *mapped[i], resolver);
+    auto check = check_container_image(c, *mapped[i], resolver, expectations.keep_absent_optional);
     Mark mark = Mark::kOk;
     if (!check.ok) {
       mark = Mark::kFailed;

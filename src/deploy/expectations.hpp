@@ -38,6 +38,9 @@ struct Expectations {
   std::vector<ExpectedImage> images;
   std::set<std::string, std::less<>> allowed_unmanaged;  // --allow-unmanaged
   bool has_evidence = false;
+  // --keep-absent-optional: an optional image absent from the evidence may keep (pin) or run
+  // (verify) an image nobody verified; a warning instead of an error.
+  bool keep_absent_optional = false;
 
   const ExpectedImage* for_container(std::string_view container) const;
 };
@@ -81,9 +84,11 @@ struct ImageCheck {
 // registry and repository; without evidence, any registry whose repository path is the manifest
 // name or ends with "/<name>") with one of this deploy's tags or the expected digest. A digest
 // in the reference (repo@d, repo:tag@d) must equal the evidence digest, else the resolver's
-// digest; with neither it is DIGEST_UNVERIFIED (a failure, never a pass).
+// digest; with neither it is DIGEST_UNVERIFIED (a failure, never a pass). An optional image
+// absent from the evidence is OPTIONAL_IMAGE_ABSENT: a warning with keep_absent_optional, else
+// an error.
 ImageCheck check_container_image(const ContainerImage& container, const ExpectedImage& expected,
-                                 const DigestResolver& resolver);
+                                 const DigestResolver& resolver, bool keep_absent_optional = false);
 
 // Acceptable references for messages: "uri@digest", "name:tag1", ... joined by " or ".
 std::string describe_expected(const ExpectedImage& expected);

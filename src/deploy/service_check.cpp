@@ -20,6 +20,15 @@ void record_aws_error(const std::string& subject, const std::string& operation,
                  fmt::format("{} failed: {}", operation, util::escape_display(error.message)));
 }
 
+// An answer that is not a JSON object was not understood; it is never read as "nothing found".
+bool is_object_answer(const json& answer, const std::string& subject, const char* operation,
+                      report::Findings& findings) {
+  if (answer.is_object()) return true;
+  findings.error("BAD_RESPONSE", "", subject,
+                 fmt::format("{} answer not understood: not a JSON object", operation));
+  return false;
+}
+
 // DescribeServices for every name still in `pending`, in chunks of ten. Found services land in
 // `found`; missing ones are findings and leave `pending`.
 void describe(EcsApi& api, const std::string& cluster, std::vector<std::string>& pending,
@@ -33,6 +42,10 @@ void describe(EcsApi& api, const std::string& cluster, std::vector<std::string>&
     if (!answer) {
       for (const auto& name : chunk)
         record_aws_error(name, "DescribeServices", answer.error(), findings);
+      continue;
+    }
+    if (!answer->is_object()) {
+      for (const auto& name : chunk) is_object_answer(*answer, name, "DescribeServices", findings);
       continue;
     }
     const auto& services = answer->value("services", json::array());
@@ -86,6 +99,7 @@ std::optional<std::vector<std::string>> list_all_tasks(EcsApi& api, const std::s
       record_aws_error(service, "ListTasks", answer.error(), findings);
       return std::nullopt;
     }
+    if (!is_object_answer(*answer, service, "ListTasks", findings)) return std::nullopt;
     const auto& list = answer->value("taskArns", json::array());
     for (const auto& arn : list) {
       if (arn.is_string()) arns.push_back(arn.get<std::string>());
@@ -114,6 +128,7 @@ std::optional<json> describe_all_tasks(EcsApi& api, const std::string& cluster,
       record_aws_error(service, "DescribeTasks", answer.error(), findings);
       return std::nullopt;
     }
+    if (!is_object_answer(*answer, service, "DescribeTasks", findings)) return std::nullopt;
     for (const auto& t : answer->value("tasks", json::array())) tasks.push_back(t);
     for (const auto& f : answer->value("failures", json::array())) {
       // A task that stopped between ListTasks and DescribeTasks no longer runs anything.

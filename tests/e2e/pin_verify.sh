@@ -127,6 +127,14 @@ run "optional image absent: kept with --keep-absent-optional" 0 \
 jq -e --arg reg "$REG" '.containerDefinitions[3].image == ($reg + "/afu9/mcp-observability:prod-latest")' "$scratch/pinned-optional.json" >/dev/null \
   && ok "absent optional image keeps its image" || bad "absent optional image changed"
 
+run "verify: optional image absent needs --keep-absent-optional" 1 \
+  "error[OPTIONAL_IMAGE_ABSENT] mcp-observability mcp-observability: optional image is absent from the evidence, so image '$REG/afu9/mcp-observability:prod-latest' is not verified; pass --keep-absent-optional to accept it" -- \
+  ig verify -m "$scratch/optional-manifest.json" --root "$EX" --env production --sha $SHA --evidence "$scratch/absent.json" --task-def "$scratch/pinned-optional.json" --allow-unmanaged log-router
+run "verify: optional image absent accepted with --keep-absent-optional" 0 \
+  "warning[OPTIONAL_IMAGE_ABSENT] mcp-observability mcp-observability: optional image is absent from the evidence; image '$REG/afu9/mcp-observability:prod-latest' accepted unverified (--keep-absent-optional)" -- \
+  ig verify -m "$scratch/optional-manifest.json" --root "$EX" --env production --sha $SHA --evidence "$scratch/absent.json" --task-def "$scratch/pinned-optional.json" --allow-unmanaged log-router --keep-absent-optional
+grep -qF "  ! mcp-observability $REG/afu9/mcp-observability:prod-latest" "$scratch/out" && ok "verify: '!' line for the accepted optional image" || { bad "! line"; cat "$scratch/out"; }
+
 jq 'del(.containerDefinitions[1])' "$TD" >"$scratch/no-github.json"
 run "required image without container" 1 "error[CONTAINER_MISSING] mcp-github mcp-github: the task definition has no container 'mcp-github' for required image 'mcp-github'" -- \
   ig pin -m "$M" --evidence "$scratch/evidence.json" --task-def "$scratch/no-github.json" --allow-unmanaged log-router

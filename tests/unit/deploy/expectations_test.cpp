@@ -207,14 +207,26 @@ TEST_F(ExpectationsTest, ContainerImageRulesWithoutEvidence) {
   EXPECT_EQ(check(e, "afu9/a@" + kDigestA, failing), "UNREACHABLE: registry did not answer");
 }
 
-TEST_F(ExpectationsTest, OptionalImageAbsentIsAWarningInVerify) {
+TEST_F(ExpectationsTest, OptionalImageAbsentInVerifyNeedsKeepAbsentOptional) {
   evidence_.images[1] = image_evidence("b", "", false);
   const auto e = with_evidence();
-  auto result = check_container_image({1, "sidekick", "afu9/b:v0"}, e.images[1], {});
-  EXPECT_TRUE(result.ok);
-  ASSERT_TRUE(result.finding);
-  EXPECT_EQ(result.finding->severity, report::Severity::kWarning);
-  EXPECT_EQ(result.finding->code, "OPTIONAL_IMAGE_ABSENT");
+  auto refused = check_container_image({1, "sidekick", "afu9/b:v0"}, e.images[1], {});
+  EXPECT_FALSE(refused.ok);
+  ASSERT_TRUE(refused.finding);
+  EXPECT_EQ(refused.finding->severity, report::Severity::kError);
+  EXPECT_EQ(refused.finding->message,
+            "optional image is absent from the evidence, so image 'afu9/b:v0' is not verified; "
+            "pass --keep-absent-optional to accept it");
+  auto kept = check_container_image({1, "sidekick", "afu9/b:v0"}, e.images[1], {}, true);
+  EXPECT_TRUE(kept.ok);
+  ASSERT_TRUE(kept.finding);
+  EXPECT_EQ(kept.finding->severity, report::Severity::kWarning);
+  EXPECT_EQ(kept.finding->code, "OPTIONAL_IMAGE_ABSENT");
+  // A required image can never be absent and accepted.
+  evidence_.images[0] = image_evidence("a", "", true);
+  const auto e2 = with_evidence();
+  EXPECT_EQ(check_container_image({0, "app", "afu9/a:v0"}, e2.images[0], {}, true).finding->code,
+            "IMAGE_NOT_VERIFIED");
 }
 
 TEST_F(ExpectationsTest, TaskDefinitionVerdictsPerContainer) {

@@ -26,6 +26,7 @@ class ScriptedEcs : public EcsApi {
   std::size_t page_size = 2;
   std::optional<aws::AwsError> describe_services_error;
   std::optional<aws::AwsError> list_tasks_error;
+  std::optional<json> list_tasks_answer;  // replaces the answer, e.g. with a non-object
   std::vector<std::size_t> describe_services_sizes;
   std::vector<std::size_t> describe_tasks_sizes;
   int list_calls = 0;
@@ -56,6 +57,7 @@ class ScriptedEcs : public EcsApi {
                                   const std::string& token) override {
     ++list_calls;
     if (list_tasks_error) return std::unexpected(*list_tasks_error);
+    if (list_tasks_answer) return *list_tasks_answer;
     const auto& all = tasks[service];
     const std::size_t start = token.empty() ? 0 : std::stoul(token);
     json out = {{"taskArns", json::array()}};
@@ -164,6 +166,14 @@ TEST_F(ServiceCheckTest, AwsErrorsAreFailingFindings) {
   verify({"web"});
   ASSERT_EQ(codes(findings_), (Strings{"error AUTH_FAILED"}));
   EXPECT_EQ(findings_.items()[0].message, "ListTasks failed: denied");
+}
+
+TEST_F(ServiceCheckTest, AnswersThatAreNotObjectsAreBadResponses) {
+  ecs_.services["web"] = {service("web", "COMPLETED")};
+  ecs_.list_tasks_answer = json::array({"t1"});
+  verify({"web"});
+  ASSERT_EQ(codes(findings_), (Strings{"error BAD_RESPONSE"}));
+  EXPECT_EQ(findings_.items()[0].message, "ListTasks answer not understood: not a JSON object");
 }
 
 TEST_F(ServiceCheckTest, InProgressWithoutWaitFailsAndSkipsTasks) {
