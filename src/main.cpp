@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "commands/gate.hpp"
 #include "commands/pin.hpp"
 #include "commands/tags.hpp"
 #include "commands/validate.hpp"
@@ -25,9 +26,11 @@ int main(int argc, char** argv) {
   commands::ValidateOptions validate;
   commands::TagsOptions tags;
   commands::MatrixOptions matrix;
+  commands::GateOptions gate;
   auto* validate_cmd = commands::add_validate_command(app, validate);
   auto* tags_cmd = commands::add_tags_command(app, tags);
   auto* matrix_cmd = commands::add_matrix_command(app, matrix);
+  auto* gate_cmd = commands::add_gate_command(app, gate);
   commands::PinOptions pin;
   commands::VerifyOptions verify;
   auto* pin_cmd = commands::add_pin_command(app, pin);
@@ -52,6 +55,7 @@ int main(int argc, char** argv) {
     if (validate_cmd->parsed()) return commands::run_validate(validate);
     if (tags_cmd->parsed()) return commands::run_tags(tags);
     if (matrix_cmd->parsed()) return commands::run_matrix(matrix);
+    if (gate_cmd->parsed()) return commands::run_gate(gate);
     if (pin_cmd->parsed()) return commands::run_pin(pin);
     if (verify_cmd->parsed()) return commands::run_verify(verify);
   } catch (const UsageError& e) {

@@ -12,7 +12,7 @@
 //   AmazonEC2ContainerServiceV20141113.<Op> (AWS JSON 1.1; errors are HTTP 4xx/5xx with
 //   {"__type", "message"}); POST / without X-Amz-Target is STS's query protocol (form body
 //   Action=...&Version=2011-06-15, XML answers and <ErrorResponse> errors). Every answer carries
-//   x-amzn-RequestId.
+//   x-amzn-RequestId and Date (the fake's clock).
 //   ECR: CreateRepository PutImage DescribeRepositories BatchGetImage DescribeImages
 //        GetAuthorizationToken
 //   ECS: RegisterTaskDefinition DescribeTaskDefinition CreateService UpdateService
@@ -59,7 +59,9 @@
 //                                      "internalFailure": {"count": N, "operation"?: "Op"},
 //                                      "delayMs": M}: the next N (matching) calls get
 //                                     ThrottlingException (400) / InternalFailure (500); every
-//                                     AWS answer is delayed by M ms.
+//                                     AWS answer is delayed by M ms;
+//                                     "clockOffsetSeconds": S runs the fake's clock (signature
+//                                     time checks, the Date header) S seconds off.
 //   Bad control input answers 400 {"error": "..."}; a bad --state file exits 2.
 #include <CLI/CLI.hpp>
 #include <cstdio>

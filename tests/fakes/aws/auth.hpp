@@ -6,6 +6,7 @@
 
 #include <openssl/crypto.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -50,8 +51,9 @@ inline std::optional<double> parse_amz_date(const std::string& text) {
   return parse_iso8601(iso);
 }
 
+// now: the fake's clock (epoch seconds), which tests may set off the real one.
 inline AuthResult verify_request(const httplib::Request& req, const State& state,
-                                 const std::string& service) {
+                                 const std::string& service, double now) {
   auto bad = [](AuthFailure f, std::string msg = "") { return AuthResult{f, std::move(msg), ""}; };
   std::string header = req.get_header_value("Authorization");
   if (header.empty()) return bad(AuthFailure::kMissing);
@@ -85,8 +87,8 @@ inline AuthResult verify_request(const httplib::Request& req, const State& state
   auto cred = state.credentials.find(akid);
   if (cred == state.credentials.end()) return bad(AuthFailure::kUnknownKey);
   const Credential& known = cred->second;
-  if (!known.session_token.empty() &&
-      req.get_header_value("X-Amz-Security-Token") != known.session_token) {
+  // Session credentials only work with their token, long-term keys only without one.
+  if (req.get_header_value("X-Amz-Security-Token") != known.session_token) {
     return bad(AuthFailure::kUnknownKey);
   }
   std::string amz_date = req.get_header_value("X-Amz-Date");
@@ -110,7 +112,6 @@ inline AuthResult verify_request(const httplib::Request& req, const State& state
     return bad(AuthFailure::kBadSignature,
                fmt::format("Credential should be scoped to correct service: '{}'. ", service));
   }
-  double now = now_epoch();
   auto fmt_date = [](double t) {
     return aws::format_amz_date(
         std::chrono::system_clock::time_point(std::chrono::seconds(static_cast<long long>(t))));

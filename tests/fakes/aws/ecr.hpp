@@ -3,6 +3,9 @@
 // BatchGetImage with per-id failures, DescribeImages, GetAuthorizationToken.
 #pragma once
 
+#include <fmt/ranges.h>
+
+#include <algorithm>
 #include <regex>
 #include <string>
 
@@ -133,6 +136,20 @@ inline Json put_image(State& s, const Json& body) {
         "Invalid parameter at 'imageManifestMediaType' failed to satisfy constraint: 'Manifest "
         "media type '{}' does not match the mediaType in the manifest'",
         media_type));
+  }
+  // Like ECR, an index or manifest list can only be pushed after the manifests it references.
+  std::vector<std::string> missing;
+  if (parsed.contains("manifests") && parsed["manifests"].is_array()) {
+    for (const auto& ref : parsed["manifests"]) {
+      std::string child = ref.is_object() ? ref.value("digest", "") : "";
+      if (!by_digest(repo, child)) missing.push_back(child);
+    }
+  }
+  if (!missing.empty()) {
+    throw AwsError{400, "ReferencedImagesNotFoundException",
+                   fmt::format("The manifest list references images that do not exist in the "
+                               "repository '{}': {}",
+                               name, fmt::join(missing, ", "))};
   }
   std::string tag = str(body, "imageTag");
   if (body.contains("imageTag") && !std::regex_match(tag, kTag)) {
@@ -363,6 +380,46 @@ inline Json describe_images(State& s, const Json& body) {
   Json out = {{"imageDetails", details}};
   if (!page.next_token.empty()) out["nextToken"] = page.next_token;
   return out;
+}
+
+// The URL is a path ("/_fake/blobs/REPO/DIGEST?..."): the server makes it absolute with the
+// request's Host, since only it knows where it listens. Like S3's presigned URLs it carries its
+// signature in the query.
+inline Json get_download_url_for_layer(State& s, const Json& body) {
+  Repository& repo = repository(s, body);
+  std::string name = str(body, "repositoryName");
+  std::string digest = str(body, "layerDigest", true);
+  if (!std::regex_match(digest, kDigest)) {
+    throw invalid_parameter(
+        fmt::format("Invalid parameter at 'layerDigest' failed to satisfy constraint: 'Invalid "
+                    "layer digest '{}''",
+                    digest));
+  }
+  bool present = false;
+  for (const auto& blob : repo.blobs)
+    present = present || "sha256:" + aws::sha256_hex(blob) == digest;
+  if (!present) {
+    throw AwsError{400, "LayersNotFoundException",
+                   fmt::format("The layer with digest '{}' does not exist in the repository with "
+                               "name '{}' in the registry with id '{}'",
+                               digest, name, registry_id(s, body))};
+  }
+  return {{"downloadUrl",
+           fmt::format("/_fake/blobs/{}/{}?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Expires=3600"
+                       "&X-Amz-Signature={}",
+                       name, digest, random_string(64, "0123456789abcdef"))},
+          {"layerDigest", digest}};
+}
+
+// The blob a presigned URL names, or nullptr.
+inline const std::string* find_blob(const State& s, const std::string& name,
+                                    const std::string& digest) {
+  auto it = s.repositories.find(name);
+  if (it == s.repositories.end()) return nullptr;
+  for (const auto& blob : it->second.blobs) {
+    if ("sha256:" + aws::sha256_hex(blob) == digest) return &blob;
+  }
+  return nullptr;
 }
 
 inline Json get_authorization_token(State& s, const Json& body) {

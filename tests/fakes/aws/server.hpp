@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <iostream>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -31,7 +32,8 @@ inline const std::map<std::string, Operation>& ecr_operations() {
       {"DescribeRepositories", ecr::describe_repositories},
       {"BatchGetImage", ecr::batch_get_image},
       {"DescribeImages", ecr::describe_images},
-      {"GetAuthorizationToken", ecr::get_authorization_token}};
+      {"GetAuthorizationToken", ecr::get_authorization_token},
+      {"GetDownloadUrlForLayer", ecr::get_download_url_for_layer}};
   return ops;
 }
 
@@ -79,6 +81,25 @@ class FakeAws {
   void install(httplib::Server& server) {
     server.Post(
         "/", [this](const httplib::Request& req, httplib::Response& res) { handle_aws(req, res); });
+    // Presigned blob downloads: no Authorization, the signature rides in the query. Counted as
+    // "BlobDownload".
+    server.Get(R"(/_fake/blobs/(.+)/(sha256:[a-f0-9]{64}))", [this](const httplib::Request& req,
+                                                                    httplib::Response& res) {
+      std::lock_guard lock(mutex_);
+      ++runtime_.counters["BlobDownload"];
+      const std::string* blob = req.get_param_value("X-Amz-Signature").empty()
+                                    ? nullptr
+                                    : ecr::find_blob(state_, req.matches[1], req.matches[2]);
+      if (req.get_param_value("X-Amz-Signature").empty()) {
+        res.status = 403;
+        res.set_content("<Error><Code>AccessDenied</Code></Error>", "application/xml");
+      } else if (blob == nullptr) {
+        res.status = 404;
+        res.set_content("<Error><Code>NoSuchKey</Code></Error>", "application/xml");
+      } else {
+        res.set_content(*blob, "application/octet-stream");
+      }
+    });
     server.Get("/_fake/state", [this](const httplib::Request&, httplib::Response& res) {
       std::lock_guard lock(mutex_);
       res.set_content(dump_state(state_).dump(2), "application/json");
@@ -110,12 +131,14 @@ class FakeAws {
     server.Post("/_fake/faults", [this](const httplib::Request& req, httplib::Response& res) {
       control(res, [&] {
         Json j = Json::parse(req.body);
-        check_keys(j, {"throttle", "internalFailure", "delayMs"}, "faults");
+        check_keys(j, {"throttle", "internalFailure", "delayMs", "clockOffsetSeconds"}, "faults");
         if (j.contains("throttle")) runtime_.throttle = parse_fault(j["throttle"], "throttle");
         if (j.contains("internalFailure")) {
           runtime_.internal_failure = parse_fault(j["internalFailure"], "internalFailure");
         }
         runtime_.delay_ms = get_or<int>(j, "delayMs", runtime_.delay_ms, "faults");
+        runtime_.clock_offset_seconds =
+            get_or<int>(j, "clockOffsetSeconds", runtime_.clock_offset_seconds, "faults");
         return faults_json();
       });
     });
@@ -133,7 +156,8 @@ class FakeAws {
     };
     return {{"throttle", fault(runtime_.throttle)},
             {"internalFailure", fault(runtime_.internal_failure)},
-            {"delayMs", runtime_.delay_ms}};
+            {"delayMs", runtime_.delay_ms},
+            {"clockOffsetSeconds", runtime_.clock_offset_seconds}};
   }
 
   void control(httplib::Response& res, const std::function<Json()>& body) {
@@ -149,6 +173,9 @@ class FakeAws {
                       "application/json");
     }
   }
+
+  // The fake's clock; callers hold mutex_.
+  double now() const { return now_epoch() + runtime_.clock_offset_seconds; }
 
   static std::string new_request_id() {
     std::string hex = random_string(32, "0123456789abcdef");
@@ -176,6 +203,10 @@ class FakeAws {
   void handle_aws(const httplib::Request& req, httplib::Response& res) {
     std::string request_id = new_request_id();
     res.set_header("x-amzn-RequestId", request_id);
+    {
+      std::lock_guard lock(mutex_);
+      res.set_header("Date", format_http_date(now()));
+    }
     std::string target = req.get_header_value("X-Amz-Target");
     std::string op;
     int delay_ms = 0;
@@ -207,10 +238,11 @@ class FakeAws {
                         : prefix == kEcsPrefix ? &ecs_operations()
                                                : nullptr;
       if (!ops || !ops->contains(op)) {
+        op.clear();  // not logged: an unknown target is arbitrary client text
         throw AwsError{400, "UnknownOperationException", ""};
       }
       ++runtime_.counters[op];
-      AuthResult auth = verify_request(req, state_, prefix == kEcrPrefix ? "ecr" : "ecs");
+      AuthResult auth = verify_request(req, state_, prefix == kEcrPrefix ? "ecr" : "ecs", now());
       if (auth.failure) throw auth_error(auth, false);
       apply_faults(op, false);
       Json body;
@@ -221,6 +253,10 @@ class FakeAws {
       }
       if (!body.is_object()) throw AwsError{400, "SerializationException", "Expected an object"};
       Json out = ops->at(op)(state_, body);
+      if (op == "GetDownloadUrlForLayer") {
+        out["downloadUrl"] =
+            "http://" + req.get_header_value("Host") + out["downloadUrl"].get<std::string>();
+      }
       res.status = 200;
       res.set_content(out.dump(), kJsonType);
     } catch (const AwsError& e) {
@@ -245,9 +281,10 @@ class FakeAws {
     try {
       if (params["Version"] != "2011-06-15" ||
           (action != "AssumeRoleWithWebIdentity" && action != "GetCallerIdentity")) {
-        throw AwsError{
-            400, "InvalidAction",
-            fmt::format("Could not find operation {} for version {}", action, params["Version"])};
+        std::string message =
+            fmt::format("Could not find operation {} for version {}", action, params["Version"]);
+        action.clear();  // not logged: an unknown action is arbitrary client text
+        throw AwsError{400, "InvalidAction", message};
       }
       ++runtime_.counters[action];
       std::string body;
@@ -255,7 +292,7 @@ class FakeAws {
         apply_faults(action, true);
         body = sts::assume_role_with_web_identity(state_, params, request_id);
       } else {
-        AuthResult auth = verify_request(req, state_, "sts");
+        AuthResult auth = verify_request(req, state_, "sts", now());
         if (auth.failure) throw auth_error(auth, true);
         apply_faults(action, true);
         body = sts::get_caller_identity(state_, auth.access_key_id, request_id);

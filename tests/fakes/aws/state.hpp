@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <ctime>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -52,6 +53,18 @@ inline std::optional<double> parse_iso8601(const std::string& text) {
   return static_cast<double>(timegm(&tm));
 }
 
+// RFC 7231 date, as AWS sends in the Date header: "Sun, 06 Nov 1994 08:49:37 GMT".
+inline std::string format_http_date(double epoch) {
+  static const char* const kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+  static const char* const kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                        "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  std::time_t t = static_cast<std::time_t>(epoch);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  return fmt::format("{}, {:02} {} {} {:02}:{:02}:{:02} GMT", kDays[tm.tm_wday], tm.tm_mday,
+                     kMonths[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
 inline std::string format_iso8601(double epoch) {
   std::time_t t = static_cast<std::time_t>(epoch);
   std::tm tm{};
@@ -73,6 +86,9 @@ struct Repository {
   std::string mutability = "MUTABLE";
   double created_at = 0;
   std::vector<Image> images;  // in push order
+  // Layer and config blobs by content (their digest is the sha256 of the bytes), served through
+  // GetDownloadUrlForLayer's presigned URLs.
+  std::vector<std::string> blobs;
 };
 
 struct Credential {
@@ -160,6 +176,9 @@ struct Runtime {
   Fault throttle;
   Fault internal_failure;
   int delay_ms = 0;
+  // The fake's clock runs this far off the real one: signatures are judged and the Date header
+  // stamped by it, so a client's clock-skew correction can be tested.
+  int clock_offset_seconds = 0;
   std::map<std::string, int> counters;  // requests per operation
 };
 

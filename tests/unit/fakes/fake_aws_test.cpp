@@ -7,7 +7,7 @@
 #include <thread>
 
 #include "aws/sigv4.hpp"
-#include "fakes/aws/server.hpp"
+#include "support/fake_aws_server.hpp"
 
 namespace imagegate::fake_aws {
 namespace {
@@ -22,6 +22,7 @@ struct Answer {
   Json body;
   std::string raw;
   std::string request_id;
+  std::string date;
 };
 
 Json base_state() {
@@ -98,23 +99,10 @@ Signer unsigned_request() {
 
 class FakeAwsTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    fake_ = std::make_unique<FakeAws>(parse_state(base_state()), false);
-    fake_->install(server_);
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    ASSERT_GT(port_, 0);
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-  }
-
-  void TearDown() override {
-    server_.stop();
-    thread_.join();
-  }
-
   Answer call(const std::string& target, const std::string& body, const Signer& signer = Signer()) {
     std::string service = target.starts_with("AmazonEC2ContainerRegistry") ? "ecr" : "ecs";
     aws::SigningRequest req{"POST", "/", "", {}, body};
-    req.headers = {{"Host", fmt::format("127.0.0.1:{}", port_)}, {"X-Amz-Target", target}};
+    req.headers = {{"Host", fmt::format("127.0.0.1:{}", fake_.port())}, {"X-Amz-Target", target}};
     httplib::Headers headers;
     if (signer.sign) {
       aws::Credentials creds{signer.akid, signer.secret, signer.token, std::nullopt, "test"};
@@ -123,11 +111,12 @@ class FakeAwsTest : public ::testing::Test {
       aws::sign(req, creds, params);
     }
     for (const auto& [name, value] : req.headers) headers.emplace(name, value);
-    httplib::Client client("127.0.0.1", port_);
+    httplib::Client client("127.0.0.1", fake_.port());
     auto res = client.Post("/", headers, body, "application/x-amz-json-1.1");
     EXPECT_TRUE(res) << "no answer from the fake";
     if (!res) return {};
-    Answer a{res->status, Json(), res->body, res->get_header_value("x-amzn-RequestId")};
+    Answer a{res->status, Json(), res->body, res->get_header_value("x-amzn-RequestId"),
+             res->get_header_value("Date")};
     try {
       a.body = Json::parse(res->body);
     } catch (const Json::exception&) {
@@ -143,7 +132,7 @@ class FakeAwsTest : public ::testing::Test {
   }
 
   httplib::Result control(const std::string& path, const std::string& body) {
-    httplib::Client client("127.0.0.1", port_);
+    httplib::Client client("127.0.0.1", fake_.port());
     return client.Post(path.c_str(), body, "application/json");
   }
 
@@ -155,10 +144,7 @@ class FakeAwsTest : public ::testing::Test {
     EXPECT_FALSE(a.request_id.empty());
   }
 
-  httplib::Server server_;
-  std::unique_ptr<FakeAws> fake_;
-  std::thread thread_;
-  int port_ = 0;
+  testing::InProcessFakeAws fake_{base_state()};
 };
 
 const Json kDescribeWeb = {{"repositoryNames", {"afu9/web"}}};
@@ -202,6 +188,32 @@ TEST_F(FakeAwsTest, SessionCredentialsNeedTheirToken) {
   EXPECT_EQ(ecr("DescribeRepositories", kDescribeWeb, session).status, 200);
 }
 
+TEST_F(FakeAwsTest, LongTermKeyWithASessionTokenIsRejected) {
+  expect_error(ecr("DescribeRepositories", kDescribeWeb, with_key(kAkid, kSecret, "a-token")), 400,
+               "UnrecognizedClientException",
+               "The security token included in the request is invalid.");
+}
+
+TEST_F(FakeAwsTest, IndexNeedsItsManifestsFirst) {
+  std::string child =
+      R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{}})";
+  std::string child_digest = "sha256:" + aws::sha256_hex(child);
+  std::string index = fmt::format(
+      R"({{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{{"digest":"{}"}}]}})",
+      child_digest);
+  Json push_index = {
+      {"repositoryName", "afu9/web"}, {"imageManifest", index}, {"imageTag", "multi"}};
+  expect_error(ecr("PutImage", push_index), 400, "ReferencedImagesNotFoundException",
+               "The manifest list references images that do not exist in the repository "
+               "'afu9/web': " +
+                   child_digest);
+  ASSERT_EQ(ecr("PutImage", {{"repositoryName", "afu9/web"}, {"imageManifest", child}}).status,
+            200);
+  Answer a = ecr("PutImage", push_index);
+  ASSERT_EQ(a.status, 200) << a.raw;
+  EXPECT_EQ(a.body["image"]["imageManifestMediaType"], "application/vnd.oci.image.index.v1+json");
+}
+
 TEST_F(FakeAwsTest, ExpiredCredentialsAreExpiredToken) {
   Signer expired = with_key("ASIAFAKEEXPIRED00001", "expiredSecret", "old-token");
   expect_error(ecr("DescribeRepositories", kDescribeWeb, expired), 400, "ExpiredTokenException",
@@ -219,6 +231,22 @@ TEST_F(FakeAwsTest, ClockSkewOverFifteenMinutesIsRejected) {
   EXPECT_TRUE(future.body["message"].get<std::string>().starts_with("Signature not yet current: "))
       << future.raw;
   EXPECT_EQ(ecr("DescribeRepositories", kDescribeWeb, with_skew(10min)).status, 200);
+}
+
+TEST_F(FakeAwsTest, ClockOffsetMovesTheFakesNowAndDateHeader) {
+  ASSERT_TRUE(control("/_fake/faults", R"({"clockOffsetSeconds":1200})"));
+  auto fake_now = [] {
+    auto t = std::chrono::system_clock::now() + 1200s;
+    return format_http_date(std::chrono::duration<double>(t.time_since_epoch()).count());
+  };
+  std::string before = fake_now();
+  Answer a = ecr("DescribeRepositories", kDescribeWeb);
+  std::string after = fake_now();
+  EXPECT_EQ(a.status, 403);
+  EXPECT_TRUE(a.body["message"].get<std::string>().starts_with("Signature expired: ")) << a.raw;
+  EXPECT_TRUE(a.date == before || a.date == after)
+      << a.date << " not in [" << before << ", " << after << "]";
+  EXPECT_EQ(ecr("DescribeRepositories", kDescribeWeb, with_skew(1200s)).status, 200);
 }
 
 TEST_F(FakeAwsTest, CredentialScopedToAnotherRegionIsRejected) {

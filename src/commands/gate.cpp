@@ -1,0 +1,137 @@
+#include "commands/gate.hpp"
+
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+
+#include "evidence/evidence.hpp"
+#include "gate/gate.hpp"
+#include "http/http.hpp"
+#include "manifest/tagging.hpp"
+#include "registry/factory.hpp"
+#include "report/gate_text.hpp"
+#include "util/duration.hpp"
+#include "util/error.hpp"
+#include "util/text.hpp"
+
+namespace imagegate::commands {
+namespace {
+
+// Writes next to the target and renames, so a reader never sees half a document.
+void write_file_atomically(const std::string& path, const std::string& content) {
+  const std::string tmp = path + ".tmp-" + util::random_hex(4);
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out || !(out << content) || !out.flush()) {
+      std::remove(tmp.c_str());
+      throw UsageError(fmt::format("cannot write {}", util::quote(path)));
+    }
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    throw UsageError(fmt::format("cannot write {}", util::quote(path)));
+  }
+}
+
+registry::RegistrySettings registry_settings(const RegistryCliOptions& o,
+                                             const manifest::Manifest& manifest, int verbose) {
+  registry::RegistrySettings s;
+  const auto url = !o.registry.empty()
+                       ? std::optional<std::string>(o.registry)
+                       : registry::default_registry_url(manifest.registry,
+                                                        manifest.ecr_repositories.has_value());
+  if (!url) {
+    throw UsageError(
+        "no registry: give --registry (ecr, https://HOST, oci-layout:DIR) or set \"registry\" in "
+        "the manifest");
+  }
+  s.url = *url;
+  s.base_dir = manifest.path.parent_path();
+  if (o.concurrency < 1 || o.concurrency > 256) {
+    throw UsageError(
+        fmt::format("--concurrency {} is out of range; expected 1 to 256", o.concurrency));
+  }
+  s.http.concurrency = o.concurrency;
+  s.http.overall_timeout = util::parse_duration(o.timeout, "--timeout");
+  s.http.connect_timeout = util::parse_duration(o.connect_timeout, "--connect-timeout");
+  s.http.ca_file = o.ca_file;
+  if (!o.region.empty()) s.region = o.region;
+  if (!o.endpoint_url.empty()) s.endpoint_url = o.endpoint_url;
+  if (verbose > 0) {
+    s.http.on_attempt = [](const std::string& method, const std::string& target, long status,
+                           double seconds, int attempt) {
+      std::cerr << fmt::format("{} {} -> {} ({:.1f} ms, attempt {})\n", method,
+                               util::escape_display(target), status, seconds * 1000, attempt);
+    };
+  }
+  return s;
+}
+
+}  // namespace
+
+void add_registry_options(CLI::App& app, RegistryCliOptions& o) {
+  app.add_option("--registry", o.registry,
+                 "Registry: ecr | ecr://REGION | ecr://ACCOUNT.dkr.ecr.REGION.amazonaws.com | "
+                 "https://HOST[:PORT] | http://HOST[:PORT] | oci-layout:DIR "
+                 "(default: the manifest's \"registry\", else ecr when it lists ecrRepositories)")
+      ->envname("IMAGEGATE_REGISTRY");
+  app.add_option("--concurrency", o.concurrency, "Requests in flight at once")
+      ->capture_default_str();
+  app.add_option("--timeout", o.timeout, "Overall deadline, e.g. 60s, 2m")->capture_default_str();
+  app.add_option("--connect-timeout", o.connect_timeout, "Connect timeout per connection")
+      ->capture_default_str();
+  app.add_option("--ca-file", o.ca_file, "Extra CA certificates (PEM) for a private registry");
+  app.add_option("--region", o.region, "AWS region (else AWS_REGION, AWS_DEFAULT_REGION, profile)");
+  app.add_option("--endpoint-url", o.endpoint_url, "AWS API endpoint (ECR/ECS), e.g. for tests");
+}
+
+CLI::App* add_gate_command(CLI::App& app, GateOptions& options) {
+  auto* cmd = app.add_subcommand(
+      "gate", "Prove every required image has every expected tag on one digest; write evidence");
+  cmd->footer(
+      "Example:\n  imagegate gate --env production --sha $(git rev-parse HEAD) --registry ecr \\\n"
+      "    --evidence-out evidence.json\n\n"
+      "Exit codes: 0 every required image verified, 1 a check failed or could not be completed,\n"
+      "2 usage or input error.");
+  add_common_options(*cmd, options.common);
+  add_env_sha_options(*cmd, options.env, options.sha);
+  add_registry_options(*cmd, options.registry);
+  cmd->add_option("--evidence-out", options.evidence_out, "Write the evidence (JSON) to this file");
+  return cmd;
+}
+
+int run_gate(const GateOptions& options) {
+  const auto loaded = load_manifest(options.common);
+  const auto tags = manifest::expected_tags(loaded.manifest.tagging, options.env, options.sha);
+  if (loaded.findings.has_errors()) {
+    std::cerr << report::render_findings(loaded.findings,
+                                         report::detect_style(stderr, options.common.no_color));
+    std::cerr << "manifest is invalid (" << report::summary_counts(loaded.findings)
+              << "); nothing was checked\n";
+    return kExitFailed;
+  }
+  auto settings = registry_settings(options.registry, loaded.manifest, options.common.verbose);
+  auto opened = registry::open_registry(settings);
+
+  gate::GateInput input;
+  input.manifest = &loaded.manifest;
+  input.env = options.env;
+  input.sha = options.sha;
+  input.registry = opened.get().describe();
+  input.tags = tags;
+  input.results = opened.get().resolve(gate::build_queries(loaded.manifest, tags));
+  const auto evidence = gate::evaluate(input);
+
+  const auto document = evidence::to_json(evidence).dump(2) + "\n";
+  if (!options.evidence_out.empty()) write_file_atomically(options.evidence_out, document);
+  if (options.common.output == "json") {
+    std::cout << document;
+  } else {
+    std::cout << report::render_gate_text(evidence, stdout_style(options.common));
+  }
+  return evidence.verdict == "pass" ? kExitOk : kExitFailed;
+}
+
+}  // namespace imagegate::commands

@@ -1,0 +1,35 @@
+// `imagegate gate`: before the deploy, prove every required image was pushed with every expected
+// tag, all tags on one digest, on the required platforms; write the evidence.
+#pragma once
+
+#include <optional>
+
+#include "commands/common.hpp"
+
+namespace imagegate::commands {
+
+// Registry and network options shared by gate and verify.
+struct RegistryCliOptions {
+  std::string registry;  // --registry URL
+  int concurrency = 16;
+  std::string timeout = "120s";  // overall
+  std::string connect_timeout = "5s";
+  std::string ca_file;
+  std::string region;
+  std::string endpoint_url;
+};
+
+void add_registry_options(CLI::App& app, RegistryCliOptions& options);
+
+struct GateOptions {
+  CommonOptions common;
+  std::string env;
+  std::string sha;
+  RegistryCliOptions registry;
+  std::string evidence_out;
+};
+
+CLI::App* add_gate_command(CLI::App& app, GateOptions& options);
+int run_gate(const GateOptions& options);
+
+}  // namespace imagegate::commands

@@ -1,0 +1,131 @@
+#include "registry/content.hpp"
+
+#include <fmt/format.h>
+#include <openssl/evp.h>
+
+#include <array>
+#include <nlohmann/json.hpp>
+#include <regex>
+
+namespace imagegate::registry {
+
+std::string manifest_accept() {
+  return fmt::format("{}, {}, {}, {}", kOciIndex, kOciManifest, kDockerList, kDockerManifest);
+}
+
+std::string sha256_digest(std::string_view bytes) {
+  std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
+  unsigned int length = 0;
+  EVP_Digest(bytes.data(), bytes.size(), md.data(), &length, EVP_sha256(), nullptr);
+  std::string out = "sha256:";
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (unsigned int i = 0; i < length; ++i) {
+    out.push_back(kHex[md[i] >> 4]);
+    out.push_back(kHex[md[i] & 0xf]);
+  }
+  return out;
+}
+
+bool is_sha256_digest(std::string_view digest) {
+  constexpr std::string_view kPrefix = "sha256:";
+  if (digest.size() != kPrefix.size() + 64 || !digest.starts_with(kPrefix)) return false;
+  for (const char c : digest.substr(kPrefix.size())) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+bool is_valid_repository_name(std::string_view name) {
+  static const std::regex kName(
+      "[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*)*");
+  return name.size() <= 255 && std::regex_match(name.begin(), name.end(), kName);
+}
+
+bool is_valid_tag(std::string_view tag) {
+  static const std::regex kTag("[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}");
+  return std::regex_match(tag.begin(), tag.end(), kTag);
+}
+
+std::string strip_media_type_params(std::string_view content_type) {
+  std::string_view type = content_type.substr(0, content_type.find(';'));
+  while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) type.remove_suffix(1);
+  while (!type.empty() && (type.front() == ' ' || type.front() == '\t')) type.remove_prefix(1);
+  return std::string(type);
+}
+
+namespace {
+
+std::string string_field(const nlohmann::json& object, const char* key) {
+  const auto it = object.find(key);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+// buildx stores provenance/SBOM attestations as index entries with platform unknown/unknown;
+// they are not runnable images, so they never count as a platform.
+bool is_attestation(const nlohmann::json& entry) {
+  const auto annotations = entry.find("annotations");
+  return annotations != entry.end() && annotations->is_object() &&
+         annotations->contains("vnd.docker.reference.type");
+}
+
+}  // namespace
+
+Result<ManifestContent> parse_manifest(std::string_view body, std::string_view what) {
+  const auto doc = nlohmann::json::parse(body, nullptr, false);
+  if (doc.is_discarded() || !doc.is_object()) {
+    return fail("BAD_RESPONSE", fmt::format("{}: manifest is not a JSON object", what));
+  }
+  ManifestContent content;
+  content.media_type = string_field(doc, "mediaType");
+  const auto manifests = doc.find("manifests");
+  if (manifests != doc.end()) {
+    if (!manifests->is_array()) {
+      return fail("BAD_RESPONSE", fmt::format("{}: index \"manifests\" is not an array", what));
+    }
+    content.is_index = true;
+    for (const auto& entry : *manifests) {
+      if (!entry.is_object()) {
+        return fail("BAD_RESPONSE", fmt::format("{}: index entry is not an object", what));
+      }
+      const auto platform = entry.find("platform");
+      if (platform == entry.end() || is_attestation(entry)) continue;
+      if (!platform->is_object()) {
+        return fail("BAD_RESPONSE", fmt::format("{}: index entry platform is not an object", what));
+      }
+      Platform p{string_field(*platform, "os"), string_field(*platform, "architecture"),
+                 string_field(*platform, "variant")};
+      if (p.os.empty() || p.architecture.empty()) {
+        return fail("BAD_RESPONSE",
+                    fmt::format("{}: index entry platform lacks os or architecture", what));
+      }
+      content.platforms.push_back(std::move(p));
+    }
+    return content;
+  }
+  const auto config = doc.find("config");
+  if (config == doc.end() || !config->is_object()) {
+    return fail(
+        "BAD_RESPONSE",
+        fmt::format("{}: neither an index (manifests) nor an image manifest (config)", what));
+  }
+  content.config_digest = string_field(*config, "digest");
+  if (!is_sha256_digest(content.config_digest)) {
+    return fail("BAD_RESPONSE", fmt::format("{}: config digest is not a sha256 digest", what));
+  }
+  return content;
+}
+
+Result<Platform> parse_config_platform(std::string_view body, std::string_view what) {
+  const auto doc = nlohmann::json::parse(body, nullptr, false);
+  if (doc.is_discarded() || !doc.is_object()) {
+    return fail("BAD_RESPONSE", fmt::format("{}: image config is not a JSON object", what));
+  }
+  Platform p{string_field(doc, "os"), string_field(doc, "architecture"),
+             string_field(doc, "variant")};
+  if (p.os.empty() || p.architecture.empty()) {
+    return fail("BAD_RESPONSE", fmt::format("{}: image config lacks os or architecture", what));
+  }
+  return p;
+}
+
+}  // namespace imagegate::registry

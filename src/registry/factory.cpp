@@ -1,0 +1,58 @@
+#include "registry/factory.hpp"
+
+#include <fmt/format.h>
+
+#include "auth/auth.hpp"
+#include "aws/session.hpp"
+#include "registry/layout/layout.hpp"
+#include "registry/oci/oci.hpp"
+#include "util/error.hpp"
+#include "util/text.hpp"
+
+namespace imagegate::registry {
+
+OpenedRegistry::OpenedRegistry() = default;
+OpenedRegistry::~OpenedRegistry() = default;
+OpenedRegistry::OpenedRegistry(OpenedRegistry&&) noexcept = default;
+OpenedRegistry& OpenedRegistry::operator=(OpenedRegistry&&) noexcept = default;
+
+OpenedRegistry open_registry(const RegistrySettings& s) {
+  OpenedRegistry out;
+  const std::string_view url = s.url;
+  if (url.starts_with("oci-layout:")) {
+    std::filesystem::path dir(url.substr(std::string_view("oci-layout:").size()));
+    if (dir.empty()) throw UsageError("--registry oci-layout: needs a directory: oci-layout:DIR");
+    if (dir.is_relative()) dir = s.base_dir / dir;
+    out.kind_ = "oci-layout";
+    out.registry_ = make_layout_registry(dir);
+    return out;
+  }
+  if (url.starts_with("https://") || url.starts_with("http://")) {
+    out.kind_ = "oci";
+    out.http_ = http::make_curl_client(s.http);
+    OciOptions options;
+    options.url = s.url;
+    options.client = out.http_;
+    options.credentials =
+        std::make_shared<auth::CredentialStore>(auth::credential_store_options_from_environment());
+    out.registry_ = make_oci_registry(options);
+    return out;
+  }
+  if (url == "ecr" || url.starts_with("ecr://")) {
+    throw UsageError("--registry ecr is not available in this build");
+  }
+  throw UsageError(fmt::format(
+      "--registry {} has an unknown scheme; known: ecr, ecr://REGION, "
+      "ecr://ACCOUNT.dkr.ecr.REGION.amazonaws.com, https://HOST[:PORT], http://HOST[:PORT], "
+      "oci-layout:DIR",
+      util::quote(s.url)));
+}
+
+std::optional<std::string> default_registry_url(const std::optional<std::string>& manifest_registry,
+                                                bool has_ecr_repositories) {
+  if (manifest_registry) return manifest_registry;
+  if (has_ecr_repositories) return std::string("ecr");
+  return std::nullopt;
+}
+
+}  // namespace imagegate::registry

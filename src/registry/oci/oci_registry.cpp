@@ -1,0 +1,462 @@
+// resolve() runs in phases, each phase one concurrent batch: HEAD every tag (a 401 gets one
+// challenge round and a retry batch), then the follow-ups (GET manifests served without a digest,
+// tag lists to tell a missing repository from a missing tag), then manifests and config blobs
+// for platforms. Anything not proven is an error, never kFound.
+#include <fmt/format.h>
+
+#include <map>
+#include <set>
+
+#include "registry/content.hpp"
+#include "registry/oci/auth_session.hpp"
+#include "registry/oci/oci.hpp"
+#include "registry/oci/responses.hpp"
+
+namespace imagegate::registry {
+
+namespace {
+
+using oci::Classified;
+using oci::Outcome;
+
+// One request of a phase and what it is about.
+struct Pending {
+  std::size_t query = 0;
+  std::size_t tag = 0;  // index into the query's tags; tags.size() for a tag list
+  std::string digest;   // manifest digest, for platform requests
+  http::Request request;
+};
+
+Classified errored(Error error) {
+  Classified c;
+  c.outcome = Outcome::kError;
+  c.error = std::move(error);
+  return c;
+}
+
+// The state of one resolve() call.
+class Resolution {
+ public:
+  Resolution(const OciEndpoint& endpoint, http::Client& client,
+             const std::vector<TagQuery>& queries, oci::AuthSession& session)
+      : endpoint_(endpoint),
+        client_(client),
+        queries_(queries),
+        session_(session),
+        states_(queries.size()),
+        repo_error_(queries.size()),
+        repo_probe_(queries.size(), Outcome::kAmbiguous404) {
+    for (std::size_t q = 0; q < queries.size(); ++q) states_[q].resize(queries[q].tags.size());
+  }
+
+  // Rejects what cannot be asked; returns the distinct repositories that can.
+  std::vector<std::string> check_inputs(const std::optional<Error>& store_error);
+  void head_tags();
+  void follow_up();
+  void read_platforms();
+  std::vector<RepositoryResult> assemble() const;
+
+ private:
+  http::Request get(std::string_view method, const std::string& repository,
+                    std::string_view path) const {
+    http::Request request;
+    request.method = std::string(method);
+    request.url = fmt::format("{}/v2/{}/{}", endpoint_.base_url(), repository, path);
+    return request;
+  }
+  http::Request manifest_request(std::string_view method, const std::string& repository,
+                                 std::string_view reference) const {
+    auto request = get(method, repository, fmt::format("manifests/{}", reference));
+    request.headers.emplace_back("Accept", manifest_accept());
+    return request;
+  }
+  const std::string& repository(const Pending& p) const { return queries_[p.query].repository; }
+  std::vector<http::Response> run_phase(const std::vector<Pending>& pending);
+  // A 401 that survived authentication: the session's own failure when it has one.
+  Classified unauthorized(const std::string& repository, std::string_view what) const;
+  void settle_with_tag_list(std::size_t query, const http::Response& response);
+
+  const OciEndpoint& endpoint_;
+  http::Client& client_;
+  const std::vector<TagQuery>& queries_;
+  oci::AuthSession& session_;
+  std::vector<std::vector<Classified>> states_;   // per query, per tag
+  std::vector<std::optional<Error>> repo_error_;  // per query
+  std::vector<Outcome> repo_probe_;               // tag-list answer for queries without tags
+  std::map<std::pair<std::size_t, std::string>, Result<std::vector<Platform>>> platforms_;
+};
+
+std::vector<http::Response> Resolution::run_phase(const std::vector<Pending>& pending) {
+  std::vector<http::Request> requests;
+  for (const auto& p : pending) {
+    http::Request request = p.request;
+    session_.apply(request, repository(p));
+    requests.push_back(std::move(request));
+  }
+  if (requests.empty()) return {};
+  std::vector<http::Response> responses = client_.run(requests);
+  responses.resize(requests.size());
+
+  // One challenge per repository is answered; its 401'd requests are retried in one batch.
+  std::vector<std::pair<std::string, http::Response>> challenges;
+  std::set<std::string> challenged;
+  for (std::size_t i = 0; i < responses.size(); ++i) {
+    const std::string& repo = repository(pending[i]);
+    if (responses[i].error_code.empty() && responses[i].status == 401 &&
+        session_.may_answer_challenge(repo) && challenged.insert(repo).second) {
+      challenges.emplace_back(repo, responses[i]);
+    }
+  }
+  if (challenges.empty()) return responses;
+  session_.answer_challenges(challenges);
+
+  std::vector<std::size_t> retry;
+  std::vector<http::Request> retry_requests;
+  for (std::size_t i = 0; i < responses.size(); ++i) {
+    const std::string& repo = repository(pending[i]);
+    if (responses[i].status != 401 || !challenged.contains(repo) || session_.failure(repo)) {
+      continue;
+    }
+    http::Request request = pending[i].request;
+    session_.apply(request, repo);
+    retry.push_back(i);
+    retry_requests.push_back(std::move(request));
+  }
+  if (retry_requests.empty()) return responses;
+  std::vector<http::Response> retried = client_.run(retry_requests);
+  retried.resize(retry_requests.size());
+  for (std::size_t k = 0; k < retry.size(); ++k) responses[retry[k]] = std::move(retried[k]);
+  return responses;
+}
+
+Classified Resolution::unauthorized(const std::string& repository, std::string_view what) const {
+  if (auto failure = session_.failure(repository)) return errored(*failure);
+  return errored(Error{"AUTH_FAILED", fmt::format("{}: access denied (HTTP 401); {}", what,
+                                                  session_.denied_hint())});
+}
+
+std::vector<std::string> Resolution::check_inputs(const std::optional<Error>& store_error) {
+  std::vector<std::string> repositories;
+  for (std::size_t q = 0; q < queries_.size(); ++q) {
+    const auto& query = queries_[q];
+    if (!is_valid_repository_name(query.repository)) {
+      repo_error_[q] = Error{"INVALID_REFERENCE",
+                             fmt::format("\"{}\" is not a valid repository name (lower-case "
+                                         "components of [a-z0-9._-] separated by '/')",
+                                         query.repository)};
+      continue;
+    }
+    if (store_error) {
+      repo_error_[q] = store_error;
+      continue;
+    }
+    for (std::size_t t = 0; t < query.tags.size(); ++t) {
+      if (!is_valid_tag(query.tags[t])) {
+        states_[q][t] = errored(
+            Error{"INVALID_REFERENCE", fmt::format("\"{}\" is not a valid tag", query.tags[t])});
+      }
+    }
+    if (std::find(repositories.begin(), repositories.end(), query.repository) ==
+        repositories.end()) {
+      repositories.push_back(query.repository);
+    }
+  }
+  return repositories;
+}
+
+void Resolution::head_tags() {
+  std::vector<Pending> heads;
+  for (std::size_t q = 0; q < queries_.size(); ++q) {
+    if (!repo_error_[q]) repo_error_[q] = session_.failure(queries_[q].repository);
+    if (repo_error_[q]) continue;
+    const auto& query = queries_[q];
+    // Without tags, only existence is asked: the tag list answers it.
+    if (query.tags.empty()) heads.push_back({q, 0, "", get("GET", query.repository, "tags/list")});
+    for (std::size_t t = 0; t < query.tags.size(); ++t) {
+      if (!is_valid_tag(query.tags[t])) continue;  // its error is set already
+      heads.push_back({q, t, "", manifest_request("HEAD", query.repository, query.tags[t])});
+    }
+  }
+  const auto responses = run_phase(heads);
+  for (std::size_t i = 0; i < heads.size(); ++i) {
+    const auto& p = heads[i];
+    const auto& query = queries_[p.query];
+    if (query.tags.empty()) {
+      const std::string what = fmt::format("{} tag list", query.repository);
+      Classified c = oci::classify_tag_list(responses[i], what);
+      if (c.outcome == Outcome::kUnauthorized) c = unauthorized(query.repository, what);
+      if (c.outcome == Outcome::kError) repo_error_[p.query] = c.error;
+      repo_probe_[p.query] = c.outcome;
+      continue;
+    }
+    const std::string what = fmt::format("{}:{}", query.repository, query.tags[p.tag]);
+    Classified c = oci::classify_manifest(responses[i], "HEAD", "", what);
+    if (c.outcome == Outcome::kUnauthorized) c = unauthorized(query.repository, what);
+    states_[p.query][p.tag] = std::move(c);
+  }
+}
+
+void Resolution::settle_with_tag_list(std::size_t query, const http::Response& response) {
+  const std::string& repo = queries_[query].repository;
+  const std::string what = fmt::format("{} tag list", repo);
+  Classified c = oci::classify_tag_list(response, what);
+  if (c.outcome == Outcome::kUnauthorized) c = unauthorized(repo, what);
+  for (auto& state : states_[query]) {
+    if (state.outcome != Outcome::kAmbiguous404) continue;
+    if (c.outcome == Outcome::kFound) {
+      state.outcome = Outcome::kTagMissing;  // the repository exists
+    } else if (c.outcome == Outcome::kRepoMissing) {
+      state.outcome = Outcome::kRepoMissing;
+    } else {
+      state = c;
+    }
+  }
+}
+
+void Resolution::follow_up() {
+  std::vector<Pending> follow;
+  for (std::size_t q = 0; q < queries_.size(); ++q) {
+    if (repo_error_[q] || queries_[q].tags.empty()) continue;
+    bool repo_answered = false;
+    bool repo_missing = false;
+    bool any_ambiguous = false;
+    for (const auto& s : states_[q]) {
+      repo_answered |= s.outcome == Outcome::kFound || s.outcome == Outcome::kNeedGet ||
+                       s.outcome == Outcome::kTagMissing;
+      repo_missing |= s.outcome == Outcome::kRepoMissing;
+      any_ambiguous |= s.outcome == Outcome::kAmbiguous404;
+    }
+    for (std::size_t t = 0; t < states_[q].size(); ++t) {
+      auto& state = states_[q][t];
+      if (state.outcome == Outcome::kNeedGet) {
+        follow.push_back(
+            {q, t, "", manifest_request("GET", queries_[q].repository, queries_[q].tags[t])});
+      } else if (state.outcome == Outcome::kAmbiguous404 && repo_answered) {
+        state.outcome = Outcome::kTagMissing;  // the repository answered for another tag
+      } else if (state.outcome == Outcome::kAmbiguous404 && repo_missing) {
+        state.outcome = Outcome::kRepoMissing;
+      }
+    }
+    if (any_ambiguous && !repo_answered && !repo_missing) {
+      follow.push_back({q, states_[q].size(), "", get("GET", queries_[q].repository, "tags/list")});
+    }
+  }
+  const auto responses = run_phase(follow);
+  for (std::size_t i = 0; i < follow.size(); ++i) {
+    const auto& p = follow[i];
+    if (p.tag == states_[p.query].size()) {
+      settle_with_tag_list(p.query, responses[i]);
+      continue;
+    }
+    const std::string what = fmt::format("{}:{}", repository(p), queries_[p.query].tags[p.tag]);
+    Classified c = oci::classify_manifest(responses[i], "GET", "", what);
+    if (c.outcome == Outcome::kUnauthorized) c = unauthorized(repository(p), what);
+    if (c.outcome == Outcome::kAmbiguous404) {
+      c = errored(Error{"BAD_RESPONSE", fmt::format("{}: HEAD found it, GET answered 404", what)});
+    }
+    // Hashing whatever came back (a proxy's HTML page) must not yield a digest.
+    if (c.outcome == Outcome::kFound) {
+      if (auto content = parse_manifest(responses[i].body, what); !content) {
+        c = errored(content.error());
+      } else if (c.media_type.empty()) {
+        c.media_type = content->media_type;
+      }
+    }
+    states_[p.query][p.tag] = std::move(c);
+  }
+}
+
+void Resolution::read_platforms() {
+  // Each distinct digest of a repository once: its manifest, then (single images) its config.
+  std::vector<Pending> manifests;
+  for (std::size_t q = 0; q < queries_.size(); ++q) {
+    if (!queries_[q].want_platforms || repo_error_[q]) continue;
+    std::set<std::string> seen;
+    for (const auto& s : states_[q]) {
+      if (s.outcome == Outcome::kFound && seen.insert(s.digest).second) {
+        manifests.push_back(
+            {q, 0, s.digest, manifest_request("GET", queries_[q].repository, s.digest)});
+      }
+    }
+  }
+  std::vector<Pending> configs;
+  auto responses = run_phase(manifests);
+  for (std::size_t i = 0; i < manifests.size(); ++i) {
+    const auto& p = manifests[i];
+    const std::string what = fmt::format("{}@{}", repository(p), p.digest);
+    const auto key = std::make_pair(p.query, p.digest);
+    Classified c = oci::classify_manifest(responses[i], "GET", p.digest, what);
+    if (c.outcome == Outcome::kUnauthorized) c = unauthorized(repository(p), what);
+    if (c.outcome != Outcome::kFound) {
+      platforms_.emplace(
+          key, std::unexpected(c.outcome == Outcome::kError
+                                   ? c.error
+                                   : Error{"BAD_RESPONSE", fmt::format("{}: tag found but manifest "
+                                                                       "by digest not found",
+                                                                       what)}));
+      continue;
+    }
+    auto content = parse_manifest(responses[i].body, what);
+    if (!content) {
+      platforms_.emplace(key, std::unexpected(content.error()));
+    } else if (content->is_index) {
+      platforms_.emplace(key, content->platforms);
+    } else {
+      // Blobs are commonly served from a storage redirect; the client follows it.
+      configs.push_back(
+          {p.query, 0, p.digest,
+           get("GET", repository(p), fmt::format("blobs/{}", content->config_digest))});
+    }
+  }
+  responses = run_phase(configs);
+  for (std::size_t i = 0; i < configs.size(); ++i) {
+    const auto& p = configs[i];
+    const std::string config_digest = p.request.url.substr(p.request.url.rfind('/') + 1);
+    const std::string what = fmt::format("{} config blob {}", repository(p), config_digest);
+    const auto key = std::make_pair(p.query, p.digest);
+    const auto& response = responses[i];
+    if (!response.error_code.empty() || response.status != 200) {
+      Error error = response.status == 401 ? unauthorized(repository(p), what).error
+                                           : oci::status_error(response, what);
+      if (response.error_code.empty() && response.status == 404) {
+        error = Error{"BAD_RESPONSE", fmt::format("{}: missing (HTTP 404)", what)};
+      }
+      platforms_.emplace(key, std::unexpected(error));
+      continue;
+    }
+    if (const std::string actual = sha256_digest(response.body); actual != config_digest) {
+      platforms_.emplace(
+          key, fail("BAD_RESPONSE", fmt::format("{}: content hashes to {}", what, actual)));
+      continue;
+    }
+    auto platform = parse_config_platform(response.body, what);
+    if (platform) {
+      platforms_.emplace(key, std::vector<Platform>{*platform});
+    } else {
+      platforms_.emplace(key, std::unexpected(platform.error()));
+    }
+  }
+}
+
+std::vector<RepositoryResult> Resolution::assemble() const {
+  std::vector<RepositoryResult> results(queries_.size());
+  for (std::size_t q = 0; q < queries_.size(); ++q) {
+    const auto& query = queries_[q];
+    auto& result = results[q];
+    result.repository = query.repository;
+    result.uri = fmt::format("{}/{}", endpoint_.host, query.repository);
+    if (session_.credentials_withheld()) {
+      result.warnings.push_back(Error{"CREDENTIALS_WITHHELD", session_.denied_hint()});
+    }
+    if (repo_error_[q]) {
+      result.status = RepositoryStatus::kError;
+      result.error = *repo_error_[q];
+      continue;
+    }
+    if (query.tags.empty()) {
+      result.status = repo_probe_[q] == Outcome::kRepoMissing ? RepositoryStatus::kMissing
+                                                              : RepositoryStatus::kExists;
+      continue;
+    }
+    bool repo_answered = false;
+    bool repo_missing = false;
+    for (const auto& s : states_[q]) {
+      repo_answered |= s.outcome == Outcome::kFound || s.outcome == Outcome::kTagMissing;
+      repo_missing |= s.outcome == Outcome::kRepoMissing;
+    }
+    if (repo_missing && !repo_answered) {
+      result.status = RepositoryStatus::kMissing;
+      continue;
+    }
+    for (std::size_t t = 0; t < states_[q].size(); ++t) {
+      const auto& s = states_[q][t];
+      TagResult tag;
+      tag.tag = query.tags[t];
+      if (s.outcome == Outcome::kFound) {
+        tag.status = TagStatus::kFound;
+        tag.digest = s.digest;
+        tag.media_type = s.media_type;
+        if (query.want_platforms) {
+          const auto it = platforms_.find({q, s.digest});
+          if (it == platforms_.end()) {
+            tag.status = TagStatus::kError;
+            tag.error = Error{"BAD_RESPONSE", "platforms could not be read"};
+          } else if (!it->second) {
+            tag.status = TagStatus::kError;
+            tag.error = it->second.error();
+          } else {
+            tag.platforms = *it->second;
+          }
+        }
+      } else if (s.outcome == Outcome::kTagMissing || s.outcome == Outcome::kRepoMissing) {
+        tag.status = TagStatus::kMissing;
+      } else {
+        tag.status = TagStatus::kError;
+        tag.error = s.outcome == Outcome::kError
+                        ? s.error
+                        : Error{"BAD_RESPONSE", fmt::format("{}:{}: no conclusive answer",
+                                                            query.repository, tag.tag)};
+      }
+      result.tags.push_back(std::move(tag));
+    }
+    // Nothing but errors: the repository itself could not be checked.
+    if (!repo_answered) {
+      result.status = RepositoryStatus::kError;
+      result.error = result.tags.front().error;
+      result.tags.clear();
+      continue;
+    }
+    result.status = RepositoryStatus::kExists;
+  }
+  return results;
+}
+
+class OciRegistry final : public Registry {
+ public:
+  OciRegistry(std::string url, OciEndpoint endpoint, std::shared_ptr<http::Client> client,
+              std::shared_ptr<auth::CredentialStore> credentials)
+      : url_(std::move(url)),
+        endpoint_(std::move(endpoint)),
+        client_(std::move(client)),
+        credentials_(std::move(credentials)) {}
+
+  std::string describe() const override { return url_; }
+
+  std::vector<RepositoryResult> resolve(const std::vector<TagQuery>& queries) override {
+    std::optional<auth::Credential> credential;
+    std::optional<Error> store_error;
+    if (credentials_) {
+      auto found = credentials_->find(endpoint_.host);
+      if (found) {
+        credential = *found;
+      } else {
+        store_error = found.error();
+      }
+    }
+    oci::AuthSession session(endpoint_, *client_, credential);
+    Resolution resolution(endpoint_, *client_, queries, session);
+    const auto repositories = resolution.check_inputs(store_error);
+    if (!store_error) session.prepare(repositories);
+    resolution.head_tags();
+    resolution.follow_up();
+    resolution.read_platforms();
+    return resolution.assemble();
+  }
+
+ private:
+  std::string url_;
+  OciEndpoint endpoint_;
+  std::shared_ptr<http::Client> client_;
+  std::shared_ptr<auth::CredentialStore> credentials_;
+};
+
+}  // namespace
+
+std::unique_ptr<Registry> make_oci_registry(const OciOptions& options) {
+  auto endpoint = parse_oci_url(options.url);
+  if (!endpoint) throw UsageError(endpoint.error().message);
+  if (!options.client) throw UsageError("OCI registry backend needs an HTTP client");
+  return std::make_unique<OciRegistry>(options.url, *endpoint, options.client, options.credentials);
+}
+
+}  // namespace imagegate::registry
