@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # pin and verify end to end: pin the example task definition from evidence, verify the pinned file
 # offline, every way evidence or task definition can be wrong (exit 1 or 2 with the exact finding),
+# the chain from a real gate over OCI layouts,
 # then, against the fake AWS, verify ECS services and register the pinned document with the real
 # AWS CLI.
 set -euo pipefail
@@ -196,6 +197,31 @@ run "verify: neither" 2 "give --task-def FILE, or --cluster (or ECS_CLUSTER) and
 run "verify: bad --wait" 2 "--wait '10 minutes' is not a duration" -- "${V[@]}" --cluster c --service s --wait "10 minutes"
 run "verify: --wait with --task-def" 2 "--wait applies to ECS services, not to --task-def" -- "${V[@]}" --task-def "$TD" --wait 1m
 run "verify: missing --sha" 2 "--sha (or GIT_SHA) is required" -- env -u GIT_SHA "$IMAGEGATE" verify -m "$M" --env production --task-def "$TD"
+
+# --- the chain with the real gate: images in on-disk OCI layouts -> gate -> pin -> verify -------
+command -v umoci >/dev/null || { bad "umoci missing (scripts/bootstrap installs it)"; echo "$passed passed, $failed failed"; exit 1; }
+for id in control-center mcp-github mcp-deploy mcp-observability; do
+  dir=$scratch/layouts/afu9/$id
+  mkdir -p "$(dirname "$dir")"
+  umoci init --layout "$dir" >/dev/null
+  umoci new --image "$dir:build" >/dev/null 2>&1
+  umoci config --image "$dir:build" --config.label "org.afu9.service=$id" --tag "prod-$SHA" 2>/dev/null
+  umoci rm --image "$dir:build"
+  umoci tag --image "$dir:prod-$SHA" "prod-${SHA:0:7}"
+  umoci tag --image "$dir:prod-$SHA" prod-latest
+done
+run "chain: gate passes" 0 "" -- ig gate -m "$M" --env production --sha $SHA --registry "oci-layout:$scratch/layouts" --evidence-out "$scratch/gate-evidence.json"
+GATE_DIGEST=$(jq -r '.images[] | select(.id == "mcp-deploy") | .digest' "$scratch/gate-evidence.json")
+run "chain: pin from the gate's evidence" 0 "pinned 4 containers" -- ig pin -m "$M" --env production --sha $SHA \
+  --evidence "$scratch/gate-evidence.json" --task-def "$TD" --allow-unmanaged log-router -o "$scratch/gate-pinned.json"
+jq -e --arg d "$GATE_DIGEST" '.containerDefinitions[2].image == ("afu9/mcp-deploy@" + $d)' "$scratch/gate-pinned.json" >/dev/null \
+  && ok "chain: the pinned digest is the one the gate verified" || { bad "chain digest"; jq '.containerDefinitions[2].image' "$scratch/gate-pinned.json"; }
+run "chain: verify the pinned file against the gate's evidence" 0 "verified" -- ig verify -m "$M" --env production --sha $SHA \
+  --evidence "$scratch/gate-evidence.json" --task-def "$scratch/gate-pinned.json" --allow-unmanaged log-router
+umoci rm --image "$scratch/layouts/afu9/mcp-github:prod-${SHA:0:7}"
+set +e; ig gate -m "$M" --env production --sha $SHA --registry "oci-layout:$scratch/layouts" --evidence-out "$scratch/gate-failed.json" >/dev/null 2>&1; set -e
+run "chain: pin refuses the evidence of a failed gate" 1 "error[EVIDENCE_NOT_PASSED]" -- ig pin -m "$M" --env production --sha $SHA \
+  --evidence "$scratch/gate-failed.json" --task-def "$TD" --allow-unmanaged log-router -o "$scratch/never.json"
 
 # --- verify against ECS (the fake AWS), and the real AWS CLI registering pin's output ----------
 AWS=/usr/bin/aws
