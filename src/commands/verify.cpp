@@ -108,6 +108,8 @@ std::string_view rollout_name(deploy::Rollout::State state) {
       return "IN_PROGRESS";
     case deploy::Rollout::State::kFailed:
       return "FAILED";
+    case deploy::Rollout::State::kInactive:
+      return "INACTIVE";
     case deploy::Rollout::State::kInvalid:
       return "INVALID";
   }

@@ -63,7 +63,7 @@ Rollout assess_rollout(const json& service) {
   using State = Rollout::State;
   if (!service.is_object()) return {State::kInvalid, "", "the service is not a JSON object"};
   if (const auto status = string_field(service, "status"); status != "ACTIVE") {
-    return {State::kInvalid, "",
+    return {State::kInactive, "",
             fmt::format("the service's status is {}, not ACTIVE", util::quote(status))};
   }
   if (!service.contains("deployments") || !service["deployments"].is_array()) {
@@ -136,13 +136,12 @@ void record_rollout(const std::string& service, const Rollout& rollout, bool wai
                                  waited ? " after --wait" : "; pass --wait DURATION to wait for it",
                                  rollout.detail));
       return;
+    case State::kInactive:
+      findings.error("SERVICE_INACTIVE", "", service, rollout.detail);
+      return;
     case State::kInvalid:
-      if (rollout.detail.find("status is") != std::string::npos) {
-        findings.error("SERVICE_INACTIVE", "", service, rollout.detail);
-      } else {
-        findings.error("BAD_RESPONSE", "", service,
-                       "DescribeServices answer not understood: " + rollout.detail);
-      }
+      findings.error("BAD_RESPONSE", "", service,
+                     "DescribeServices answer not understood: " + rollout.detail);
       return;
   }
 }

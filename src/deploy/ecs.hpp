@@ -59,7 +59,8 @@ class JsonEcsApi : public EcsApi {
 
 // Where a service's rollout stands, read from DescribeServices' service object.
 struct Rollout {
-  enum class State { kCompleted, kInProgress, kFailed, kInvalid };
+  // kInactive: the service is DRAINING or INACTIVE; kInvalid: the answer is not understood.
+  enum class State { kCompleted, kInProgress, kFailed, kInactive, kInvalid };
   State state = State::kInvalid;
   std::string primary_task_definition;  // the PRIMARY deployment's task definition ARN
   std::string detail;                   // for people: counts, rolloutStateReason, what is odd
@@ -67,8 +68,8 @@ struct Rollout {
 
 // Exactly one PRIMARY deployment; its rolloutState decides (COMPLETED, IN_PROGRESS, FAILED).
 // Without rolloutState (other deployment controllers) the rollout is complete when the primary
-// is the only deployment and runningCount == desiredCount. A service that is not ACTIVE, or an
-// answer without the fields, is kInvalid.
+// is the only deployment and runningCount == desiredCount. A service that is not ACTIVE is
+// kInactive; an answer without the fields is kInvalid.
 Rollout assess_rollout(const nlohmann::json& service);
 
 // The finding for a rollout that is not complete: ROLLOUT_FAILED, ROLLOUT_IN_PROGRESS,

@@ -222,7 +222,8 @@ std::vector<ServiceReport> verify_services(EcsApi& api, const std::string& clust
     report.rollout = rollout->second;
     record_rollout(name, report.rollout, wait.deadline.count() > 0, findings);
     if (!report.rollout.primary_task_definition.empty() &&
-        report.rollout.state != Rollout::State::kInvalid) {
+        report.rollout.state != Rollout::State::kInvalid &&
+        report.rollout.state != Rollout::State::kInactive) {
       check_primary_task_definition(api, report, expectations, resolver, findings);
     }
     // Tasks are judged only once the rollout has settled: mid-rollout, old tasks are expected.
