@@ -1,6 +1,7 @@
 #include "deploy/task_definition.hpp"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -125,7 +126,9 @@ TEST(TaskDefinition, LoadReportsUnreadableFiles) {
   ASSERT_FALSE(dir);
   EXPECT_EQ(dir.error().code, "TASKDEF_UNREADABLE");
 
-  const auto path = std::filesystem::temp_directory_path() / "imagegate_td_too_large.json";
+  // Per process: other builds of the suite may run at the same time on this machine.
+  const auto path = std::filesystem::temp_directory_path() /
+                    ("imagegate_td_too_large_" + std::to_string(::getpid()) + ".json");
   {
     std::ofstream out(path);
     out << std::string(kMaxTaskDefinitionBytes + 1, ' ');
