@@ -5,8 +5,10 @@
 #include <iostream>
 
 #include "commands/gate.hpp"
+#include "commands/pin.hpp"
 #include "commands/tags.hpp"
 #include "commands/validate.hpp"
+#include "commands/verify.hpp"
 #include "util/embedded.hpp"
 #include "util/error.hpp"
 #include "util/text.hpp"
@@ -29,6 +31,10 @@ int main(int argc, char** argv) {
   auto* tags_cmd = commands::add_tags_command(app, tags);
   auto* matrix_cmd = commands::add_matrix_command(app, matrix);
   auto* gate_cmd = commands::add_gate_command(app, gate);
+  commands::PinOptions pin;
+  commands::VerifyOptions verify;
+  auto* pin_cmd = commands::add_pin_command(app, pin);
+  auto* verify_cmd = commands::add_verify_command(app, verify);
 
   try {
     app.parse(argc, argv);
@@ -50,6 +56,8 @@ int main(int argc, char** argv) {
     if (tags_cmd->parsed()) return commands::run_tags(tags);
     if (matrix_cmd->parsed()) return commands::run_matrix(matrix);
     if (gate_cmd->parsed()) return commands::run_gate(gate);
+    if (pin_cmd->parsed()) return commands::run_pin(pin);
+    if (verify_cmd->parsed()) return commands::run_verify(verify);
   } catch (const UsageError& e) {
     std::cerr << "imagegate " << name << ": " << e.what() << "\n";
     return kExitUsage;

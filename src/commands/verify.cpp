@@ -1,0 +1,328 @@
+#include "commands/verify.hpp"
+
+#include <fmt/format.h>
+
+#include <cstdlib>
+#include <iostream>
+#include <map>
+
+#include "aws/credentials.hpp"
+#include "aws/session.hpp"
+#include "deploy/ecs.hpp"
+#include "deploy/service_check.hpp"
+#include "deploy/task_definition.hpp"
+#include "evidence/evidence.hpp"
+#include "http/http.hpp"
+#include "manifest/tagging.hpp"
+#include "util/error.hpp"
+#include "util/text.hpp"
+
+namespace imagegate::commands {
+namespace {
+
+using deploy::ContainerVerdict;
+using nlohmann::json;
+
+template <typename T>
+T input_or_throw(Result<T> result) {
+  if (!result) {
+    throw UsageError(fmt::format("{}: {}", result.error().code, result.error().message));
+  }
+  return std::move(*result);
+}
+
+std::string env_or_empty(const char* name) {
+  const char* value = std::getenv(name);
+  return value == nullptr ? "" : value;
+}
+
+std::vector<std::string> split_commas(const std::string& text) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    const auto comma = text.find(',', start);
+    auto item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    if (!item.empty()) out.push_back(item);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+std::string_view mark_name(ContainerVerdict::Mark mark) {
+  switch (mark) {
+    case ContainerVerdict::Mark::kOk:
+      return "ok";
+    case ContainerVerdict::Mark::kWarning:
+      return "warning";
+    case ContainerVerdict::Mark::kUnmanaged:
+      return "unmanaged";
+    case ContainerVerdict::Mark::kFailed:
+      return "failed";
+  }
+  return "failed";
+}
+
+std::string render_containers(const std::vector<ContainerVerdict>& containers,
+                              const report::Style& style) {
+  std::string out;
+  for (const auto& c : containers) {
+    std::string mark;
+    switch (c.mark) {
+      case ContainerVerdict::Mark::kOk:
+        mark = style.green("✓");
+        break;
+      case ContainerVerdict::Mark::kWarning:
+        mark = style.yellow("!");
+        break;
+      case ContainerVerdict::Mark::kUnmanaged:
+        mark = style.dim("-");
+        break;
+      case ContainerVerdict::Mark::kFailed:
+        mark = style.red("✗");
+        break;
+    }
+    out += fmt::format(
+        "  {} {} {}{}\n", mark, util::escape_display(c.container), util::escape_display(c.image),
+        c.mark == ContainerVerdict::Mark::kUnmanaged ? " (unmanaged, kept as is)" : "");
+  }
+  return out;
+}
+
+json containers_json(const std::vector<ContainerVerdict>& containers) {
+  json out = json::array();
+  for (const auto& c : containers) {
+    out.push_back({{"container", c.container},
+                   {"image", c.image},
+                   {"imageId", c.image_id},
+                   {"status", mark_name(c.mark)}});
+  }
+  return out;
+}
+
+std::string_view rollout_name(deploy::Rollout::State state) {
+  switch (state) {
+    case deploy::Rollout::State::kCompleted:
+      return "COMPLETED";
+    case deploy::Rollout::State::kInProgress:
+      return "IN_PROGRESS";
+    case deploy::Rollout::State::kFailed:
+      return "FAILED";
+    case deploy::Rollout::State::kInactive:
+      return "INACTIVE";
+    case deploy::Rollout::State::kInvalid:
+      return "INVALID";
+  }
+  return "INVALID";
+}
+
+// Resolving a digest may mean a registry round trip: once per image is enough.
+deploy::DigestResolver caching(const deploy::DigestResolver& resolver) {
+  if (!resolver) return {};
+  auto cache = std::make_shared<std::map<std::string, Result<std::string>>>();
+  return [resolver, cache](const deploy::ExpectedImage& image) {
+    auto it = cache->find(image.id);
+    if (it == cache->end()) it = cache->emplace(image.id, resolver(image)).first;
+    return it->second;
+  };
+}
+
+}  // namespace
+
+std::chrono::milliseconds parse_duration(std::string_view text, std::string_view option) {
+  auto bad = [&] {
+    return UsageError(fmt::format(
+        "{} {} is not a duration; expected e.g. 90s, 10m, 1h30m, 500ms or whole seconds", option,
+        util::quote(text)));
+  };
+  if (text.empty()) throw bad();
+  long long total_ms = 0;
+  std::size_t i = 0;
+  bool bare = true;
+  while (i < text.size()) {
+    std::size_t start = i;
+    while (i < text.size() && text[i] >= '0' && text[i] <= '9') ++i;
+    if (i == start || i - start > 9) throw bad();
+    const long long value = std::stoll(std::string(text.substr(start, i - start)));
+    std::size_t unit_start = i;
+    while (i < text.size() && (text[i] < '0' || text[i] > '9')) ++i;
+    const auto unit = text.substr(unit_start, i - unit_start);
+    if (unit.empty()) {
+      if (!bare || i != text.size() || start != 0) throw bad();
+      total_ms = value * 1000;
+      break;
+    }
+    bare = false;
+    if (unit == "ms") {
+      total_ms += value;
+    } else if (unit == "s") {
+      total_ms += value * 1000;
+    } else if (unit == "m") {
+      total_ms += value * 60 * 1000;
+    } else if (unit == "h") {
+      total_ms += value * 3600 * 1000;
+    } else {
+      throw bad();
+    }
+  }
+  if (total_ms > 24LL * 3600 * 1000) {
+    throw UsageError(fmt::format("{} {} is longer than 24h", option, util::quote(text)));
+  }
+  return std::chrono::milliseconds(total_ms);
+}
+
+CLI::App* add_verify_command(CLI::App& app, VerifyOptions& options) {
+  auto* cmd = app.add_subcommand(
+      "verify", "Check that a task definition or ECS service runs exactly this deploy's images");
+  cmd->footer(
+      "Examples:\n  imagegate verify --env production --sha $SHA --evidence evidence.json "
+      "--task-def pinned.json\n"
+      "  imagegate verify --env production --sha $SHA --evidence evidence.json --cluster afu9 "
+      "--service control-center --wait 10m\n"
+      "A container image matches when it is the image's repository (the evidence's "
+      "repositoryUri; without evidence, any registry whose repository path ends with the "
+      "manifest name) with one of this deploy's tags or the verified digest.");
+  add_common_options(*cmd, options.common);
+  add_env_sha_options(*cmd, options.env, options.sha);
+  cmd->add_option("--cluster", options.cluster, "ECS cluster (env ECS_CLUSTER)");
+  cmd->add_option("--service", options.services,
+                  "ECS service (repeatable; env ECS_SERVICE, comma separated)");
+  cmd->add_option("--task-def", options.task_def,
+                  "Check this task definition file instead of ECS ('-' for stdin)");
+  cmd->add_option("--evidence", options.evidence, "Evidence written by `imagegate gate`");
+  cmd->add_option("--wait", options.wait,
+                  "Wait up to DURATION for rollouts in progress (e.g. 10m)");
+  cmd->add_option("--region", options.region, "AWS region (env AWS_REGION)");
+  cmd->add_option("--endpoint-url", options.endpoint_url, "ECS endpoint URL (tests, proxies)");
+  cmd->add_option("--allow-unmanaged", options.allow_unmanaged,
+                  "A container no manifest image maps to, accepted as is (repeatable)");
+  cmd->add_flag("--keep-absent-optional", options.keep_absent_optional,
+                "Accept the current image of optional images absent from the evidence");
+  return cmd;
+}
+
+int run_verify(const VerifyOptions& options, const deploy::DigestResolver& resolver) {
+  auto loaded = load_manifest(options.common);
+  const auto tags = manifest::expected_tags(loaded.manifest.tagging, options.env, options.sha);
+
+  // ECS_CLUSTER/ECS_SERVICE are often exported for a whole pipeline: they apply only when no
+  // --task-def asks for an offline check.
+  std::string cluster = options.cluster;
+  std::vector<std::string> services;
+  for (const auto& s : options.services) {
+    for (auto& item : split_commas(s)) services.push_back(std::move(item));
+  }
+  const bool offline = !options.task_def.empty();
+  if (offline && (!cluster.empty() || !services.empty())) {
+    throw UsageError("--task-def checks a file; it cannot be combined with --cluster/--service");
+  }
+  if (offline && !options.wait.empty()) {
+    throw UsageError("--wait applies to ECS services, not to --task-def");
+  }
+  if (!offline) {
+    if (cluster.empty()) cluster = env_or_empty("ECS_CLUSTER");
+    if (services.empty()) services = split_commas(env_or_empty("ECS_SERVICE"));
+    if (cluster.empty() || services.empty()) {
+      throw UsageError(
+          "give --task-def FILE, or --cluster (or ECS_CLUSTER) and --service (or ECS_SERVICE)");
+    }
+  }
+  deploy::WaitPolicy wait;
+  if (!options.wait.empty()) wait.deadline = parse_duration(options.wait, "--wait");
+
+  std::optional<evidence::Evidence> evidence;
+  if (!options.evidence.empty()) evidence = input_or_throw(evidence::load(options.evidence));
+  auto expectations =
+      deploy::build_expectations(loaded.manifest, tags, evidence ? &*evidence : nullptr,
+                                 {options.allow_unmanaged.begin(), options.allow_unmanaged.end()});
+  expectations.keep_absent_optional = options.keep_absent_optional;
+  deploy::check_allowed_unmanaged(expectations);
+  std::optional<deploy::TaskDefinition> task_definition;
+  if (offline) task_definition = input_or_throw(deploy::load_task_definition(options.task_def));
+
+  report::Findings findings = loaded.findings;
+  if (evidence) {
+    deploy::check_evidence(*evidence, loaded.manifest, options.env, options.sha, findings);
+  }
+  const auto resolve = caching(resolver);
+  std::vector<ContainerVerdict> file_containers;
+  std::vector<deploy::ServiceReport> reports;
+  if (offline) {
+    file_containers =
+        deploy::check_task_definition(*task_definition, expectations, resolve, findings);
+  } else {
+    aws::SessionOptions session_options;
+    if (!options.region.empty()) session_options.region = options.region;
+    if (!options.endpoint_url.empty()) session_options.endpoint_url = options.endpoint_url;
+    http::ClientOptions client_options;
+    if (options.common.verbose > 0) {
+      // The HTTP layer hands over the URL without credentials, never headers or bodies.
+      client_options.on_attempt = [](const std::string& method, const std::string& url, long status,
+                                     double seconds, int attempt) {
+        std::cerr << fmt::format("{} {} -> {} ({:.3f}s, attempt {})\n", method,
+                                 util::escape_display(url), status, seconds, attempt);
+      };
+    }
+    auto http = http::make_curl_client(client_options);
+    auto metadata_http = http::make_curl_client(aws::metadata_client_options());
+    session_options.http = http.get();
+    session_options.metadata_http = metadata_http.get();
+    aws::Session session(session_options, aws::Environment::system());
+    deploy::JsonEcsApi api(session.client());
+    reports =
+        deploy::verify_services(api, cluster, services, expectations, resolve, wait, findings);
+  }
+
+  const bool ok = !findings.has_errors();
+  const auto summary = ok ? fmt::format("verified: {} runs exactly this deploy's images",
+                                        offline ? "the task definition" : "every service")
+                          : fmt::format("verify failed ({})", report::summary_counts(findings));
+  if (options.common.output == "json") {
+    json doc = {{"verdict", ok ? "pass" : "fail"},
+                {"env", options.env},
+                {"sha", options.sha},
+                {"evidence", options.evidence.empty() ? json(nullptr) : json(options.evidence)},
+                {"summary", summary},
+                {"findings", report::findings_json(findings)}};
+    if (offline) {
+      doc["taskDefinition"] = {{"source", options.task_def},
+                               {"containers", containers_json(file_containers)}};
+    } else {
+      json list = json::array();
+      for (const auto& r : reports) {
+        list.push_back({{"cluster", cluster},
+                        {"service", r.name},
+                        {"found", r.found},
+                        {"rollout", r.found ? json(rollout_name(r.rollout.state)) : json(nullptr)},
+                        {"taskDefinition", r.rollout.primary_task_definition},
+                        {"containers", containers_json(r.containers)},
+                        {"tasksChecked", r.tasks_checked}});
+      }
+      doc["services"] = list;
+    }
+    std::cout << doc.dump(2) << "\n";
+    return ok ? kExitOk : kExitFailed;
+  }
+  const auto style = stdout_style(options.common);
+  if (offline) {
+    std::cout << "task definition " << util::quote(options.task_def) << ":\n"
+              << render_containers(file_containers, style);
+  }
+  for (const auto& r : reports) {
+    std::cout << "service " << util::quote(cluster + "/" + r.name) << ": ";
+    if (!r.found) {
+      std::cout << "not checked\n";
+      continue;
+    }
+    std::cout << "rollout " << rollout_name(r.rollout.state) << ", task definition "
+              << util::escape_display(r.rollout.primary_task_definition) << "\n"
+              << render_containers(r.containers, style);
+    std::cout << fmt::format("  {} running task{} checked\n", r.tasks_checked,
+                             r.tasks_checked == 1 ? "" : "s");
+  }
+  std::cout << report::render_findings(findings, style);
+  std::cout << (ok ? style.green(summary) : style.red(summary)) << "\n";
+  return ok ? kExitOk : kExitFailed;
+}
+
+}  // namespace imagegate::commands

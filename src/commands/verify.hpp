@@ -1,0 +1,40 @@
+// `imagegate verify`: does a deploy use exactly this deploy's images? Offline against a task
+// definition file, or online against ECS services (rollout, primary task definition, running
+// tasks' digests).
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "commands/common.hpp"
+#include "deploy/expectations.hpp"
+
+namespace imagegate::commands {
+
+struct VerifyOptions {
+  CommonOptions common;
+  std::string env;
+  std::string sha;
+  std::string cluster;                // ECS_CLUSTER when not given and no --task-def
+  std::vector<std::string> services;  // ECS_SERVICE (comma separated) likewise
+  std::string task_def;
+  std::string evidence;
+  std::string wait;  // DURATION, e.g. "10m", "90s"
+  std::string region;
+  std::string endpoint_url;
+  std::vector<std::string> allow_unmanaged;
+  bool keep_absent_optional = false;
+};
+
+CLI::App* add_verify_command(CLI::App& app, VerifyOptions& options);
+
+// `resolver` gives the expected digest of an image when no evidence is given (the registry
+// seam); without it, running digests are DIGEST_UNVERIFIED.
+int run_verify(const VerifyOptions& options, const deploy::DigestResolver& resolver = {});
+
+// "90s", "10m", "1h30m", "500ms" or a whole number of seconds; UsageError naming `option`.
+std::chrono::milliseconds parse_duration(std::string_view text, std::string_view option);
+
+}  // namespace imagegate::commands
