@@ -37,6 +37,8 @@ void write_file_atomically(const std::string& path, const std::string& content) 
   }
 }
 
+}  // namespace
+
 registry::RegistrySettings registry_settings(const RegistryCliOptions& o,
                                              const manifest::Manifest& manifest, int verbose) {
   registry::RegistrySettings s;
@@ -70,6 +72,8 @@ registry::RegistrySettings registry_settings(const RegistryCliOptions& o,
   }
   return s;
 }
+
+namespace {
 
 // What later steps of a workflow need: the verdict, and per verified image its digest and the
 // pinned reference to deploy.

@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "commands/common.hpp"
+#include "registry/factory.hpp"
 
 namespace imagegate::commands {
 
@@ -20,6 +21,11 @@ struct RegistryCliOptions {
 };
 
 void add_registry_options(CLI::App& app, RegistryCliOptions& options);
+
+// The registry to open: --registry, else the manifest's default; network options checked.
+// Throws UsageError for a bad value.
+registry::RegistrySettings registry_settings(const RegistryCliOptions& options,
+                                             const manifest::Manifest& manifest, int verbose);
 
 struct GateOptions {
   CommonOptions common;

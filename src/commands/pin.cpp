@@ -53,6 +53,7 @@ CLI::App* add_pin_command(CLI::App& app, PinOptions& options) {
       "Without -o the pinned document goes to stdout and the report to stderr. On failure "
       "nothing is written anywhere.");
   add_common_options(*cmd, options.common);
+  add_report_options(*cmd, options.common);
   cmd->add_option("--evidence", options.evidence, "Evidence written by `imagegate gate`")
       ->required();
   cmd->add_option("--task-def", options.task_def,
@@ -115,6 +116,7 @@ int run_pin(const PinOptions& options) {
     print_report(report_out, report_stream, findings, options.common,
                  fmt::format("pin failed ({}); nothing written", report::summary_counts(findings)),
                  false);
+    emit_reports(options.common, {"pin", findings, evidence, "fail", std::nullopt}, to_stdout);
     return kExitFailed;
   }
   const auto text = deploy::dump_document(deploy::registration_input(task_definition));
@@ -133,6 +135,7 @@ int run_pin(const PinOptions& options) {
       fmt::format("pinned {} container{} to verified digests{}", pinned, pinned == 1 ? "" : "s",
                   to_stdout ? "" : " -> " + util::escape_display(options.out)),
       true);
+  emit_reports(options.common, {"pin", findings, evidence, "pass", std::nullopt}, to_stdout);
   return kExitOk;
 }
 

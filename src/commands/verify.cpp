@@ -8,12 +8,16 @@
 
 #include "aws/credentials.hpp"
 #include "aws/session.hpp"
+#include "commands/gate.hpp"
 #include "deploy/ecs.hpp"
 #include "deploy/service_check.hpp"
 #include "deploy/task_definition.hpp"
 #include "evidence/evidence.hpp"
+#include "gate/gate.hpp"
 #include "http/http.hpp"
 #include "manifest/tagging.hpp"
+#include "registry/factory.hpp"
+#include "util/duration.hpp"
 #include "util/error.hpp"
 #include "util/text.hpp"
 
@@ -127,49 +131,51 @@ deploy::DigestResolver caching(const deploy::DigestResolver& resolver) {
   };
 }
 
-}  // namespace
+// Resolves every image's expected digest from the registry in one batch, on first use.
+class RegistryResolver {
+ public:
+  RegistryResolver(const manifest::Manifest& manifest, const VerifyOptions& options,
+                   std::vector<std::string> tags)
+      : manifest_(manifest), options_(options), tags_(std::move(tags)) {}
 
-std::chrono::milliseconds parse_duration(std::string_view text, std::string_view option) {
-  auto bad = [&] {
-    return UsageError(fmt::format(
-        "{} {} is not a duration; expected e.g. 90s, 10m, 1h30m, 500ms or whole seconds", option,
-        util::quote(text)));
-  };
-  if (text.empty()) throw bad();
-  long long total_ms = 0;
-  std::size_t i = 0;
-  bool bare = true;
-  while (i < text.size()) {
-    std::size_t start = i;
-    while (i < text.size() && text[i] >= '0' && text[i] <= '9') ++i;
-    if (i == start || i - start > 9) throw bad();
-    const long long value = std::stoll(std::string(text.substr(start, i - start)));
-    std::size_t unit_start = i;
-    while (i < text.size() && (text[i] < '0' || text[i] > '9')) ++i;
-    const auto unit = text.substr(unit_start, i - unit_start);
-    if (unit.empty()) {
-      if (!bare || i != text.size() || start != 0) throw bad();
-      total_ms = value * 1000;
-      break;
+  Result<std::string> operator()(const deploy::ExpectedImage& image) {
+    if (!evidence_) resolve_all();
+    for (const auto& e : evidence_->images) {
+      if (e.id != image.id) continue;
+      if (e.status == "pass") return e.digest;
+      if (e.findings.empty()) return fail("IMAGE_NOT_VERIFIED", "the registry did not verify it");
+      const auto& f = e.findings.front();
+      return fail(f.code, fmt::format("registry {}: {}", evidence_->registry, f.message));
     }
-    bare = false;
-    if (unit == "ms") {
-      total_ms += value;
-    } else if (unit == "s") {
-      total_ms += value * 1000;
-    } else if (unit == "m") {
-      total_ms += value * 60 * 1000;
-    } else if (unit == "h") {
-      total_ms += value * 3600 * 1000;
-    } else {
-      throw bad();
-    }
+    return fail("IMAGE_NOT_VERIFIED", "image is not in the manifest");
   }
-  if (total_ms > 24LL * 3600 * 1000) {
-    throw UsageError(fmt::format("{} {} is longer than 24h", option, util::quote(text)));
+
+ private:
+  void resolve_all() {
+    RegistryCliOptions cli;
+    cli.registry = options_.registry;
+    cli.ca_file = options_.ca_file;
+    cli.region = options_.region;
+    cli.endpoint_url = options_.endpoint_url;
+    auto opened =
+        registry::open_registry(registry_settings(cli, manifest_, options_.common.verbose));
+    gate::GateInput input;
+    input.manifest = &manifest_;
+    input.env = options_.env;
+    input.sha = options_.sha;
+    input.registry = opened.get().describe();
+    input.tags = tags_;
+    input.results = opened.get().resolve(gate::build_queries(manifest_, tags_));
+    evidence_ = gate::evaluate(input);
   }
-  return std::chrono::milliseconds(total_ms);
-}
+
+  const manifest::Manifest& manifest_;
+  const VerifyOptions& options_;
+  std::vector<std::string> tags_;
+  std::optional<evidence::Evidence> evidence_;
+};
+
+}  // namespace
 
 CLI::App* add_verify_command(CLI::App& app, VerifyOptions& options) {
   auto* cmd = app.add_subcommand(
@@ -183,7 +189,13 @@ CLI::App* add_verify_command(CLI::App& app, VerifyOptions& options) {
       "repositoryUri; without evidence, any registry whose repository path ends with the "
       "manifest name) with one of this deploy's tags or the verified digest.");
   add_common_options(*cmd, options.common);
+  add_report_options(*cmd, options.common);
   add_env_sha_options(*cmd, options.env, options.sha);
+  cmd->add_option("--registry", options.registry,
+                  "Without --evidence: resolve the expected digests from this registry (same "
+                  "URLs as gate; default: the manifest's registry, else ecr)")
+      ->envname("IMAGEGATE_REGISTRY");
+  cmd->add_option("--ca-file", options.ca_file, "Extra CA certificates (PEM) for the registry");
   cmd->add_option("--cluster", options.cluster, "ECS cluster (env ECS_CLUSTER)");
   cmd->add_option("--service", options.services,
                   "ECS service (repeatable; env ECS_SERVICE, comma separated)");
@@ -228,7 +240,7 @@ int run_verify(const VerifyOptions& options, const deploy::DigestResolver& resol
     }
   }
   deploy::WaitPolicy wait;
-  if (!options.wait.empty()) wait.deadline = parse_duration(options.wait, "--wait");
+  if (!options.wait.empty()) wait.deadline = util::parse_duration(options.wait, "--wait");
 
   std::optional<evidence::Evidence> evidence;
   if (!options.evidence.empty()) evidence = input_or_throw(evidence::load(options.evidence));
@@ -244,7 +256,15 @@ int run_verify(const VerifyOptions& options, const deploy::DigestResolver& resol
   if (evidence) {
     deploy::check_evidence(*evidence, loaded.manifest, options.env, options.sha, findings);
   }
-  const auto resolve = caching(resolver);
+  // Without evidence, the digests this deploy's tags name are resolved through the gate's own
+  // registry code and rules (every tag on one digest), once for all images.
+  deploy::DigestResolver effective = resolver;
+  std::optional<RegistryResolver> registry_resolver;
+  if (!effective && !evidence) {
+    registry_resolver.emplace(loaded.manifest, options, tags);
+    effective = [&](const deploy::ExpectedImage& image) { return (*registry_resolver)(image); };
+  }
+  const auto resolve = caching(effective);
   std::vector<ContainerVerdict> file_containers;
   std::vector<deploy::ServiceReport> reports;
   if (offline) {
@@ -301,6 +321,8 @@ int run_verify(const VerifyOptions& options, const deploy::DigestResolver& resol
       doc["services"] = list;
     }
     std::cout << doc.dump(2) << "\n";
+    emit_reports(options.common, {"verify", findings, std::nullopt, ok ? "pass" : "fail", doc},
+                 true);
     return ok ? kExitOk : kExitFailed;
   }
   const auto style = stdout_style(options.common);
@@ -322,6 +344,8 @@ int run_verify(const VerifyOptions& options, const deploy::DigestResolver& resol
   }
   std::cout << report::render_findings(findings, style);
   std::cout << (ok ? style.green(summary) : style.red(summary)) << "\n";
+  emit_reports(options.common,
+               {"verify", findings, std::nullopt, ok ? "pass" : "fail", std::nullopt}, false);
   return ok ? kExitOk : kExitFailed;
 }
 

@@ -24,6 +24,8 @@ struct VerifyOptions {
   std::string wait;  // DURATION, e.g. "10m", "90s"
   std::string region;
   std::string endpoint_url;
+  std::string registry;  // without --evidence: where the expected digests are resolved
+  std::string ca_file;
   std::vector<std::string> allow_unmanaged;
   bool keep_absent_optional = false;
 };
@@ -33,8 +35,5 @@ CLI::App* add_verify_command(CLI::App& app, VerifyOptions& options);
 // `resolver` gives the expected digest of an image when no evidence is given (the registry
 // seam); without it, running digests are DIGEST_UNVERIFIED.
 int run_verify(const VerifyOptions& options, const deploy::DigestResolver& resolver = {});
-
-// "90s", "10m", "1h30m", "500ms" or a whole number of seconds; UsageError naming `option`.
-std::chrono::milliseconds parse_duration(std::string_view text, std::string_view option);
 
 }  // namespace imagegate::commands

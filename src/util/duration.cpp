@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include <charconv>
+#include <string>
 
 #include "util/error.hpp"
 #include "util/text.hpp"
@@ -10,25 +10,45 @@
 namespace imagegate::util {
 
 std::chrono::milliseconds parse_duration(std::string_view text, std::string_view option) {
-  long long value = 0;
-  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  const std::string_view unit(ptr, static_cast<std::size_t>(text.data() + text.size() - ptr));
-  long long factor = -1;
-  if (unit.empty() || unit == "s") {
-    factor = 1000;
-  } else if (unit == "ms") {
-    factor = 1;
-  } else if (unit == "m") {
-    factor = 60'000;
-  } else if (unit == "h") {
-    factor = 3'600'000;
+  auto bad = [&] {
+    return UsageError(fmt::format(
+        "{} {} is not a duration; expected e.g. 90s, 10m, 1h30m, 500ms or whole seconds", option,
+        quote(text)));
+  };
+  if (text.empty()) throw bad();
+  long long total_ms = 0;
+  std::size_t i = 0;
+  bool bare = true;
+  while (i < text.size()) {
+    std::size_t start = i;
+    while (i < text.size() && text[i] >= '0' && text[i] <= '9') ++i;
+    if (i == start || i - start > 9) throw bad();
+    const long long value = std::stoll(std::string(text.substr(start, i - start)));
+    std::size_t unit_start = i;
+    while (i < text.size() && (text[i] < '0' || text[i] > '9')) ++i;
+    const auto unit = text.substr(unit_start, i - unit_start);
+    if (unit.empty()) {
+      if (!bare || i != text.size() || start != 0) throw bad();
+      total_ms = value * 1000;
+      break;
+    }
+    bare = false;
+    if (unit == "ms") {
+      total_ms += value;
+    } else if (unit == "s") {
+      total_ms += value * 1000;
+    } else if (unit == "m") {
+      total_ms += value * 60 * 1000;
+    } else if (unit == "h") {
+      total_ms += value * 3600 * 1000;
+    } else {
+      throw bad();
+    }
   }
-  if (ec != std::errc{} || ptr == text.data() || factor < 0 || value < 0 ||
-      value > 7LL * 24 * 3600 * 1000 / factor) {
-    throw UsageError(fmt::format("{} {} is not a duration; expected e.g. 500ms, 30s, 5m, 1h",
-                                 option, quote(text)));
+  if (total_ms > 24LL * 3600 * 1000) {
+    throw UsageError(fmt::format("{} {} is longer than 24h", option, quote(text)));
   }
-  return std::chrono::milliseconds(value * factor);
+  return std::chrono::milliseconds(total_ms);
 }
 
 }  // namespace imagegate::util

@@ -56,9 +56,9 @@ expect_stderr_contains 'imagegate gate: registry URL "http://127.0.0.1:1": crede
 expect_not_contains url-Secret-7
 expect_not_contains ci-user
 expect_exit 2 -- ig_gate -m "$BASE" --env production --sha "$SHA" --registry "$NOWHERE" --timeout 5parsecs
-expect_stderr_contains "imagegate gate: --timeout '5parsecs' is not a duration; expected e.g. 500ms, 30s, 5m, 1h"
+expect_stderr_contains "imagegate gate: --timeout '5parsecs' is not a duration; expected e.g. 90s, 10m, 1h30m, 500ms or whole seconds"
 expect_exit 2 -- ig_gate -m "$BASE" --env production --sha "$SHA" --registry "$NOWHERE" --timeout -1s
-expect_stderr_contains "imagegate gate: --timeout '-1s' is not a duration; expected e.g. 500ms, 30s, 5m, 1h"
+expect_stderr_contains "imagegate gate: --timeout '-1s' is not a duration; expected e.g. 90s, 10m, 1h30m, 500ms or whole seconds"
 expect_exit 2 -- ig_gate -m "$BASE" --env production --sha "$SHA" --registry "$NOWHERE" --concurrency 0
 expect_stderr_contains "imagegate gate: --concurrency 0 is out of range; expected 1 to 256"
 expect_exit 2 -- ig_gate -m "$SCRATCH/missing.json" --env production --sha "$SHA" --registry "$NOWHERE"

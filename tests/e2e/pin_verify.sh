@@ -171,9 +171,14 @@ jq -e '.verdict == "pass" and (.taskDefinition.containers | length == 5) and .ta
   && ok "verify --output json" || { bad "verify json"; cat "$scratch/verify.json"; }
 run "verify the tag-based example without evidence (repository path rule)" 0 "verified" -- \
   "${V[@]}" --task-def "$TD" --allow-unmanaged log-router
-run "verify a pinned file without evidence: digests unverifiable" 1 \
-  "error[DIGEST_UNVERIFIED] control-center control-center: container 'control-center' names digest $(digest 1), which cannot be verified without --evidence" -- \
-  "${V[@]}" --task-def "$scratch/pinned.json" --allow-unmanaged log-router
+# Without evidence the expected digests come from the registry, through the gate's own code: a
+# registry that cannot be read leaves the pinned digests unverified, which fails.
+run "verify a pinned file without evidence: digests resolved from the registry" 1 \
+  "error[UNREACHABLE] control-center control-center:" -- \
+  "${V[@]}" --task-def "$scratch/pinned.json" --allow-unmanaged log-router --registry "oci-layout:$scratch/no-such-dir"
+no_region() { AWS_REGION='' AWS_DEFAULT_REGION='' "$@"; }
+run "verify without evidence and without a region for the default ECR registry" 2 "no AWS region" -- \
+  no_region "${V[@]}" --task-def "$scratch/pinned.json" --allow-unmanaged log-router
 
 jq '.containerDefinitions[0].image = "'$REG'/afu9/control-center:prod-0000000"' "$scratch/pinned.json" >"$scratch/stale.json"
 run "stale tag container" 1 "error[IMAGE_MISMATCH] control-center control-center: container 'control-center' runs '$REG/afu9/control-center:prod-0000000': tag 'prod-0000000' is not one of this deploy's; expected $REG/afu9/control-center@$(digest 1) or $REG/afu9/control-center:prod-$SHA or $REG/afu9/control-center:prod-0123456 or $REG/afu9/control-center:prod-latest" -- \
@@ -321,7 +326,7 @@ grep -qE "^POST $URL/? -> 403 " "$scratch/out" && ok "ECS: -v logs each attempt"
 ! grep -qE "wrongSecretThatMustNotBePrinted|$SECRET|Signature=|Authorization" "$scratch/out" && ok "ECS: no secret, signature or header in the output, even with -vv" || bad "secret printed"
 run "ECS: unreachable endpoint" 1 "error[UNREACHABLE]" -- ig verify -m "$M" --env production --sha $SHA --evidence "$scratch/evidence.json" \
   --allow-unmanaged log-router --cluster afu9 --service web --endpoint-url "http://127.0.0.1:1"
-run "ECS: without evidence, running digests are unverified" 1 "error[DIGEST_UNVERIFIED]" -- ig verify -m "$M" --env production --sha $SHA \
+run "ECS: without evidence, digests are resolved from ECR (here: repositories missing)" 1 "error[REPOSITORY_MISSING] control-center" -- ig verify -m "$M" --env production --sha $SHA \
   --allow-unmanaged log-router --cluster afu9 --service web --endpoint-url "$URL"
 
 echo "$passed passed, $failed failed"

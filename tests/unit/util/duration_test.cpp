@@ -1,8 +1,10 @@
-#include "commands/verify.hpp"
+#include "util/duration.hpp"
 
 #include <gtest/gtest.h>
 
-namespace imagegate::commands {
+#include "util/error.hpp"
+
+namespace imagegate::util {
 namespace {
 
 using std::chrono::milliseconds;
@@ -21,7 +23,7 @@ TEST(ParseDuration, RejectsEverythingElse) {
     try {
       parse_duration(bad, "--wait");
       ADD_FAILURE() << "accepted '" << bad << "'";
-    } catch (const UsageError& e) {
+    } catch (const imagegate::UsageError& e) {
       EXPECT_EQ(std::string(e.what()),
                 "--wait '" + std::string(bad) +
                     "' is not a duration; expected e.g. 90s, 10m, 1h30m, 500ms or whole seconds");
@@ -30,10 +32,10 @@ TEST(ParseDuration, RejectsEverythingElse) {
   try {
     parse_duration("25h", "--wait");
     ADD_FAILURE() << "accepted 25h";
-  } catch (const UsageError& e) {
+  } catch (const imagegate::UsageError& e) {
     EXPECT_STREQ(e.what(), "--wait '25h' is longer than 24h");
   }
 }
 
 }  // namespace
-}  // namespace imagegate::commands
+}  // namespace imagegate::util
