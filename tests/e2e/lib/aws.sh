@@ -1,0 +1,75 @@
+# shellcheck shell=bash
+# Starts tests/fakes/fake_aws (ECR, ECS, STS on 127.0.0.1) and steers it through its control API
+# (tests/fakes/README.md). Needs common.sh.
+#
+#   fake_aws_start [STATE_FILE]        exports FAKE_AWS_URL, FAKE_AWS_PORT, FAKE_AWS_PID, FAKE_AWS_LOG
+#   fake_aws_env AKID SECRET [TOKEN]   exports AWS_* so imagegate and /usr/bin/aws use the fake
+#   fake_aws_state                     the whole state (JSON)
+#   fake_aws_set_state JSON            replaces it
+#   fake_aws_merge_state JSON          JSON merge patch onto it (RFC 7386: arrays are replaced)
+#   fake_aws_add_image REPO TAG MANIFEST_FILE [MEDIA_TYPE]
+#                                      the image (exact bytes of the file) gets TAG, as a push would
+#   fake_aws_faults JSON               {"throttle":{"count":N,"operation":"Op"},"internalFailure":
+#                                      {...},"delayMs":M,"clockOffsetSeconds":S}
+#   fake_aws_counters                  {"Operation": requests, ...}
+#   fake_aws_count OPERATION           requests of one operation (0 if none)
+#   fake_aws_reset_counters
+
+fake_aws_start() {
+  [ -x "$FAKES_DIR/fake_aws" ] || {
+    echo "error: $FAKES_DIR/fake_aws is not built (cmake --build --preset dev)" >&2
+    return 1
+  }
+  local args=(--port 0 --verbose)
+  [ $# -eq 0 ] || args+=(--state "$1")
+  bg_start fake_aws "$FAKES_DIR/fake_aws" "${args[@]}"
+  FAKE_AWS_PID=$BG_PID
+  FAKE_AWS_LOG="$SCRATCH/fake_aws.log"
+  FAKE_AWS_PORT="$(wait_first_line "$SCRATCH/fake_aws.out" "$FAKE_AWS_PID")" || {
+    cat "$FAKE_AWS_LOG" >&2
+    return 1
+  }
+  FAKE_AWS_URL="http://127.0.0.1:$FAKE_AWS_PORT"
+  export FAKE_AWS_PID FAKE_AWS_PORT FAKE_AWS_URL FAKE_AWS_LOG
+}
+
+# The region must be the state's ("eu-central-1" unless the state says otherwise): the fake
+# rejects signatures scoped to another one, as AWS does.
+fake_aws_env() {
+  export AWS_ACCESS_KEY_ID="$1" AWS_SECRET_ACCESS_KEY="$2"
+  if [ -n "${3:-}" ]; then export AWS_SESSION_TOKEN="$3"; else unset AWS_SESSION_TOKEN; fi
+  export AWS_REGION="${FAKE_AWS_REGION:-eu-central-1}" AWS_EC2_METADATA_DISABLED=true AWS_PAGER=""
+  export AWS_ENDPOINT_URL="$FAKE_AWS_URL"
+  e2e_secret "$2"
+}
+
+_fake_aws_post() {  # PATH BODY
+  local out
+  if ! out="$(curl -sS -X POST --data-binary "$2" -w '\n%{http_code}' "$FAKE_AWS_URL$1")" ||
+    [ "${out##*$'\n'}" != 200 ]; then
+    echo "error: fake_aws rejected POST $1: $out" >&2
+    return 1
+  fi
+}
+
+fake_aws_state() { curl -sSf "$FAKE_AWS_URL/_fake/state"; }
+fake_aws_set_state() { _fake_aws_post /_fake/state "$1"; }
+fake_aws_merge_state() { _fake_aws_post "/_fake/state?merge=1" "$1"; }
+fake_aws_faults() { _fake_aws_post /_fake/faults "$1"; }
+fake_aws_counters() { curl -sSf "$FAKE_AWS_URL/_fake/counters"; }
+fake_aws_count() { fake_aws_counters | jq -r --arg op "$1" '.[$op] // 0'; }
+fake_aws_reset_counters() { _fake_aws_post /_fake/reset-counters '{}'; }
+
+fake_aws_add_image() {
+  local repo="$1" tag="$2" file="$3" media_type="${4:-}" state
+  state="$(fake_aws_state | jq --arg r "$repo" --arg t "$tag" --rawfile m "$file" \
+    --arg mt "$media_type" '
+      .repositories[$r] //= {"images": []}
+      | .repositories[$r].images |= map(.tags -= [$t])
+      | if any(.repositories[$r].images[]; .manifest == $m)
+        then .repositories[$r].images |= map(if .manifest == $m then .tags += [$t] else . end)
+        else .repositories[$r].images += [{"manifest": $m, "tags": [$t]}
+                                          + (if $mt == "" then {} else {"mediaType": $mt} end)]
+        end')"
+  fake_aws_set_state "$state"
+}

@@ -1,0 +1,290 @@
+// The fake AWS's HTTP front: routes AWS JSON 1.1 (X-Amz-Target) and query-protocol (STS)
+// requests to the operations after verifying their SigV4 signature, applies injected faults,
+// counts requests, and serves the /_fake/ control API. One mutex guards the whole state: the
+// fake favours simple, deterministic answers over throughput.
+#pragma once
+
+#include <functional>
+#include <iostream>
+#include <mutex>
+#include <thread>
+
+#include "auth.hpp"
+#include "ecr.hpp"
+#include "ecs.hpp"
+#include "httplib.h"
+#include "state_json.hpp"
+#include "sts.hpp"
+
+namespace imagegate::fake_aws {
+
+inline constexpr const char* kEcrPrefix = "AmazonEC2ContainerRegistry_V20150921";
+inline constexpr const char* kEcsPrefix = "AmazonEC2ContainerServiceV20141113";
+inline constexpr const char* kJsonType = "application/x-amz-json-1.1";
+
+using Operation = std::function<Json(State&, const Json&)>;
+
+inline const std::map<std::string, Operation>& ecr_operations() {
+  static const std::map<std::string, Operation> ops = {
+      {"CreateRepository", ecr::create_repository},
+      {"PutImage", ecr::put_image},
+      {"DescribeRepositories", ecr::describe_repositories},
+      {"BatchGetImage", ecr::batch_get_image},
+      {"DescribeImages", ecr::describe_images},
+      {"GetAuthorizationToken", ecr::get_authorization_token}};
+  return ops;
+}
+
+inline const std::map<std::string, Operation>& ecs_operations() {
+  static const std::map<std::string, Operation> ops = {
+      {"RegisterTaskDefinition", ecs::register_task_definition},
+      {"DescribeTaskDefinition", ecs::describe_task_definition},
+      {"CreateService", ecs::create_service},
+      {"UpdateService", ecs::update_service},
+      {"DescribeServices", ecs::describe_services},
+      {"ListTasks", ecs::list_tasks},
+      {"DescribeTasks", ecs::describe_tasks}};
+  return ops;
+}
+
+// AWS's answers to a request that failed authentication, per protocol.
+inline AwsError auth_error(const AuthResult& auth, bool query_protocol) {
+  const std::string invalid_token = "The security token included in the request is invalid.";
+  switch (*auth.failure) {
+    case AuthFailure::kMissing:
+      return query_protocol ? AwsError{403, "MissingAuthenticationToken",
+                                       "Request is missing Authentication Token"}
+                            : AwsError{400, "MissingAuthenticationTokenException",
+                                       "Missing Authentication Token"};
+    case AuthFailure::kIncomplete:
+      return {400, query_protocol ? "IncompleteSignature" : "IncompleteSignatureException",
+              auth.message};
+    case AuthFailure::kUnknownKey:
+      return query_protocol ? AwsError{403, "InvalidClientTokenId", invalid_token}
+                            : AwsError{400, "UnrecognizedClientException", invalid_token};
+    case AuthFailure::kBadSignature:
+      return {403, query_protocol ? "SignatureDoesNotMatch" : "InvalidSignatureException",
+              auth.message};
+    case AuthFailure::kExpired:
+      return {400, query_protocol ? "ExpiredToken" : "ExpiredTokenException",
+              "The security token included in the request is expired"};
+  }
+  return {500, "InternalFailure", "unreachable"};
+}
+
+class FakeAws {
+ public:
+  FakeAws(State state, bool verbose) : state_(std::move(state)), verbose_(verbose) {}
+
+  void install(httplib::Server& server) {
+    server.Post(
+        "/", [this](const httplib::Request& req, httplib::Response& res) { handle_aws(req, res); });
+    server.Get("/_fake/state", [this](const httplib::Request&, httplib::Response& res) {
+      std::lock_guard lock(mutex_);
+      res.set_content(dump_state(state_).dump(2), "application/json");
+    });
+    server.Post("/_fake/state", [this](const httplib::Request& req, httplib::Response& res) {
+      control(res, [&] {
+        Json patch = Json::parse(req.body);
+        if (req.has_param("merge")) {
+          Json current = dump_state(state_);
+          current.merge_patch(patch);
+          patch = current;
+        }
+        state_ = parse_state(patch);
+        return dump_state(state_);
+      });
+    });
+    server.Get("/_fake/counters", [this](const httplib::Request&, httplib::Response& res) {
+      control(res, [&] { return Json(runtime_.counters); });
+    });
+    server.Post("/_fake/reset-counters", [this](const httplib::Request&, httplib::Response& res) {
+      control(res, [&] {
+        runtime_.counters.clear();
+        return Json::object();
+      });
+    });
+    server.Get("/_fake/faults", [this](const httplib::Request&, httplib::Response& res) {
+      control(res, [&] { return faults_json(); });
+    });
+    server.Post("/_fake/faults", [this](const httplib::Request& req, httplib::Response& res) {
+      control(res, [&] {
+        Json j = Json::parse(req.body);
+        check_keys(j, {"throttle", "internalFailure", "delayMs", "clockOffsetSeconds"}, "faults");
+        if (j.contains("throttle")) runtime_.throttle = parse_fault(j["throttle"], "throttle");
+        if (j.contains("internalFailure")) {
+          runtime_.internal_failure = parse_fault(j["internalFailure"], "internalFailure");
+        }
+        runtime_.delay_ms = get_or<int>(j, "delayMs", runtime_.delay_ms, "faults");
+        runtime_.clock_offset_seconds =
+            get_or<int>(j, "clockOffsetSeconds", runtime_.clock_offset_seconds, "faults");
+        return faults_json();
+      });
+    });
+  }
+
+ private:
+  static Fault parse_fault(const Json& j, const std::string& where) {
+    check_keys(j, {"count", "operation"}, "faults." + where);
+    return Fault{get_or<int>(j, "count", 0, where), get_or<std::string>(j, "operation", "", where)};
+  }
+
+  Json faults_json() const {
+    auto fault = [](const Fault& f) {
+      return Json{{"count", f.count}, {"operation", f.operation}};
+    };
+    return {{"throttle", fault(runtime_.throttle)},
+            {"internalFailure", fault(runtime_.internal_failure)},
+            {"delayMs", runtime_.delay_ms},
+            {"clockOffsetSeconds", runtime_.clock_offset_seconds}};
+  }
+
+  void control(httplib::Response& res, const std::function<Json()>& body) {
+    std::lock_guard lock(mutex_);
+    try {
+      res.set_content(body().dump(2), "application/json");
+    } catch (const StateError& e) {
+      res.status = 400;
+      res.set_content(Json{{"error", e.what()}}.dump(), "application/json");
+    } catch (const Json::exception& e) {
+      res.status = 400;
+      res.set_content(Json{{"error", std::string("invalid JSON: ") + e.what()}}.dump(),
+                      "application/json");
+    }
+  }
+
+  // The fake's clock; callers hold mutex_.
+  double now() const { return now_epoch() + runtime_.clock_offset_seconds; }
+
+  static std::string new_request_id() {
+    std::string hex = random_string(32, "0123456789abcdef");
+    return fmt::format("{}-{}-4{}-a{}-{}", hex.substr(0, 8), hex.substr(8, 4), hex.substr(12, 3),
+                       hex.substr(15, 3), hex.substr(18, 12));
+  }
+
+  // Injected faults, consumed in order: throttling first, then internal failures.
+  void apply_faults(const std::string& op, bool query_protocol) {
+    auto hits = [&](Fault& f) {
+      if (f.count <= 0 || (!f.operation.empty() && f.operation != op)) return false;
+      --f.count;
+      return true;
+    };
+    if (hits(runtime_.throttle)) {
+      throw AwsError{400, query_protocol ? "Throttling" : "ThrottlingException", "Rate exceeded"};
+    }
+    if (hits(runtime_.internal_failure)) {
+      throw AwsError{500, "InternalFailure",
+                     "The request processing has failed because of an unknown error, exception "
+                     "or failure."};
+    }
+  }
+
+  void handle_aws(const httplib::Request& req, httplib::Response& res) {
+    std::string request_id = new_request_id();
+    res.set_header("x-amzn-RequestId", request_id);
+    {
+      std::lock_guard lock(mutex_);
+      res.set_header("Date", format_http_date(now()));
+    }
+    std::string target = req.get_header_value("X-Amz-Target");
+    std::string op;
+    int delay_ms = 0;
+    if (!target.empty()) {
+      op = handle_json(req, res, target);
+    } else {
+      op = handle_query(req, res, request_id);
+    }
+    {
+      std::lock_guard lock(mutex_);
+      delay_ms = runtime_.delay_ms;
+    }
+    if (verbose_) {
+      std::cerr << fmt::format("fake_aws: {} {} {}\n", op.empty() ? "?" : op, res.status,
+                               request_id)
+                << std::flush;
+    }
+    if (delay_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+  }
+
+  std::string handle_json(const httplib::Request& req, httplib::Response& res,
+                          const std::string& target) {
+    auto dot = target.find('.');
+    std::string prefix = target.substr(0, dot);
+    std::string op = dot == std::string::npos ? "" : target.substr(dot + 1);
+    std::lock_guard lock(mutex_);
+    try {
+      const auto* ops = prefix == kEcrPrefix   ? &ecr_operations()
+                        : prefix == kEcsPrefix ? &ecs_operations()
+                                               : nullptr;
+      if (!ops || !ops->contains(op)) {
+        op.clear();  // not logged: an unknown target is arbitrary client text
+        throw AwsError{400, "UnknownOperationException", ""};
+      }
+      ++runtime_.counters[op];
+      AuthResult auth = verify_request(req, state_, prefix == kEcrPrefix ? "ecr" : "ecs", now());
+      if (auth.failure) throw auth_error(auth, false);
+      apply_faults(op, false);
+      Json body;
+      try {
+        body = Json::parse(req.body.empty() ? "{}" : req.body);
+      } catch (const Json::exception&) {
+        throw AwsError{400, "SerializationException", "Malformed JSON in the request body"};
+      }
+      if (!body.is_object()) throw AwsError{400, "SerializationException", "Expected an object"};
+      Json out = ops->at(op)(state_, body);
+      res.status = 200;
+      res.set_content(out.dump(), kJsonType);
+    } catch (const AwsError& e) {
+      res.status = e.status;
+      Json err = {{"__type", e.type}};
+      if (!e.message.empty()) err["message"] = e.message;
+      res.set_content(err.dump(), kJsonType);
+    } catch (const std::exception& e) {
+      res.status = 500;
+      res.set_content(Json{{"__type", "InternalFailure"}, {"message", e.what()}}.dump(), kJsonType);
+    }
+    return op;
+  }
+
+  std::string handle_query(const httplib::Request& req, httplib::Response& res,
+                           const std::string& request_id) {
+    httplib::Params raw;
+    httplib::detail::parse_query_text(req.body, raw);
+    sts::Params params(raw.begin(), raw.end());
+    std::string action = params.count("Action") ? params["Action"] : "";
+    std::lock_guard lock(mutex_);
+    try {
+      if (params["Version"] != "2011-06-15" ||
+          (action != "AssumeRoleWithWebIdentity" && action != "GetCallerIdentity")) {
+        std::string message =
+            fmt::format("Could not find operation {} for version {}", action, params["Version"]);
+        action.clear();  // not logged: an unknown action is arbitrary client text
+        throw AwsError{400, "InvalidAction", message};
+      }
+      ++runtime_.counters[action];
+      std::string body;
+      if (action == "AssumeRoleWithWebIdentity") {
+        apply_faults(action, true);
+        body = sts::assume_role_with_web_identity(state_, params, request_id);
+      } else {
+        AuthResult auth = verify_request(req, state_, "sts", now());
+        if (auth.failure) throw auth_error(auth, true);
+        apply_faults(action, true);
+        body = sts::get_caller_identity(state_, auth.access_key_id, request_id);
+      }
+      res.status = 200;
+      res.set_content(body, "text/xml");
+    } catch (const AwsError& e) {
+      res.status = e.status;
+      res.set_content(sts::error_xml(e, request_id), "text/xml");
+    }
+    return action;
+  }
+
+  std::mutex mutex_;
+  State state_;
+  Runtime runtime_;
+  bool verbose_;
+};
+
+}  // namespace imagegate::fake_aws
