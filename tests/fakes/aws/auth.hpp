@@ -6,6 +6,7 @@
 
 #include <openssl/crypto.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 

@@ -49,8 +49,12 @@ inline Json register_task_definition(State& s, const Json& body) {
   Json td = {{"taskDefinitionArn", task_definition_arn(s, family, revision)},
              {"containerDefinitions", containers},
              {"family", family}};
-  for (const auto& [key, value] : body.items()) {
-    if (key != "family" && key != "containerDefinitions" && key != "tags") td[key] = value;
+  // The request members the model's TaskDefinition echoes back; others (tags) are not part of it.
+  for (const char* key :
+       {"taskRoleArn", "executionRoleArn", "networkMode", "volumes", "placementConstraints",
+        "requiresCompatibilities", "cpu", "memory", "pidMode", "ipcMode", "proxyConfiguration",
+        "inferenceAccelerators", "ephemeralStorage", "runtimePlatform"}) {
+    if (body.contains(key)) td[key] = body[key];
   }
   td["revision"] = revision;
   if (!td.contains("volumes")) td["volumes"] = Json::array();

@@ -3,6 +3,9 @@
 // GetCallerIdentity.
 #pragma once
 
+#include <cctype>
+#include <cmath>
+#include <map>
 #include <string>
 
 #include "state.hpp"
