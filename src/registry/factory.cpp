@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 
 #include "auth/auth.hpp"
+#include "aws/credentials.hpp"
 #include "aws/session.hpp"
+#include "registry/ecr/ecr.hpp"
 #include "registry/layout/layout.hpp"
 #include "registry/oci/oci.hpp"
 #include "util/error.hpp"
@@ -39,7 +41,30 @@ OpenedRegistry open_registry(const RegistrySettings& s) {
     return out;
   }
   if (url == "ecr" || url.starts_with("ecr://")) {
-    throw UsageError("--registry ecr is not available in this build");
+    auto location = ecr::parse_ecr_url(url);
+    if (!location) throw UsageError("--" + location.error().message);
+    // The URL's region names where the repositories live; a different --region would sign for
+    // another region and find nothing, so the two must agree.
+    if (!location->region.empty() && s.region && *s.region != location->region) {
+      throw UsageError(fmt::format("--region {} contradicts --registry {} (region {})",
+                                   util::quote(*s.region), util::quote(s.url),
+                                   util::quote(location->region)));
+    }
+    out.kind_ = "ecr";
+    out.http_ = http::make_curl_client(s.http);
+    out.metadata_http_ = http::make_curl_client(aws::metadata_client_options());
+    aws::SessionOptions session;
+    session.region = s.region;
+    if (!session.region && !location->region.empty()) session.region = location->region;
+    session.endpoint_url = s.endpoint_url;
+    session.http = out.http_.get();
+    session.metadata_http = out.metadata_http_.get();
+    out.session_ = std::make_unique<aws::Session>(session, aws::Environment::system());
+    // Every call in one batch: the HTTP client already keeps s.http.concurrency in flight, and
+    // smaller batches would wait for their slowest call before the next could start.
+    out.registry_ =
+        ecr::make_ecr_registry({out.session_.get(), location->registry_id, 0, out.http_.get()});
+    return out;
   }
   throw UsageError(fmt::format(
       "--registry {} has an unknown scheme; known: ecr, ecr://REGION, "

@@ -39,6 +39,7 @@ class OpenedRegistry {
   friend OpenedRegistry open_registry(const RegistrySettings& settings);
   std::string kind_;
   std::shared_ptr<http::Client> http_;
+  std::shared_ptr<http::Client> metadata_http_;  // ECR: container/instance credentials
   std::unique_ptr<aws::Session> session_;
   std::unique_ptr<Registry> registry_;
 };

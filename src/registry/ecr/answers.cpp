@@ -15,13 +15,6 @@ namespace {
 
 using nlohmann::json;
 
-std::string string_field(const json& object, const char* key) {
-  if (object.is_object() && object.contains(key) && object[key].is_string()) {
-    return object[key].get<std::string>();
-  }
-  return "";
-}
-
 bool is_sha256_digest(std::string_view digest) {
   if (!digest.starts_with("sha256:") || digest.size() != 7 + 64) return false;
   for (char c : digest.substr(7)) {
@@ -34,6 +27,13 @@ bool is_sha256_digest(std::string_view digest) {
 }
 
 }  // namespace
+
+std::string string_field(const json& object, const char* key) {
+  if (object.is_object() && object.contains(key) && object[key].is_string()) {
+    return object[key].get<std::string>();
+  }
+  return "";
+}
 
 std::optional<std::string> missing_repository_name(std::string_view message) {
   constexpr std::string_view start = "The repository with name '";

@@ -2,6 +2,7 @@
 // kept apart from the calls so each rule can be tested on its own.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -18,6 +19,10 @@ inline constexpr std::string_view kDockerList =
     "application/vnd.docker.distribution.manifest.list.v2+json";
 inline constexpr std::string_view kDockerManifest =
     "application/vnd.docker.distribution.manifest.v2+json";
+
+// object[key] when it is a string, else "" (a missing or mistyped field reads as absent, and every
+// caller treats absent as not found or BAD_RESPONSE).
+std::string string_field(const nlohmann::json& object, const char* key);
 
 // The repository a RepositoryNotFoundException names ("The repository with name 'x' does not
 // exist in the registry with id '...'"); nullopt when the message is not in that form.

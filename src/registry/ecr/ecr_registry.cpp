@@ -22,6 +22,7 @@ namespace imagegate::registry::ecr {
 namespace {
 
 using aws::JsonCall;
+using detail::string_field;
 using nlohmann::json;
 
 constexpr std::size_t kMaxNamesPerCall = 100;  // DescribeRepositories: RepositoryNameList max
@@ -46,13 +47,6 @@ struct TagState {
 bool valid_repository_name(const std::string& name) {
   static const std::regex pattern("(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*");
   return name.size() >= 2 && name.size() <= 256 && std::regex_match(name, pattern);
-}
-
-std::string string_field(const json& object, const char* key) {
-  if (object.is_object() && object.contains(key) && object[key].is_string()) {
-    return object[key].get<std::string>();
-  }
-  return "";
 }
 
 void set_error(TagResult& tag, std::string code, std::string message) {

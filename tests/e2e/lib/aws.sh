@@ -45,7 +45,10 @@ fake_aws_env() {
 
 _fake_aws_post() {  # PATH BODY
   local out
-  if ! out="$(curl -sS -X POST --data-binary "$2" -w '\n%{http_code}' "$FAKE_AWS_URL$1")" ||
+  # JSON, not curl's default form encoding (which the server caps at 8 KiB), from stdin, so a
+  # large state is no command-line argument.
+  if ! out="$(printf '%s' "$2" | curl -sS -X POST -H 'Content-Type: application/json' \
+    --data-binary @- -w '\n%{http_code}' "$FAKE_AWS_URL$1")" ||
     [ "${out##*$'\n'}" != 200 ]; then
     echo "error: fake_aws rejected POST $1: $out" >&2
     return 1

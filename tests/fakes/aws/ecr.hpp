@@ -382,6 +382,46 @@ inline Json describe_images(State& s, const Json& body) {
   return out;
 }
 
+// The URL is a path ("/_fake/blobs/REPO/DIGEST?..."): the server makes it absolute with the
+// request's Host, since only it knows where it listens. Like S3's presigned URLs it carries its
+// signature in the query.
+inline Json get_download_url_for_layer(State& s, const Json& body) {
+  Repository& repo = repository(s, body);
+  std::string name = str(body, "repositoryName");
+  std::string digest = str(body, "layerDigest", true);
+  if (!std::regex_match(digest, kDigest)) {
+    throw invalid_parameter(
+        fmt::format("Invalid parameter at 'layerDigest' failed to satisfy constraint: 'Invalid "
+                    "layer digest '{}''",
+                    digest));
+  }
+  bool present = false;
+  for (const auto& blob : repo.blobs)
+    present = present || "sha256:" + aws::sha256_hex(blob) == digest;
+  if (!present) {
+    throw AwsError{400, "LayersNotFoundException",
+                   fmt::format("The layer with digest '{}' does not exist in the repository with "
+                               "name '{}' in the registry with id '{}'",
+                               digest, name, registry_id(s, body))};
+  }
+  return {{"downloadUrl",
+           fmt::format("/_fake/blobs/{}/{}?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Expires=3600"
+                       "&X-Amz-Signature={}",
+                       name, digest, random_string(64, "0123456789abcdef"))},
+          {"layerDigest", digest}};
+}
+
+// The blob a presigned URL names, or nullptr.
+inline const std::string* find_blob(const State& s, const std::string& name,
+                                    const std::string& digest) {
+  auto it = s.repositories.find(name);
+  if (it == s.repositories.end()) return nullptr;
+  for (const auto& blob : it->second.blobs) {
+    if ("sha256:" + aws::sha256_hex(blob) == digest) return &blob;
+  }
+  return nullptr;
+}
+
 inline Json get_authorization_token(State& s, const Json& body) {
   Json ids = list(body, "registryIds", 1, 10);
   Json data = Json::array();

@@ -32,7 +32,8 @@ inline const std::map<std::string, Operation>& ecr_operations() {
       {"DescribeRepositories", ecr::describe_repositories},
       {"BatchGetImage", ecr::batch_get_image},
       {"DescribeImages", ecr::describe_images},
-      {"GetAuthorizationToken", ecr::get_authorization_token}};
+      {"GetAuthorizationToken", ecr::get_authorization_token},
+      {"GetDownloadUrlForLayer", ecr::get_download_url_for_layer}};
   return ops;
 }
 
@@ -80,6 +81,25 @@ class FakeAws {
   void install(httplib::Server& server) {
     server.Post(
         "/", [this](const httplib::Request& req, httplib::Response& res) { handle_aws(req, res); });
+    // Presigned blob downloads: no Authorization, the signature rides in the query. Counted as
+    // "BlobDownload".
+    server.Get(R"(/_fake/blobs/(.+)/(sha256:[a-f0-9]{64}))", [this](const httplib::Request& req,
+                                                                    httplib::Response& res) {
+      std::lock_guard lock(mutex_);
+      ++runtime_.counters["BlobDownload"];
+      const std::string* blob = req.get_param_value("X-Amz-Signature").empty()
+                                    ? nullptr
+                                    : ecr::find_blob(state_, req.matches[1], req.matches[2]);
+      if (req.get_param_value("X-Amz-Signature").empty()) {
+        res.status = 403;
+        res.set_content("<Error><Code>AccessDenied</Code></Error>", "application/xml");
+      } else if (blob == nullptr) {
+        res.status = 404;
+        res.set_content("<Error><Code>NoSuchKey</Code></Error>", "application/xml");
+      } else {
+        res.set_content(*blob, "application/octet-stream");
+      }
+    });
     server.Get("/_fake/state", [this](const httplib::Request&, httplib::Response& res) {
       std::lock_guard lock(mutex_);
       res.set_content(dump_state(state_).dump(2), "application/json");
@@ -233,6 +253,10 @@ class FakeAws {
       }
       if (!body.is_object()) throw AwsError{400, "SerializationException", "Expected an object"};
       Json out = ops->at(op)(state_, body);
+      if (op == "GetDownloadUrlForLayer") {
+        out["downloadUrl"] =
+            "http://" + req.get_header_value("Host") + out["downloadUrl"].get<std::string>();
+      }
       res.status = 200;
       res.set_content(out.dump(), kJsonType);
     } catch (const AwsError& e) {

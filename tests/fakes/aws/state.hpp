@@ -86,6 +86,9 @@ struct Repository {
   std::string mutability = "MUTABLE";
   double created_at = 0;
   std::vector<Image> images;  // in push order
+  // Layer and config blobs by content (their digest is the sha256 of the bytes), served through
+  // GetDownloadUrlForLayer's presigned URLs.
+  std::vector<std::string> blobs;
 };
 
 struct Credential {

@@ -208,12 +208,17 @@ inline State parse_state(const Json& j) {
   const Json repositories = j.value("repositories", Json::object());
   for (const auto& [name, rj] : repositories.items()) {
     std::string where = "state.repositories." + name;
-    check_keys(rj, {"imageTagMutability", "createdAt", "images"}, where);
+    check_keys(rj, {"imageTagMutability", "createdAt", "images", "blobs"}, where);
     Repository r;
     r.mutability = get_or<std::string>(rj, "imageTagMutability", "MUTABLE", where);
     r.created_at = parse_time(rj, "createdAt", now_epoch(), where);
     for (const auto& ij : rj.value("images", Json::array())) {
       r.images.push_back(parse_image(ij, where + ".images[]"));
+    }
+    for (const auto& bj : rj.value("blobs", Json::array())) {
+      if (!bj.is_string())
+        throw StateError(where + ".blobs[]: expected a string (the blob's bytes)");
+      r.blobs.push_back(bj.get<std::string>());
     }
     s.repositories[name] = std::move(r);
   }
@@ -256,8 +261,10 @@ inline Json dump_state(const State& s) {
                         {"tags", img.tags},
                         {"pushedAt", img.pushed_at}});
     }
-    j["repositories"][name] = {
-        {"imageTagMutability", r.mutability}, {"createdAt", r.created_at}, {"images", images}};
+    j["repositories"][name] = {{"imageTagMutability", r.mutability},
+                               {"createdAt", r.created_at},
+                               {"images", images},
+                               {"blobs", r.blobs}};
   }
   j["taskDefinitions"] = s.task_definitions;
   j["clusters"] = Json::object();

@@ -107,6 +107,74 @@ TEST_F(EcrRegistryTest, HundredFiftyRepositoriesTakeTwoDescribeCalls) {
   }
 }
 
+TEST_F(EcrRegistryTest, MissingNamesInSeveralBatchesAreRetriedTogether) {
+  std::vector<TagQuery> queries;
+  for (int i = 0; i < 200; ++i) {
+    const std::string name = fmt::format("svc/r{:03}", i);
+    if (i != 7 && i != 150) add_repository(name, {"t1"});
+    queries.push_back({name, {"t1"}});
+  }
+  auto results = make()->resolve(queries);
+  EXPECT_EQ(results[7].status, RepositoryStatus::kMissing);
+  EXPECT_EQ(results[150].status, RepositoryStatus::kMissing);
+  EXPECT_EQ(results[8].status, RepositoryStatus::kExists);
+  auto describes = fake.bodies("DescribeRepositories");
+  ASSERT_EQ(describes.size(), 4u);
+  EXPECT_EQ(describes[2]["repositoryNames"].size(), 99u);
+  EXPECT_EQ(describes[3]["repositoryNames"].size(), 99u);
+  // Both batches' second attempts went out together; then the 198 BatchGetImage calls, at most
+  // `concurrency` (16) handed to the client at once.
+  std::vector<std::size_t> want{2, 2};
+  for (int i = 0; i < 12; ++i) want.push_back(16);
+  want.push_back(6);
+  EXPECT_EQ(fake.api.batch_sizes, want);
+}
+
+TEST_F(EcrRegistryTest, UnreachableEndpointFailsEveryTag) {
+  add_repository("afu9/a", {"t1", "t2"});
+  auto registry = make();
+  fake.api.handler = [this](const http::Request& request) {
+    if (aws::testing::header_value(request, "X-Amz-Target").ends_with("BatchGetImage")) {
+      return aws::testing::unreachable("connection refused");
+    }
+    return fake.api_answer(request);
+  };
+  auto results = registry->resolve({{"afu9/a", {"t1", "t2"}}});
+  ASSERT_EQ(results[0].tags.size(), 2u);
+  for (const auto& tag : results[0].tags) {
+    EXPECT_EQ(tag.status, TagStatus::kError);
+    EXPECT_EQ(tag.error.code, "UNREACHABLE");
+    EXPECT_EQ(tag.error.message,
+              "ecr BatchGetImage: no usable answer: connection refused after 3 attempts");
+  }
+}
+
+TEST_F(EcrRegistryTest, DockerListAndDockerManifestPlatforms) {
+  const std::string config = config_blob("linux", "arm", "v7");
+  fake.blobs[digest_of(config)] = config;
+  json docker_manifest{{"schemaVersion", 2},
+                       {"mediaType", "application/vnd.docker.distribution.manifest.v2+json"},
+                       {"config",
+                        {{"mediaType", "application/vnd.docker.container.image.v1+json"},
+                         {"digest", digest_of(config)},
+                         {"size", config.size()}}},
+                       {"layers", json::array()}};
+  json list{{"schemaVersion", 2},
+            {"mediaType", "application/vnd.docker.distribution.manifest.list.v2+json"},
+            {"manifests",
+             {{{"digest", digest_of(docker_manifest.dump())},
+               {"platform", {{"os", "windows"}, {"architecture", "amd64"}}}}}}};
+  fake.repositories["afu9/a"].tags["single"] = {
+      docker_manifest.dump(), "application/vnd.docker.distribution.manifest.v2+json"};
+  fake.repositories["afu9/a"].tags["list"] = {list.dump(), ""};
+  auto tags = make()->resolve({{"afu9/a", {"single", "list"}, true}}).at(0).tags;
+  ASSERT_EQ(tags[0].status, TagStatus::kFound) << tags[0].error.message;
+  EXPECT_EQ(tags[0].platforms, (std::vector<Platform>{{"linux", "arm", "v7"}}));
+  ASSERT_EQ(tags[1].status, TagStatus::kFound) << tags[1].error.message;
+  EXPECT_EQ(tags[1].media_type, "application/vnd.docker.distribution.manifest.list.v2+json");
+  EXPECT_EQ(tags[1].platforms, (std::vector<Platform>{{"windows", "amd64", ""}}));
+}
+
 TEST_F(EcrRegistryTest, OneBatchGetImagePerRepositoryWithEveryTagAndMediaType) {
   add_repository("afu9/a", build_tags());
   add_repository("afu9/b", build_tags());

@@ -66,6 +66,8 @@ class FakeEcr {
   static constexpr const char* kBlobBase = "http://127.0.0.1:9/blobs/";
 
   aws::testing::FakeHttpClient api{[this](const http::Request& r) { return answer(r); }};
+  // The fake's own answer, for a test handler that changes only some of them.
+  http::Response api_answer(const http::Request& request) { return answer(request); }
   aws::testing::FakeHttpClient blob_http{[this](const http::Request& r) { return download(r); }};
 
   std::vector<json> bodies(const std::string& operation) const {
