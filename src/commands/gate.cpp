@@ -162,13 +162,14 @@ int run_gate(const GateOptions& options) {
   }
   const auto evidence = gate::evaluate(input);
 
-  const auto document = evidence::to_json(evidence).dump(2) + "\n";
-  if (!options.evidence_out.empty()) write_file_atomically(options.evidence_out, document);
-  if (options.common.output == "json") {
-    std::cout << document;
-  } else {
-    std::cout << report::render_gate_text(evidence, stdout_style(options.common));
+  // The JSON document is a third of a large gate's CPU: only made when someone reads it.
+  const bool want_json = options.common.output == "json";
+  if (want_json || !options.evidence_out.empty()) {
+    const auto document = evidence::to_json(evidence).dump(2) + "\n";
+    if (!options.evidence_out.empty()) write_file_atomically(options.evidence_out, document);
+    if (want_json) std::cout << document;
   }
+  if (!want_json) std::cout << report::render_gate_text(evidence, stdout_style(options.common));
   report::Findings findings;
   for (const auto& f : evidence.findings) findings.add(f);
   emit_reports(options.common, {"gate", findings, evidence, evidence.verdict, std::nullopt},

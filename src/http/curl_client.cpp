@@ -93,15 +93,11 @@ class CurlClient final : public Client {
 
   std::vector<Response> run(const std::vector<Request>& requests) override {
     std::lock_guard lock(mutex_);
-    Batch batch(requests.size());
-    for (std::size_t i = 0; i < requests.size(); ++i) {
-      batch.transfers.push_back(std::make_unique<Transfer>(i, requests[i], multi_));
-      batch.transfers.back()->started = Clock::now();
-      batch.ready.push_back(batch.transfers.back().get());
-    }
+    Batch batch(requests, Clock::now());
     if (setup_error_) {
-      for (auto& t : batch.transfers) {
-        finish_with_error(batch, *t, setup_error_->code, setup_error_->message, Clock::now());
+      while (batch.has_queued()) {
+        finish_with_error(batch, *take_next(batch), setup_error_->code, setup_error_->message,
+                          Clock::now());
       }
       return std::move(batch.responses);
     }
@@ -120,15 +116,38 @@ class CurlClient final : public Client {
   }
 
  private:
+  // A request becomes a Transfer when it starts and is dropped when it finishes, so a batch of
+  // thousands holds only the transfers in flight or waiting for a retry.
   struct Batch {
-    explicit Batch(std::size_t n) : responses(n), remaining(n) {}
+    Batch(const std::vector<Request>& r, Clock::time_point now)
+        : requests(r),
+          responses(r.size()),
+          transfers(r.size()),
+          remaining(r.size()),
+          created(now) {}
+    bool has_queued() const { return !ready.empty() || next < requests.size(); }
+    const std::vector<Request>& requests;
     std::vector<Response> responses;
-    std::vector<std::unique_ptr<Transfer>> transfers;
-    std::deque<Transfer*> ready;     // may start now, in request order
+    std::vector<std::unique_ptr<Transfer>> transfers;  // by request index, while alive
+    std::size_t next = 0;                              // the first request not started yet
+    std::deque<Transfer*> ready;     // redirect hops and due retries: they go before new requests
     std::vector<Transfer*> waiting;  // retries, each with its ready_at
     std::size_t remaining;
     int in_flight = 0;
+    Clock::time_point created;  // every request's `seconds` counts from here, queueing included
   };
+
+  Transfer* take_next(Batch& batch) {
+    if (!batch.ready.empty()) {
+      Transfer* t = batch.ready.front();
+      batch.ready.pop_front();
+      return t;
+    }
+    const std::size_t i = batch.next++;
+    batch.transfers[i] = std::make_unique<Transfer>(i, batch.requests[i], multi_);
+    batch.transfers[i]->started = batch.created;
+    return batch.transfers[i].get();
+  }
 
   bool past_deadline(Clock::time_point now) const {
     return deadline_reached_ || (deadline_ && now >= *deadline_);
@@ -151,9 +170,8 @@ class CurlClient final : public Client {
     batch.ready.insert(batch.ready.begin(), due.begin(), due.end());
 
     int limit = std::max(1, options_.concurrency);
-    while (batch.in_flight < limit && !batch.ready.empty()) {
-      Transfer* t = batch.ready.front();
-      batch.ready.pop_front();
+    while (batch.in_flight < limit && batch.has_queued()) {
+      Transfer* t = take_next(batch);
       now = Clock::now();
       if (past_deadline(now)) {
         finish_with_error(batch, *t, "UNREACHABLE", deadline_message(t->request), now);
@@ -179,7 +197,7 @@ class CurlClient final : public Client {
 
   long poll_timeout(const Batch& batch) const {
     // A finished transfer freed a slot (or a redirect queued its next hop): start at once.
-    if (!batch.ready.empty() && batch.in_flight < std::max(1, options_.concurrency)) return 0;
+    if (batch.has_queued() && batch.in_flight < std::max(1, options_.concurrency)) return 0;
     Clock::time_point now = Clock::now();
     long timeout = 1000;
     long curl_timeout = -1;
@@ -189,7 +207,7 @@ class CurlClient final : public Client {
       timeout = std::min<long>(timeout, std::chrono::ceil<milliseconds>(t->ready_at - now).count());
     }
     // Queued requests that cannot start must still fail at the deadline, not after.
-    if (deadline_ && !batch.ready.empty()) {
+    if (deadline_ && batch.has_queued()) {
       timeout = std::min<long>(timeout, std::chrono::ceil<milliseconds>(*deadline_ - now).count());
     }
     return std::max(timeout, 0L);
@@ -211,7 +229,7 @@ class CurlClient final : public Client {
   void abandon_in_flight(Batch& batch, CURLMcode code) {
     Clock::time_point now = Clock::now();
     for (auto& t : batch.transfers) {
-      if (t->easy == nullptr) continue;
+      if (!t || t->easy == nullptr) continue;
       t->release();
       --batch.in_flight;
       finish_with_error(batch, *t, "UNREACHABLE",
@@ -319,10 +337,13 @@ class CurlClient final : public Client {
     return true;
   }
 
+  // Destroys t.
   void finish(Batch& batch, Transfer& t, Response r, Clock::time_point now) {
     r.seconds = seconds_between(t.started, now);
-    batch.responses[t.index] = std::move(r);
+    const std::size_t index = t.index;
+    batch.responses[index] = std::move(r);
     --batch.remaining;
+    batch.transfers[index].reset();
   }
 
   void finish_with_error(Batch& batch, Transfer& t, const std::string& code,

@@ -3,9 +3,9 @@
 #include <fmt/format.h>
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <array>
 #include <nlohmann/json.hpp>
-#include <regex>
 
 namespace imagegate::registry {
 
@@ -35,15 +35,56 @@ bool is_sha256_digest(std::string_view digest) {
   return true;
 }
 
-bool is_valid_repository_name(std::string_view name) {
-  static const std::regex kName(
-      "[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*)*");
-  return name.size() <= 255 && std::regex_match(name.begin(), name.end(), kName);
+namespace {
+
+bool is_lower_alnum(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
 }
 
+bool is_tag_start(char c) {
+  return is_lower_alnum(c) || (c >= 'A' && c <= 'Z') || c == '_';
+}
+
+// One path component: [a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*
+bool is_valid_component(std::string_view c) {
+  std::size_t i = 0;
+  while (true) {
+    const std::size_t run = i;
+    while (i < c.size() && is_lower_alnum(c[i])) ++i;
+    if (i == run) return false;  // empty component, or a separator not followed by [a-z0-9]
+    if (i == c.size()) return true;
+    if (c[i] == '.') {
+      ++i;
+    } else if (c[i] == '_') {
+      i += c.substr(i, 2) == "__" ? 2 : 1;
+    } else if (c[i] == '-') {
+      while (i < c.size() && c[i] == '-') ++i;
+    } else {
+      return false;
+    }
+  }
+}
+
+}  // namespace
+
+// The distribution spec's grammar, checked by hand: this runs for every repository and tag of a
+// gate, and std::regex costs tens of microseconds per match there.
+bool is_valid_repository_name(std::string_view name) {
+  if (name.empty() || name.size() > 255) return false;
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t slash = name.find('/', start);
+    if (!is_valid_component(name.substr(start, slash - start))) return false;
+    if (slash == std::string_view::npos) return true;
+    start = slash + 1;
+  }
+}
+
+// [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}
 bool is_valid_tag(std::string_view tag) {
-  static const std::regex kTag("[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}");
-  return std::regex_match(tag.begin(), tag.end(), kTag);
+  if (tag.empty() || tag.size() > 128 || !is_tag_start(tag[0])) return false;
+  return std::all_of(tag.begin() + 1, tag.end(),
+                     [](char c) { return is_tag_start(c) || c == '.' || c == '-'; });
 }
 
 std::string strip_media_type_params(std::string_view content_type) {

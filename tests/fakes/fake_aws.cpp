@@ -105,6 +105,10 @@ int run(int argc, char** argv) {
   }
 
   httplib::Server server;
+  // httplib serves each keep-alive connection on one pool thread until it idles out (5 s). Its
+  // default pool (8 threads here) is smaller than a client's connection pool (16 by default), so
+  // the connections beyond 8 would wait 5 s for a thread; AWS serves them all at once.
+  server.new_task_queue = [] { return new httplib::ThreadPool(64); };
   imagegate::fake_aws::FakeAws fake(std::move(state), verbose);
   fake.install(server);
   int bound = port == 0 ? server.bind_to_any_port("127.0.0.1")

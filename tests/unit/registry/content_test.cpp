@@ -4,6 +4,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <regex>
+#include <string>
+#include <vector>
+
 namespace imagegate::registry {
 namespace {
 
@@ -72,6 +76,29 @@ TEST(Names, RepositoryAndTagGrammar) {
   EXPECT_FALSE(is_valid_tag(".x"));
   EXPECT_FALSE(is_valid_tag("a/b"));
   EXPECT_FALSE(is_valid_tag("a:b"));
+}
+
+// The hand-written checks accept exactly what the grammar's regular expressions accept, for every
+// string of up to five characters over an alphabet that exercises each rule.
+TEST(Names, GrammarMatchesTheRegularExpressions) {
+  const std::regex name_re(
+      "[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*)*");
+  const std::regex tag_re("[A-Za-z0-9_][A-Za-z0-9_.-]*");
+  const std::string alphabet = "a0._-/A:";
+  std::vector<std::string> strings = {""};
+  for (std::size_t length = 1, begin = 0; length <= 5; ++length) {
+    const std::size_t end = strings.size();
+    for (std::size_t i = begin; i < end; ++i) {
+      for (const char c : alphabet) strings.push_back(strings[i] + c);
+    }
+    begin = end;
+  }
+  for (const auto& s : strings) {
+    EXPECT_EQ(std::regex_match(s, name_re), is_valid_repository_name(s)) << s;
+    EXPECT_EQ(std::regex_match(s, tag_re), is_valid_tag(s)) << s;
+  }
+  EXPECT_TRUE(is_valid_repository_name(std::string(255, 'a')));
+  EXPECT_FALSE(is_valid_repository_name(std::string(256, 'a')));
 }
 
 TEST(ManifestContent, IndexPlatformsSkipAttestations) {

@@ -1,0 +1,225 @@
+#!/usr/bin/python3
+"""Turns bench/run's raw measurements into a Markdown report (stdout) and a JSON document.
+
+usage: report.py RESULTS_TSV COUNTS_TSV META_TSV OUT_JSON
+"""
+import json
+import math
+import statistics
+import sys
+from collections import defaultdict
+
+
+def read_tsv(path):
+    with open(path) as f:
+        return [line.rstrip("\n").split("\t") for line in f if line.strip()]
+
+
+def ms(seconds):
+    return f"{seconds * 1000:.1f} ms" if seconds < 10 else f"{seconds:.2f} s"
+
+
+def main():
+    results_path, counts_path, meta_path, out_path = sys.argv[1:5]
+    meta = {k: v for k, v in (row[:2] for row in read_tsv(meta_path))}
+    counts = defaultdict(dict)
+    for case, tool, key, value in read_tsv(counts_path):
+        counts[(case, tool)][key] = value
+    runs = defaultdict(list)
+    order = []
+    for case, tool, _round, wall, user, sys_, rc in read_tsv(results_path):
+        if (case, tool) not in runs:
+            order.append((case, tool))
+        runs[(case, tool)].append((float(wall), float(user) + float(sys_), int(rc)))
+
+    cases = {}
+    for case, tool in order:
+        kind, n = case.split("-", 1)
+        n = int(n)
+        tags = int(meta.get(f"case.{case}.tags", meta.get(f"case.{n}.tags", 3 * n)))
+        scale_key = f"scale.{n}.{tool}" if kind in ("oci", "ecr") else None
+        sampled = None
+        factor = 1.0
+        if scale_key and scale_key in meta:
+            part, whole = (int(x) for x in meta[scale_key].split())
+            if part and part != whole:
+                factor = whole / part
+                sampled = {"timed": part, "of": whole}
+        samples = runs[(case, tool)]
+        walls = [w * factor for w, _, _ in samples]
+        cpus = [c * factor for _, c, _ in samples]
+        entry = {
+            "tool": tool,
+            "runs": len(samples),
+            "failed_runs": sum(1 for *_, rc in samples if rc != 0),
+            "wall_seconds": {"median": statistics.median(walls), "min": min(walls),
+                             "max": max(walls), "all": walls},
+            "cpu_seconds_median": statistics.median(cpus),
+            "cpu_us_per_tag": statistics.median(cpus) / tags * 1e6,
+            "extrapolated_from": sampled,
+        }
+        c = counts.get((case, tool), {})
+        if "peak_rss_kb" in c and c["peak_rss_kb"]:
+            entry["peak_rss_kb"] = int(c["peak_rss_kb"])
+        if "registry_requests" in c:
+            entry["registry_requests"] = c["registry_requests"]
+        if "aws_requests" in c:
+            entry["aws_requests"] = json.loads(c["aws_requests"] or "{}")
+        cases.setdefault(case, {"kind": kind, "images": n, "tags": tags, "tools": []})
+        cases[case]["tools"].append(entry)
+
+    def tool(case, name):
+        for t in cases.get(case, {}).get("tools", []):
+            if t["tool"] == name:
+                return t
+        return None
+
+    def med(case, name):
+        t = tool(case, name)
+        return t["wall_seconds"]["median"] if t else None
+
+    lines = ["# imagegate benchmark", ""]
+    lines.append(f"Mode: {meta.get('mode')}, {meta.get('started')} to {meta.get('finished')}. "
+                 f"Machine: {meta.get('nproc')} CPUs ({meta.get('cpu')}), {meta.get('memory')}, "
+                 f"kernel {meta.get('kernel')}. Load average (1/5/15 min) at start "
+                 f"{meta.get('load.start')}, at end {meta.get('load.end')}.")
+    lines.append(f"Tools: {meta.get('imagegate')}; {meta.get('curl')}; {meta.get('skopeo')}; "
+                 f"{meta.get('registry')}; awscli from Debian (/usr/bin/aws).")
+    lines.append("")
+    lines.append(f"Seeding: {meta.get('seed.images')} images x 3 tags pushed to the registry API "
+                 f"with curl ({meta.get('seed.requests')} requests) in {meta.get('seed.seconds')} s.")
+    if "ecr.imagegate" in meta:
+        lines.append(f"ECR (imagegate): {meta['ecr.imagegate']}.")
+    if "ecr" in meta:
+        lines.append(f"ECR: {meta['ecr']}.")
+    lines.append("")
+
+    for case, data in cases.items():
+        base_name = "imagegate-ecr" if data["kind"] == "ecr" else "imagegate"
+        base = med(case, base_name)
+        title = {"oci": f"OCI registry on loopback, {data['images']} images x 3 tags",
+                 "ecr": f"ECR API (fake AWS on loopback), {data['images']} repositories x 3 tags",
+                 "rtt": f"OCI registry, {meta.get('rtt.ms')} ms RTT, {data['images']} images x 3 "
+                        f"tags"}[data["kind"]]
+        lines += [f"## {title}", ""]
+        if data["kind"] == "rtt":
+            lines.append(f"RTT by {meta.get('rtt.method')}; curl probe /v2/ x6 on one connection "
+                         f"(s): {meta.get('rtt.probe_seconds')}.")
+            floor = [(med(f"oci-{data['images']}", c), c) for c in
+                     ("imagegate", "curl-par16", "curl-par16-immediate")]
+            floor = [f"{c} {ms(v)}" for v, c in floor if v]
+            if floor:
+                lines.append(f"The same requests without added RTT (the registry's own service "
+                             f"time on this machine): {', '.join(floor)}.")
+            lines.append("")
+        loads = (meta.get(f"load.{case}.start"), meta.get(f"load.{case}.end"))
+        lines.append(f"Load average during the case: {loads[0]} -> {loads[1]}.")
+        lines.append("")
+        lines.append("| tool | runs | median | min–max | ratio to imagegate | CPU user+sys | "
+                     "CPU/tag | peak RSS | requests seen |")
+        lines.append("|---|---|---|---|---|---|---|---|---|")
+        for t in data["tools"]:
+            w = t["wall_seconds"]
+            ratio = f"{w['median'] / base:.2f}x" if base else "–"
+            name = t["tool"]
+            if t["extrapolated_from"]:
+                s = t["extrapolated_from"]
+                name += f" (timed {s['timed']} of {s['of']}, scaled)"
+            if t["failed_runs"]:
+                name += f" **{t['failed_runs']} FAILED**"
+            rss = f"{t['peak_rss_kb'] / 1024:.1f} MiB" if "peak_rss_kb" in t else "–"
+            req = t.get("registry_requests", "")
+            if "aws_requests" in t:
+                req = ", ".join(f"{k}={v}" for k, v in sorted(t["aws_requests"].items()))
+            lines.append(f"| {name} | {t['runs']} | {ms(w['median'])} | {ms(w['min'])}–"
+                         f"{ms(w['max'])} | {ratio} | {ms(t['cpu_seconds_median'])} | "
+                         f"{t['cpu_us_per_tag']:.0f} µs | {rss} | {req} |")
+        lines.append("")
+
+    # Targets, each from peers of the same run.
+    targets = []
+
+    def target(name, value, limit, ok, detail):
+        targets.append({"target": name, "value": value, "limit": limit, "met": ok,
+                        "detail": detail})
+
+    ig4, sk4 = med("oci-4", "imagegate"), med("oci-4", "skopeo-loop")
+    if ig4 is not None:
+        target("4x3 loopback, whole process", f"{ig4 * 1000:.1f} ms", "<= 25 ms", ig4 <= 0.025,
+               "median wall time of imagegate gate")
+        if sk4:
+            target("4x3 loopback, vs skopeo loop", f"{sk4 / ig4:.1f}x faster", ">= 8x",
+                   sk4 / ig4 >= 8, "skopeo inspect --raw, one process per tag")
+    ig200 = med("oci-200", "imagegate")
+    curls = [(med("oci-200", c), c) for c in ("curl-seq", "curl-par16", "curl-par16-immediate")]
+    curls = [c for c in curls if c[0]]
+    if ig200 and curls:
+        best, which = min(curls)
+        target("200x3 loopback vs curl's best", f"{ig200 / best:.2f}x of {which}", "<= 1.1x",
+               ig200 / best <= 1.1, "median wall, same HEAD requests")
+    for case in cases:
+        if case.startswith("oci-"):
+            t = tool(case, "imagegate")
+            if t:
+                target(f"client CPU per tag ({case})", f"{t['cpu_us_per_tag']:.0f} µs", "<= 50 µs",
+                       t["cpu_us_per_tag"] <= 50, "user+sys of the whole process / tags")
+    oci = sorted((cases[c]["images"], c) for c in cases if c.startswith("oci-"))
+    if len(oci) >= 2:
+        (_, small), (_, large) = oci[0], oci[-1]
+        a, b = tool(small, "imagegate"), tool(large, "imagegate")
+        if a and b:
+            extra = (b["cpu_seconds_median"] - a["cpu_seconds_median"]) / (
+                cases[large]["tags"] - cases[small]["tags"]) * 1e6
+            target(f"client CPU per additional tag ({small} -> {large})", f"{extra:.0f} µs",
+                   "<= 50 µs", extra <= 50, "difference of the medians over the difference in tags:"
+                   " the per-tag cost without process start-up")
+    rtt = [c for c in cases if c.startswith("rtt-")]
+    if rtt:
+        t = tool(rtt[0], "imagegate")
+        reqs = int(meta.get("rtt.requests", 600))
+        conc = int(meta.get("concurrency", 16))
+        bound = math.ceil(reqs / conc) * int(meta.get("rtt.ms", 20)) / 1000
+        probe = [float(x) for x in meta.get("rtt.probe_seconds", "").split()]
+        if t and len(probe) >= 2:
+            # What the link really added per request on a warm connection (the relay's own
+            # scheduling delay included): the bound with that RTT.
+            eff = statistics.median(probe[1:])
+            ebound = math.ceil(reqs / conc) * eff
+            v = t["wall_seconds"]["median"]
+            target(f"{rtt[0]} vs bound with the measured RTT ({eff * 1000:.1f} ms) = "
+                   f"{ebound * 1000:.0f} ms", f"{v / ebound:.2f}x", "<= 1.25x", v / ebound <= 1.25,
+                   "median wall; RTT = median of curl's warm-connection probe requests")
+        if t:
+            v = t["wall_seconds"]["median"]
+            target(f"{rtt[0]} vs bound ceil({reqs}/{conc}) x RTT = {bound * 1000:.0f} ms",
+                   f"{v / bound:.2f}x ({v * 1000:.0f} ms)", "<= 1.25x", v / bound <= 1.25,
+                   "median wall at default concurrency")
+    for case in cases:
+        if case.startswith("ecr-"):
+            t = tool(case, "imagegate-ecr")
+            if t and "aws_requests" in t:
+                n = cases[case]["images"]
+                a = t["aws_requests"]
+                bgi, dr = int(a.get("BatchGetImage", 0)), int(a.get("DescribeRepositories", 0))
+                want_dr = math.ceil(n / 100)
+                target(f"ECR calls ({case})", f"BatchGetImage={bgi}, DescribeRepositories={dr}",
+                       f"{n}, {want_dr}", bgi == n and dr == want_dr,
+                       "one BatchGetImage per repository, one DescribeRepositories per 100")
+    t = tool("oci-1000", "imagegate")
+    if t and "peak_rss_kb" in t:
+        target("peak RSS at 1000 images", f"{t['peak_rss_kb'] / 1024:.1f} MiB", "<= 20 MiB",
+               t["peak_rss_kb"] <= 20 * 1024, "/usr/bin/time -v, maximum resident set size")
+
+    if targets:
+        lines += ["## Targets", "", "| target | measured | limit | met |", "|---|---|---|---|"]
+        for t in targets:
+            lines.append(f"| {t['target']} | {t['value']} | {t['limit']} | "
+                         f"{'yes' if t['met'] else '**no**'} |")
+        lines.append("")
+    print("\n".join(lines))
+    with open(out_path, "w") as f:
+        json.dump({"meta": meta, "cases": cases, "targets": targets}, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
