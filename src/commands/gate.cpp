@@ -16,28 +16,11 @@
 #include "report/github_output.hpp"
 #include "util/duration.hpp"
 #include "util/error.hpp"
+#include "util/files.hpp"
 #include "util/text.hpp"
 
 namespace imagegate::commands {
-namespace {
-
-// Writes next to the target and renames, so a reader never sees half a document.
-void write_file_atomically(const std::string& path, const std::string& content) {
-  const std::string tmp = path + ".tmp-" + util::random_hex(4);
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out || !(out << content) || !out.flush()) {
-      std::remove(tmp.c_str());
-      throw UsageError(fmt::format("cannot write {}", util::quote(path)));
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    throw UsageError(fmt::format("cannot write {}", util::quote(path)));
-  }
-}
-
-}  // namespace
+namespace {}  // namespace
 
 registry::RegistrySettings registry_settings(const RegistryCliOptions& o,
                                              const manifest::Manifest& manifest, int verbose) {
@@ -166,7 +149,11 @@ int run_gate(const GateOptions& options) {
   const bool want_json = options.common.output == "json";
   if (want_json || !options.evidence_out.empty()) {
     const auto document = evidence::to_json(evidence).dump(2) + "\n";
-    if (!options.evidence_out.empty()) write_file_atomically(options.evidence_out, document);
+    if (!options.evidence_out.empty() &&
+        !util::write_file_atomically(options.evidence_out, document)) {
+      throw UsageError(
+          fmt::format("--evidence-out {} cannot be written", util::quote(options.evidence_out)));
+    }
     if (want_json) std::cout << document;
   }
   if (!want_json) std::cout << report::render_gate_text(evidence, stdout_style(options.common));

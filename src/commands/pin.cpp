@@ -13,6 +13,7 @@
 #include "evidence/evidence.hpp"
 #include "manifest/tagging.hpp"
 #include "util/error.hpp"
+#include "util/files.hpp"
 #include "util/text.hpp"
 
 namespace imagegate::commands {
@@ -70,29 +71,6 @@ CLI::App* add_pin_command(CLI::App& app, PinOptions& options) {
   return cmd;
 }
 
-void write_file_atomically(const std::string& path, const std::string& text) {
-  const std::filesystem::path target(path);
-  auto dir = target.parent_path();
-  if (dir.empty()) dir = ".";
-  const auto tmp = dir / ("." + target.filename().string() + ".tmp-" + util::random_hex(6));
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << text;
-    out.close();
-    if (!out) {
-      std::error_code ec;
-      std::filesystem::remove(tmp, ec);
-      throw UsageError(fmt::format("-o {} cannot be written", util::quote(path)));
-    }
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, target, ec);
-  if (ec) {
-    std::filesystem::remove(tmp, ec);
-    throw UsageError(fmt::format("-o {} cannot be written", util::quote(path)));
-  }
-}
-
 int run_pin(const PinOptions& options) {
   auto loaded = load_manifest(options.common);
   if (!options.sha.empty()) manifest::require_valid_sha(options.sha);
@@ -128,7 +106,9 @@ int run_pin(const PinOptions& options) {
   if (to_stdout) {
     std::cout << text << std::flush;
   } else {
-    write_file_atomically(options.out, text);
+    if (!util::write_file_atomically(options.out, text)) {
+      throw UsageError(fmt::format("-o {} cannot be written", util::quote(options.out)));
+    }
   }
   print_report(
       report_out, report_stream, findings, options.common,

@@ -26,8 +26,4 @@ CLI::App* add_pin_command(CLI::App& app, PinOptions& options);
 // anywhere (an existing -o file is left as it was); 2 for unusable arguments or input files.
 int run_pin(const PinOptions& options);
 
-// Writes text to path through a temporary file beside it and a rename, so readers never see a
-// partial document. Throws UsageError when it cannot.
-void write_file_atomically(const std::string& path, const std::string& text);
-
 }  // namespace imagegate::commands

@@ -11,6 +11,7 @@
 #include "report/gate_text.hpp"
 #include "report/text.hpp"
 #include "util/error.hpp"
+#include "util/files.hpp"
 #include "util/text.hpp"
 
 namespace imagegate::report {
@@ -20,18 +21,8 @@ std::string known_formats() {
   return util::join(report_formats(), ", ");
 }
 
-// Next to the target and renamed, so a CI step reading the report never sees half of it.
 void replace_file(const std::string& path, const std::string& content) {
-  const std::string tmp = path + ".tmp-" + util::random_hex(4);
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out || !(out << content) || !out.flush()) {
-      std::remove(tmp.c_str());
-      throw UsageError(fmt::format("--report: cannot write {}", util::quote(path)));
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
+  if (!util::write_file_atomically(path, content)) {
     throw UsageError(fmt::format("--report: cannot write {}", util::quote(path)));
   }
 }

@@ -33,9 +33,8 @@ Error status_error(const http::Response& response, std::string_view what) {
   }
   if (status == 429 || status >= 500) {
     const int attempts = std::max(response.attempts, 1);
-    return Error{"UNREACHABLE",
-                 fmt::format("{}: registry answered HTTP {} (after {} attempt{})", what, status,
-                             attempts, attempts == 1 ? "" : "s")};
+    return Error{"UNREACHABLE", fmt::format("{}: registry answered HTTP {} (after {} attempt{})",
+                                            what, status, attempts, attempts == 1 ? "" : "s")};
   }
   return Error{"BAD_RESPONSE", fmt::format("{}: unexpected HTTP {}", what, status)};
 }
