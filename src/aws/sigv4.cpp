@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "aws/sigv4_detail.hpp"
+#include "util/text.hpp"
 
 namespace imagegate::aws {
 namespace {
@@ -173,9 +174,7 @@ std::string canonical_query(std::string_view query) {
 }  // namespace detail
 
 std::string sha256_hex(std::string_view data) {
-  std::array<unsigned char, SHA256_DIGEST_LENGTH> digest{};
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest.data());
-  return to_hex(digest.data(), digest.size());
+  return util::sha256_hex(data);
 }
 
 std::string format_amz_date(std::chrono::system_clock::time_point time) {

@@ -5,6 +5,7 @@
 #include <map>
 #include <set>
 
+#include "report/gate_text.hpp"
 #include "util/embedded.hpp"
 #include "util/text.hpp"
 
@@ -26,10 +27,7 @@ const char* status_name(TagStatus s) {
   return "error";
 }
 
-std::string short_digest(const std::string& digest) {
-  const auto colon = digest.find(':');
-  return colon == std::string::npos ? digest : digest.substr(0, colon + 13);
-}
+using report::short_digest;
 
 class ImageJudge {
  public:

@@ -7,6 +7,8 @@
 #include <array>
 #include <nlohmann/json.hpp>
 
+#include "util/text.hpp"
+
 namespace imagegate::registry {
 
 std::string manifest_accept() {
@@ -14,16 +16,7 @@ std::string manifest_accept() {
 }
 
 std::string sha256_digest(std::string_view bytes) {
-  std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
-  unsigned int length = 0;
-  EVP_Digest(bytes.data(), bytes.size(), md.data(), &length, EVP_sha256(), nullptr);
-  std::string out = "sha256:";
-  static constexpr char kHex[] = "0123456789abcdef";
-  for (unsigned int i = 0; i < length; ++i) {
-    out.push_back(kHex[md[i] >> 4]);
-    out.push_back(kHex[md[i] & 0xf]);
-  }
-  return out;
+  return "sha256:" + util::sha256_hex(bytes);
 }
 
 bool is_sha256_digest(std::string_view digest) {

@@ -8,17 +8,17 @@
 #include <string_view>
 #include <vector>
 
+#include "registry/content.hpp"
 #include "registry/registry.hpp"
 #include "util/error.hpp"
 
 namespace imagegate::registry::ecr::detail {
 
-inline constexpr std::string_view kOciIndex = "application/vnd.oci.image.index.v1+json";
-inline constexpr std::string_view kOciManifest = "application/vnd.oci.image.manifest.v1+json";
-inline constexpr std::string_view kDockerList =
-    "application/vnd.docker.distribution.manifest.list.v2+json";
-inline constexpr std::string_view kDockerManifest =
-    "application/vnd.docker.distribution.manifest.v2+json";
+// The four manifest media types, shared with the OCI backend.
+using registry::kDockerList;
+using registry::kDockerManifest;
+using registry::kOciIndex;
+using registry::kOciManifest;
 
 // object[key] when it is a string, else "" (a missing or mistyped field reads as absent, and every
 // caller treats absent as not found or BAD_RESPONSE).
