@@ -47,14 +47,14 @@ std::string lower_trimmed(std::string_view raw) {
   return out;
 }
 
-std::string accepted_names(const Tagging& tagging) {
+std::string accepted_names(const Tagging& tagging, std::string_view label = "known") {
   std::vector<std::string> keys;
   std::vector<std::string> prefixes;
   for (const auto& [name, prefix] : tagging.prefixes) {
     keys.push_back(util::quote(name));
     prefixes.push_back(util::quote(prefix));
   }
-  return fmt::format("known: {} (or their prefixes {}, in any case)", util::join(keys, ", "),
+  return fmt::format("{}: {} (or their prefixes {}, in any case)", label, util::join(keys, ", "),
                      util::join(prefixes, ", "));
 }
 
@@ -155,7 +155,8 @@ void require_valid_sha(std::string_view sha) {
 
 std::string canonical_environment(const Tagging& tagging, std::string_view raw) {
   if (lower_trimmed(raw).empty()) {
-    throw UsageError(fmt::format("--env (or DEPLOY_ENV) is required; {}", accepted_names(tagging)));
+    throw UsageError(fmt::format("--env (or DEPLOY_ENV) is required; {}",
+                                 accepted_names(tagging, "known environments")));
   }
   // Exactly the key: what the manifest says wins, even where an alias would be ambiguous.
   if (tagging.prefix_for(raw) != nullptr) return std::string(raw);

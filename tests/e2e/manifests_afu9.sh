@@ -262,6 +262,8 @@ section "SKIP_IMAGE_GATE break-glass"
 run 0 "! gate skipped: SKIP_IMAGE_GATE=true, nothing was checked; pin refuses this evidence" -- \
   env SKIP_IMAGE_GATE=true "$IMAGEGATE" gate --no-color -m "$M" --env production --sha $SHA --registry "oci-layout:$SCRATCH/no-such-dir" --evidence-out "$SCRATCH/skipped.json"
 expect_output_contains "warning[GATE_SKIPPED] SKIP_IMAGE_GATE: SKIP_IMAGE_GATE=true: the gate was skipped (break-glass); no image was checked, and pin refuses this evidence"
+expect_exit 0 -- env SKIP_IMAGE_GATE=true "$IMAGEGATE" gate --no-color -m "$M" --env production --sha $SHA --registry "oci-layout:$SCRATCH/no-such-dir" --report markdown="$SCRATCH/summary.md"
+expect_eq "## ⚠️ imagegate gate: skipped" "$(head -1 "$SCRATCH/summary.md")" "the step summary says skipped, not passed"
 expect_eq "skipped skipped,skipped,skipped,skipped GATE_SKIPPED" "$(jq -r '"\(.verdict) \([.images[].status] | join(",")) \(.findings[0].code)"' "$SCRATCH/skipped.json")" "evidence says the gate was skipped"
 run 0 "::warning title=imagegate GATE_SKIPPED::SKIP_IMAGE_GATE: SKIP_IMAGE_GATE=true: the gate was skipped" -- \
   env SKIP_IMAGE_GATE=true GITHUB_ACTIONS=true "$IMAGEGATE" gate --no-color -m "$M" --env production --sha $SHA --registry "oci-layout:$SCRATCH/no-such-dir"
