@@ -135,20 +135,6 @@ std::size_t string_start(std::string_view text, std::size_t end) {
   return 0;
 }
 
-std::string pointer_token(std::string_view raw) {
-  std::string out;
-  for (char c : raw) {
-    if (c == '~') {
-      out += "~0";
-    } else if (c == '/') {
-      out += "~1";
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
 // Parses the document and records every key that appears twice in one object.
 json parse_recording_duplicates(std::string_view text, std::vector<DuplicateKey>& duplicates) {
   struct Frame {
@@ -187,7 +173,7 @@ json parse_recording_duplicates(std::string_view text, std::vector<DuplicateKey>
         if (inserted) break;
         std::string pointer;
         for (const auto& f : stack) {
-          pointer += "/" + (f.array ? std::to_string(f.index) : pointer_token(f.key));
+          pointer += "/" + (f.array ? std::to_string(f.index) : json_pointer_token(f.key));
         }
         const auto [line, column] = line_column(text, at);
         const auto [first_line, first_column] = line_column(text, it->second);
@@ -204,6 +190,20 @@ json parse_recording_duplicates(std::string_view text, std::vector<DuplicateKey>
 }
 
 }  // namespace
+
+std::string json_pointer_token(std::string_view key) {
+  std::string out;
+  for (char c : key) {
+    if (c == '~') {
+      out += "~0";
+    } else if (c == '/') {
+      out += "~1";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
 
 const std::string* Tagging::prefix_for(std::string_view env) const {
   for (const auto& [name, prefix] : prefixes) {

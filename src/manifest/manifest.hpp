@@ -93,6 +93,9 @@ struct CheckOptions {
 // other is an UNKNOWN_FIELD warning, or an error with strict. And DUPLICATE_KEY errors.
 void check_keys(const Manifest& manifest, bool strict, report::Findings& findings);
 
+// One RFC 6901 reference token: "~" -> "~0", "/" -> "~1".
+std::string json_pointer_token(std::string_view key);
+
 // Damerau-Levenshtein (optimal string alignment) distance, for "did you mean".
 std::size_t edit_distance(std::string_view a, std::string_view b);
 

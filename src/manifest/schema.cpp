@@ -28,17 +28,7 @@ std::string json_pointer(const std::vector<std::string>& context) {
     if (token.size() >= 2 && token.front() == '[' && token.back() == ']') {
       token = token.substr(1, token.size() - 2);
     }
-    std::string escaped;
-    for (char c : token) {
-      if (c == '~') {
-        escaped += "~0";
-      } else if (c == '/') {
-        escaped += "~1";
-      } else {
-        escaped += c;
-      }
-    }
-    pointer += "/" + escaped;
+    pointer += "/" + json_pointer_token(token);
   }
   return pointer;
 }
@@ -191,9 +181,7 @@ void walk_keys(const Manifest& manifest, const nlohmann::json& value, const nloh
   const auto properties = schema->find("properties");
   const auto additional = schema->find("additionalProperties");
   for (const auto& [key, child] : value.items()) {
-    std::string token;
-    for (char c : key) token += c == '~' ? "~0" : c == '/' ? "~1" : std::string(1, c);
-    const std::string at = pointer + "/" + token;
+    const std::string at = pointer + "/" + json_pointer_token(key);
     if (properties != schema->end() && properties->contains(key)) {
       walk_keys(manifest, child, &(*properties)[key], at, strict, findings);
       continue;

@@ -177,16 +177,18 @@ expect_eq 3 "$(jq length "$LAST_OUT")" "an empty environments list excludes ever
 
 # Real gate over on-disk OCI layouts: only the staging images that are built exist.
 LAYOUTS=$SCRATCH/layouts
-for id in control-center mcp-github mcp-deploy mcp-observability; do
-  dir=$LAYOUTS/afu9/$id
+# staged_layout ID : an OCI layout for afu9/ID with the three staging tags on one image.
+staged_layout() {
+  local dir=$LAYOUTS/afu9/$1
   mkdir -p "$(dirname "$dir")"
   umoci init --layout "$dir" >/dev/null
   umoci new --image "$dir:build" >/dev/null 2>&1
-  umoci config --image "$dir:build" --config.label "org.afu9.service=$id" --tag "stage-$SHA" 2>/dev/null
+  umoci config --image "$dir:build" --config.label "org.afu9.service=$1" --tag "stage-$SHA" 2>/dev/null
   umoci rm --image "$dir:build"
   umoci tag --image "$dir:stage-$SHA" "stage-$SHORT"
   umoci tag --image "$dir:stage-$SHA" stage-latest
-done
+}
+for id in control-center mcp-github mcp-deploy mcp-observability; do staged_layout $id; done
 rm -rf "$LAYOUTS/afu9/mcp-observability" "$LAYOUTS/afu9/mcp-deploy"
 EV=$SCRATCH/cond-evidence.json
 run 0 "✓ gate passed" -- ig gate -m "$COND" --env STAGE --sha $SHA --registry "oci-layout:$LAYOUTS" --evidence-out "$EV"
@@ -238,12 +240,7 @@ section "gate, pin and verify in a folder holding only the manifest"
 ONLY=$SCRATCH/deploy-job
 mkdir -p "$ONLY"
 cp "$M" "$ONLY/images-manifest.json"
-for id in control-center mcp-github mcp-deploy mcp-observability; do
-  dir=$LAYOUTS/afu9/$id
-  [ -d "$dir" ] || { umoci init --layout "$dir" >/dev/null; umoci new --image "$dir:build" >/dev/null 2>&1
-    umoci config --image "$dir:build" --config.label "org.afu9.service=$id" --tag "stage-$SHA" 2>/dev/null
-    umoci rm --image "$dir:build"; umoci tag --image "$dir:stage-$SHA" "stage-$SHORT"; umoci tag --image "$dir:stage-$SHA" stage-latest; }
-done
+for id in mcp-deploy mcp-observability; do staged_layout $id; done
 cd "$ONLY"
 run 1 "error[DOCKERFILE_MISSING] control-center /images/0/dockerfile" -- ig validate
 run 1 "error[DOCKERFILE_MISSING]" -- ig matrix --env staging --sha $SHA --build-arg BUILD_VERSION=1
