@@ -56,7 +56,7 @@ def main():
         digest = "sha256:" + hashlib.sha256(manifest.encode()).hexdigest()
         post_lines += [f"url = {quoted(f'{registry}/v2/{name}/blobs/uploads/')}",
                        'output = "/dev/null"']
-        # The upload location is only known after the POST; seed.sh fills it in per image.
+        # The upload location is only known after the POST; bench/run's populate step fills it in per image.
         blob_lines.append(f"{name}\t{out}/blobs/config-{i}\t{config_digest}")
         for tag in tags:
             manifest_lines += [f"upload-file = {quoted(f'{out}/blobs/manifest-{i}')}",

@@ -86,8 +86,8 @@ def main():
     lines.append(f"Tools: {meta.get('imagegate')}; {meta.get('curl')}; {meta.get('skopeo')}; "
                  f"{meta.get('registry')}; awscli from Debian (/usr/bin/aws).")
     lines.append("")
-    lines.append(f"Seeding: {meta.get('seed.images')} images x 3 tags pushed to the registry API "
-                 f"with curl ({meta.get('seed.requests')} requests) in {meta.get('seed.seconds')} s.")
+    lines.append(f"Populating: {meta.get('populate.images')} images x 3 tags pushed to the registry API "
+                 f"with curl ({meta.get('populate.requests')} requests) in {meta.get('populate.seconds')} s.")
     if "ecr.imagegate" in meta:
         lines.append(f"ECR (imagegate): {meta['ecr.imagegate']}.")
     if "ecr" in meta:

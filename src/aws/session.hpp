@@ -23,7 +23,7 @@ struct SessionOptions {
   http::Client* metadata_http = nullptr;  // container/instance metadata: metadata_client_options()
   // Fixed credentials instead of the chain (tests, or credentials resolved elsewhere).
   std::optional<Credentials> credentials;
-  // For tests; defaults are the system clock, sleep_for and a seeded generator.
+  // For tests; defaults are the system clock, sleep_for and a randomly initialised generator.
   std::function<std::chrono::system_clock::time_point()> now;
   std::function<void(std::chrono::milliseconds)> sleep;
   std::function<double()> random;

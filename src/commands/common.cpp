@@ -2,9 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <cstdlib>
 #include <iostream>
 
 #include "util/error.hpp"
+#include "util/text.hpp"
 
 namespace imagegate::commands {
 
@@ -20,6 +22,8 @@ void add_common_options(CLI::App& app, CommonOptions& options) {
       ->capture_default_str();
   app.add_flag("--no-color", options.no_color, "Never colour the output (NO_COLOR is honoured)");
   app.add_flag("-v,--verbose", options.verbose, "Show more detail (repeat for more)");
+  app.add_flag("--strict", options.strict,
+               "Unknown manifest keys are errors, not warnings (near misses always are)");
 }
 
 void add_report_options(CLI::App& app, CommonOptions& options) {
@@ -42,13 +46,58 @@ void add_report_options(CLI::App& app, CommonOptions& options) {
 }
 
 void add_env_sha_options(CLI::App& app, std::string& env, std::string& sha) {
-  app.add_option("--env", env, "Deploy environment, a key of tagging.prefixes")
+  app.add_option("--env", env,
+                 "Deploy environment: a key of tagging.prefixes or its prefix, in any case "
+                 "(production, prod, PRODUCTION in the afu9 example)")
       ->envname("DEPLOY_ENV");
   app.add_option("--sha", sha, "Full commit SHA of the build (40 or 64 lower-case hex)")
       ->envname("GIT_SHA");
 }
 
-LoadedManifest load_manifest(const CommonOptions& options) {
+void add_feature_version_options(CLI::App& app, std::vector<std::string>& features,
+                                 std::string* version) {
+  app.add_option("--feature", features,
+                 "Enable a feature for conditionalOn.feature (repeatable; default: "
+                 "IMAGEGATE_FEATURES, comma separated)")
+      ->allow_extra_args(false);
+  if (version != nullptr) {
+    app.add_option("--version", *version,
+                   "Release version for {version}/{major}/{minor}/{patch} (SemVer 2.0; a "
+                   "leading v is dropped)");
+  }
+}
+
+std::vector<std::string> enabled_features(const std::vector<std::string>& flags) {
+  std::vector<std::string> out;
+  std::string joined;
+  if (!flags.empty()) {
+    joined = util::join(flags, ",");
+  } else if (const char* env = std::getenv("IMAGEGATE_FEATURES"); env != nullptr) {
+    joined = env;
+  }
+  std::size_t start = 0;
+  while (start <= joined.size()) {
+    const auto comma = joined.find(',', start);
+    std::string item =
+        joined.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    const auto first = item.find_first_not_of(" \t");
+    const auto last = item.find_last_not_of(" \t");
+    if (first != std::string::npos) out.push_back(item.substr(first, last - first + 1));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+manifest::DeployTarget select_target(LoadedManifest& loaded, const std::string& env,
+                                     const std::string& sha, const std::string& version,
+                                     const std::vector<std::string>& features) {
+  auto target = manifest::resolve_target(loaded.manifest.tagging, env, sha, version);
+  manifest::select_images(loaded.manifest, target.env, features);
+  return target;
+}
+
+LoadedManifest load_manifest(const CommonOptions& options, bool check_files) {
   auto loaded = manifest::load(options.manifest);
   if (!loaded) {
     throw UsageError(fmt::format("{}: {}", loaded.error().code, loaded.error().message));
@@ -64,7 +113,7 @@ LoadedManifest load_manifest(const CommonOptions& options) {
     out.root = std::filesystem::path(options.manifest).parent_path();
     if (out.root.empty()) out.root = ".";
   }
-  out.findings = manifest::validate(out.manifest, out.root);
+  out.findings = manifest::validate(out.manifest, out.root, {options.strict, check_files});
   return out;
 }
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "manifest/manifest.hpp"
+#include "manifest/tagging.hpp"
 #include "report/findings.hpp"
 #include "report/reports.hpp"
 #include "report/text.hpp"
@@ -22,6 +23,7 @@ struct CommonOptions {
   int verbose = 0;
   std::vector<std::string> reports;  // --report FORMAT=PATH, repeatable
   bool no_annotations = false;       // no GitHub annotations even when GITHUB_ACTIONS=true
+  bool strict = false;               // unknown manifest keys are errors, not warnings
 };
 
 // -m/--manifest (IMAGEGATE_MANIFEST), --root, --output, --no-color, -v.
@@ -31,6 +33,10 @@ void add_common_options(CLI::App& app, CommonOptions& options);
 void add_report_options(CLI::App& app, CommonOptions& options);
 // --env (DEPLOY_ENV) and --sha (GIT_SHA).
 void add_env_sha_options(CLI::App& app, std::string& env, std::string& sha);
+// --feature NAME (repeatable; IMAGEGATE_FEATURES=a,b when none is given) and, unless null,
+// --version (the release version for the semantic-version placeholders).
+void add_feature_version_options(CLI::App& app, std::vector<std::string>& features,
+                                 std::string* version);
 
 struct LoadedManifest {
   manifest::Manifest manifest;
@@ -39,7 +45,17 @@ struct LoadedManifest {
 };
 
 // Loads and validates the manifest; throws UsageError (exit 2) when it cannot be loaded.
-LoadedManifest load_manifest(const CommonOptions& options);
+// check_files: also check the Dockerfiles and contexts (validate and matrix only).
+LoadedManifest load_manifest(const CommonOptions& options, bool check_files = false);
+
+// The features enabled: --feature values, else IMAGEGATE_FEATURES (comma separated).
+std::vector<std::string> enabled_features(const std::vector<std::string>& flags);
+
+// What this invocation deploys (canonical environment, sha, version; UsageError for a bad
+// one), and the manifest narrowed to the images conditionalOn keeps for it.
+manifest::DeployTarget select_target(LoadedManifest& loaded, const std::string& env,
+                                     const std::string& sha, const std::string& version,
+                                     const std::vector<std::string>& features);
 
 report::Style stdout_style(const CommonOptions& options);
 

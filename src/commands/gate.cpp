@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 
@@ -20,7 +21,28 @@
 #include "util/text.hpp"
 
 namespace imagegate::commands {
-namespace {}  // namespace
+namespace {
+
+// SKIP_IMAGE_GATE=true: every image is "skipped", verdict "skipped", one warning.
+evidence::Evidence skipped_evidence(const gate::GateInput& input) {
+  gate::GateInput none = input;
+  none.results.clear();
+  auto e = gate::evaluate(none);  // the common fields; the per-image judgement is replaced
+  e.findings.clear();
+  for (auto& image : e.images) {
+    image.status = "skipped";
+    image.repository_uri = image.repository;
+    image.findings.clear();
+    image.tags.clear();
+  }
+  e.findings.push_back({report::Severity::kWarning, "GATE_SKIPPED", "", "SKIP_IMAGE_GATE",
+                        "SKIP_IMAGE_GATE=true: the gate was skipped (break-glass); no image was "
+                        "checked, and pin refuses this evidence"});
+  e.verdict = "skipped";
+  return e;
+}
+
+}  // namespace
 
 registry::RegistrySettings registry_settings(const RegistryCliOptions& o,
                                              const manifest::Manifest& manifest, int verbose) {
@@ -105,10 +127,13 @@ CLI::App* add_gate_command(CLI::App& app, GateOptions& options) {
       "    --evidence-out evidence.json --github-output \\\n"
       "    --report markdown=\"$GITHUB_STEP_SUMMARY\" --report junit=gate-junit.xml\n\n"
       "Exit codes: 0 every required image verified, 1 a check failed or could not be completed,\n"
-      "2 usage or input error.");
+      "2 usage or input error.\n"
+      "Break-glass: SKIP_IMAGE_GATE=true (exactly) checks nothing and exits 0 with verdict\n"
+      "\"skipped\"; pin refuses that evidence.");
   add_common_options(*cmd, options.common);
   add_report_options(*cmd, options.common);
   add_env_sha_options(*cmd, options.env, options.sha);
+  add_feature_version_options(*cmd, options.features, &options.version);
   add_registry_options(*cmd, options.registry);
   cmd->add_option("--evidence-out", options.evidence_out, "Write the evidence (JSON) to this file");
   cmd->add_flag("--github-output", options.github_output,
@@ -118,8 +143,10 @@ CLI::App* add_gate_command(CLI::App& app, GateOptions& options) {
 }
 
 int run_gate(const GateOptions& options) {
-  const auto loaded = load_manifest(options.common);
-  const auto tags = manifest::expected_tags(loaded.manifest.tagging, options.env, options.sha);
+  auto loaded = load_manifest(options.common);
+  const auto features = enabled_features(options.features);
+  const auto target = select_target(loaded, options.env, options.sha, options.version, features);
+  const auto tags = manifest::expected_tags(loaded.manifest.tagging, target);
   if (loaded.findings.has_errors()) {
     std::cerr << report::render_findings(loaded.findings,
                                          report::detect_style(stderr, options.common.no_color));
@@ -128,22 +155,39 @@ int run_gate(const GateOptions& options) {
     return kExitFailed;
   }
   auto settings = registry_settings(options.registry, loaded.manifest, options.common.verbose);
-  auto opened = registry::open_registry(settings);
+  const char* skip = std::getenv("SKIP_IMAGE_GATE");
+  const bool skipped = skip != nullptr && std::string_view(skip) == "true";
 
   gate::GateInput input;
   input.manifest = &loaded.manifest;
-  input.env = options.env;
-  input.sha = options.sha;
-  input.registry = opened.get().describe();
+  input.env = target.env;
+  input.sha = target.sha;
   input.tags = tags;
-  const auto queries = gate::build_queries(loaded.manifest, tags);
-  {
-    const ProgressLine progress(
-        fmt::format(" checking {} tags in {} repositories…", count_tags(queries), queries.size()),
-        options.common.verbose == 0 && ProgressLine::stderr_is_terminal());
-    input.results = opened.get().resolve(queries);
+  evidence::Evidence evidence;
+  if (skipped) {
+    // Break-glass: nothing is contacted; the evidence says so and pin refuses it.
+    input.registry = settings.url;
+    evidence = skipped_evidence(input);
+  } else {
+    auto opened = registry::open_registry(settings);
+    input.registry = opened.get().describe();
+    const auto queries = gate::build_queries(loaded.manifest, tags);
+    {
+      const ProgressLine progress(
+          fmt::format(" checking {} tags in {} repositories…", count_tags(queries), queries.size()),
+          options.common.verbose == 0 && ProgressLine::stderr_is_terminal());
+      input.results = opened.get().resolve(queries);
+    }
+    evidence = gate::evaluate(input);
+    if (skip != nullptr && *skip != '\0') {
+      evidence.findings.push_back(
+          {report::Severity::kWarning, "SKIP_IMAGE_GATE_IGNORED", "", "SKIP_IMAGE_GATE",
+           fmt::format("SKIP_IMAGE_GATE is {}, not \"true\": ignored, the gate ran",
+                       util::quote(skip))});
+    }
   }
-  const auto evidence = gate::evaluate(input);
+  if (target.version) evidence.version = target.version->text;
+  evidence.features = features;
 
   // The JSON document is a third of a large gate's CPU: only made when someone reads it.
   const bool want_json = options.common.output == "json";
@@ -164,7 +208,7 @@ int run_gate(const GateOptions& options) {
   if (options.github_output) {
     report::append_github_outputs(gate_outputs(evidence, options.evidence_out));
   }
-  return evidence.verdict == "pass" ? kExitOk : kExitFailed;
+  return evidence.verdict == "pass" || evidence.verdict == "skipped" ? kExitOk : kExitFailed;
 }
 
 }  // namespace imagegate::commands

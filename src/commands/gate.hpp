@@ -31,6 +31,8 @@ struct GateOptions {
   CommonOptions common;
   std::string env;
   std::string sha;
+  std::string version;
+  std::vector<std::string> features;
   RegistryCliOptions registry;
   std::string evidence_out;
   bool github_output = false;  // verdict, digest-<id>, image-<id> to $GITHUB_OUTPUT

@@ -64,6 +64,7 @@ CLI::App* add_pin_command(CLI::App& app, PinOptions& options) {
   cmd->add_option("-o,--out", options.out,
                   "Write the pinned task definition here (default stdout)");
   add_env_sha_options(*cmd, options.env, options.sha);
+  add_feature_version_options(*cmd, options.features, nullptr);
   cmd->add_option("--allow-unmanaged", options.allow_unmanaged,
                   "A container no manifest image maps to, kept as is (repeatable)");
   cmd->add_flag("--keep-absent-optional", options.keep_absent_optional,
@@ -74,8 +75,18 @@ CLI::App* add_pin_command(CLI::App& app, PinOptions& options) {
 int run_pin(const PinOptions& options) {
   auto loaded = load_manifest(options.common);
   if (!options.sha.empty()) manifest::require_valid_sha(options.sha);
-  if (!options.env.empty()) manifest::require_prefix(loaded.manifest.tagging, options.env);
+  const std::string env =
+      options.env.empty() ? std::string()
+                          : manifest::canonical_environment(loaded.manifest.tagging, options.env);
   const auto evidence = input_or_throw(evidence::load(options.evidence));
+  // The images this deploy has: conditionalOn for the environment and features given, else
+  // those the gate used (the evidence carries both).
+  auto features = enabled_features(options.features);
+  if (features.empty()) features = evidence.features;
+  const std::string selected_env = env.empty() ? evidence.env : env;
+  if (loaded.manifest.tagging.prefix_for(selected_env) != nullptr) {
+    manifest::select_images(loaded.manifest, selected_env, features);
+  }
   auto task_definition = input_or_throw(deploy::load_task_definition(options.task_def));
   auto expectations =
       deploy::build_expectations(loaded.manifest, {}, &evidence,
@@ -87,7 +98,7 @@ int run_pin(const PinOptions& options) {
   std::FILE* report_stream = to_stdout ? stderr : stdout;
 
   report::Findings findings = loaded.findings;
-  deploy::check_evidence(evidence, loaded.manifest, options.env, options.sha, findings);
+  deploy::check_evidence(evidence, loaded.manifest, env, options.sha, findings);
   deploy::pin_containers(task_definition, expectations, options.keep_absent_optional, findings);
 
   if (findings.has_errors()) {

@@ -13,9 +13,10 @@ struct PinOptions {
   CommonOptions common;
   std::string evidence;
   std::string task_def;
-  std::string out;  // -o FILE; empty or "-": stdout
-  std::string env;  // optional; when given it must match the evidence
-  std::string sha;  // optional; when given it must match the evidence
+  std::string out;                    // -o FILE; empty or "-": stdout
+  std::string env;                    // optional; when given it must match the evidence
+  std::string sha;                    // optional; when given it must match the evidence
+  std::vector<std::string> features;  // default: IMAGEGATE_FEATURES, else the evidence's
   std::vector<std::string> allow_unmanaged;
   bool keep_absent_optional = false;
 };

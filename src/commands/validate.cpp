@@ -22,7 +22,7 @@ CLI::App* add_validate_command(CLI::App& app, ValidateOptions& options) {
 }
 
 int run_validate(const ValidateOptions& options) {
-  const auto loaded = load_manifest(options.common);
+  const auto loaded = load_manifest(options.common, true);
   const bool valid = !loaded.findings.has_errors();
   nlohmann::json doc = {{"command", "validate"},
                         {"manifest", loaded.manifest.path.string()},

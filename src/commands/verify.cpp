@@ -135,8 +135,11 @@ deploy::DigestResolver caching(const deploy::DigestResolver& resolver) {
 class RegistryResolver {
  public:
   RegistryResolver(const manifest::Manifest& manifest, const VerifyOptions& options,
-                   std::vector<std::string> tags)
-      : manifest_(manifest), options_(options), tags_(std::move(tags)) {}
+                   manifest::DeployTarget target, std::vector<std::string> tags)
+      : manifest_(manifest),
+        options_(options),
+        target_(std::move(target)),
+        tags_(std::move(tags)) {}
 
   Result<std::string> operator()(const deploy::ExpectedImage& image) {
     if (!evidence_) resolve_all();
@@ -161,8 +164,8 @@ class RegistryResolver {
         registry::open_registry(registry_settings(cli, manifest_, options_.common.verbose));
     gate::GateInput input;
     input.manifest = &manifest_;
-    input.env = options_.env;
-    input.sha = options_.sha;
+    input.env = target_.env;
+    input.sha = target_.sha;
     input.registry = opened.get().describe();
     input.tags = tags_;
     input.results = opened.get().resolve(gate::build_queries(manifest_, tags_));
@@ -171,6 +174,7 @@ class RegistryResolver {
 
   const manifest::Manifest& manifest_;
   const VerifyOptions& options_;
+  manifest::DeployTarget target_;
   std::vector<std::string> tags_;
   std::optional<evidence::Evidence> evidence_;
 };
@@ -191,6 +195,7 @@ CLI::App* add_verify_command(CLI::App& app, VerifyOptions& options) {
   add_common_options(*cmd, options.common);
   add_report_options(*cmd, options.common);
   add_env_sha_options(*cmd, options.env, options.sha);
+  add_feature_version_options(*cmd, options.features, &options.version);
   cmd->add_option("--registry", options.registry,
                   "Without --evidence: resolve the expected digests from this registry (same "
                   "URLs as gate; default: the manifest's registry, else ecr)")
@@ -215,7 +220,9 @@ CLI::App* add_verify_command(CLI::App& app, VerifyOptions& options) {
 
 int run_verify(const VerifyOptions& options, const deploy::DigestResolver& resolver) {
   auto loaded = load_manifest(options.common);
-  const auto tags = manifest::expected_tags(loaded.manifest.tagging, options.env, options.sha);
+  const auto target =
+      manifest::resolve_target(loaded.manifest.tagging, options.env, options.sha, options.version);
+  const auto tags = manifest::expected_tags(loaded.manifest.tagging, target);
 
   // ECS_CLUSTER/ECS_SERVICE are often exported for a whole pipeline: they apply only when no
   // --task-def asks for an offline check.
@@ -244,6 +251,9 @@ int run_verify(const VerifyOptions& options, const deploy::DigestResolver& resol
 
   std::optional<evidence::Evidence> evidence;
   if (!options.evidence.empty()) evidence = input_or_throw(evidence::load(options.evidence));
+  auto features = enabled_features(options.features);
+  if (features.empty() && evidence) features = evidence->features;
+  manifest::select_images(loaded.manifest, target.env, features);
   auto expectations =
       deploy::build_expectations(loaded.manifest, tags, evidence ? &*evidence : nullptr,
                                  {options.allow_unmanaged.begin(), options.allow_unmanaged.end()});
@@ -254,14 +264,14 @@ int run_verify(const VerifyOptions& options, const deploy::DigestResolver& resol
 
   report::Findings findings = loaded.findings;
   if (evidence) {
-    deploy::check_evidence(*evidence, loaded.manifest, options.env, options.sha, findings);
+    deploy::check_evidence(*evidence, loaded.manifest, target.env, target.sha, findings);
   }
   // Without evidence, the digests this deploy's tags name are resolved through the gate's own
   // registry code and rules (every tag on one digest), once for all images.
   deploy::DigestResolver effective = resolver;
   std::optional<RegistryResolver> registry_resolver;
   if (!effective && !evidence) {
-    registry_resolver.emplace(loaded.manifest, options, tags);
+    registry_resolver.emplace(loaded.manifest, options, target, tags);
     effective = [&](const deploy::ExpectedImage& image) { return (*registry_resolver)(image); };
   }
   const auto resolve = caching(effective);
@@ -299,8 +309,8 @@ int run_verify(const VerifyOptions& options, const deploy::DigestResolver& resol
                           : fmt::format("verify failed ({})", report::summary_counts(findings));
   if (options.common.output == "json") {
     json doc = {{"verdict", ok ? "pass" : "fail"},
-                {"env", options.env},
-                {"sha", options.sha},
+                {"env", target.env},
+                {"sha", target.sha},
                 {"evidence", options.evidence.empty() ? json(nullptr) : json(options.evidence)},
                 {"summary", summary},
                 {"findings", report::findings_json(findings)}};

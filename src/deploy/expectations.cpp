@@ -60,7 +60,11 @@ Expectations build_expectations(const manifest::Manifest& manifest,
 
 void check_evidence(const evidence::Evidence& evidence, const manifest::Manifest& manifest,
                     const std::string& env, const std::string& sha, report::Findings& findings) {
-  if (evidence.verdict != "pass") {
+  if (evidence.verdict == "skipped") {
+    findings.error("EVIDENCE_NOT_PASSED", "", "verdict",
+                   "the evidence's verdict is 'skipped': the gate was skipped "
+                   "(SKIP_IMAGE_GATE=true) and verified nothing, so nothing can be pinned");
+  } else if (evidence.verdict != "pass") {
     findings.error("EVIDENCE_NOT_PASSED", "", "verdict",
                    fmt::format("the evidence's verdict is {}, not \"pass\": the gate did not "
                                "verify this deploy's images",

@@ -64,16 +64,24 @@ json to_json(const Evidence& e) {
     if (!image.digest.empty()) entry["pinnedReference"] = image.pinned_reference();
     images.push_back(std::move(entry));
   }
-  return json{{"schemaVersion", e.schema_version},
-              {"tool", e.tool},
-              {"manifest", {{"path", e.manifest_path}, {"sha256", e.manifest_sha256}}},
-              {"env", e.env},
-              {"sha", e.sha},
-              {"registry", e.registry},
-              {"time", e.time},
-              {"verdict", e.verdict},
-              {"images", images},
-              {"findings", findings_to_json(e.findings)}};
+  json excluded = json::array();
+  for (const auto& x : e.excluded) {
+    excluded.push_back({{"id", x.id}, {"container", x.container}, {"reason", x.reason}});
+  }
+  json out{{"schemaVersion", e.schema_version},
+           {"tool", e.tool},
+           {"manifest", {{"path", e.manifest_path}, {"sha256", e.manifest_sha256}}},
+           {"env", e.env},
+           {"sha", e.sha},
+           {"registry", e.registry},
+           {"time", e.time},
+           {"verdict", e.verdict},
+           {"images", images},
+           {"excluded", excluded},
+           {"features", e.features},
+           {"findings", findings_to_json(e.findings)}};
+  if (!e.version.empty()) out["version"] = e.version;
+  return out;
 }
 
 Result<Evidence> from_json(const json& d) {
@@ -98,6 +106,12 @@ Result<Evidence> from_json(const json& d) {
     e.registry = d.at("registry").get<std::string>();
     e.time = d.at("time").get<std::string>();
     e.verdict = d.at("verdict").get<std::string>();
+    e.version = d.value("version", "");
+    e.features = d.value("features", std::vector<std::string>{});
+    for (const auto& x : d.value("excluded", json::array())) {
+      e.excluded.push_back(
+          {x.at("id").get<std::string>(), x.value("container", ""), x.value("reason", "")});
+    }
     for (const auto& f : d.value("findings", json::array())) e.findings.push_back(finding_from(f));
     for (const auto& i : d.at("images")) {
       ImageEvidence image;
@@ -119,9 +133,9 @@ Result<Evidence> from_json(const json& d) {
       }
       e.images.push_back(std::move(image));
     }
-    if (e.verdict != "pass" && e.verdict != "fail") {
-      return invalid(
-          fmt::format("verdict {} is neither \"pass\" nor \"fail\"", util::quote(e.verdict)));
+    if (e.verdict != "pass" && e.verdict != "fail" && e.verdict != "skipped") {
+      return invalid(fmt::format("verdict {} is not \"pass\", \"fail\" or \"skipped\"",
+                                 util::quote(e.verdict)));
     }
     return e;
   } catch (const json::exception& ex) {

@@ -41,17 +41,28 @@ struct ImageEvidence {
   std::string pinned_reference() const { return repository_uri + "@" + digest; }
 };
 
+// An image conditionalOn left out of this deploy (not gated, not expected by pin or verify).
+struct ExcludedImage {
+  std::string id;
+  std::string container;
+  std::string reason;
+};
+
 struct Evidence {
   int schema_version = kSchemaVersion;
   std::string tool;  // "imagegate <version> (<commit>)"
   std::string manifest_path;
   std::string manifest_sha256;
-  std::string env;
-  std::string sha;
-  std::string registry;  // as given, without credentials
-  std::string time;      // RFC 3339, UTC
-  std::string verdict;   // "pass" | "fail"
+  std::string env;                    // canonical: a key of tagging.prefixes
+  std::string sha;                    // empty when a semantic-version deploy gave none
+  std::string version;                // --version without the leading v, when given
+  std::vector<std::string> features;  // enabled for conditionalOn.feature
+  std::string registry;               // as given, without credentials
+  std::string time;                   // RFC 3339, UTC
+  // "pass" | "fail" | "skipped" (SKIP_IMAGE_GATE=true: nothing was checked; pin refuses it)
+  std::string verdict;
   std::vector<ImageEvidence> images;
+  std::vector<ExcludedImage> excluded;
   std::vector<report::Finding> findings;  // every finding of the gate
 
   const ImageEvidence* find_image(std::string_view id) const;

@@ -195,6 +195,7 @@ evidence::Evidence evaluate(const GateInput& in) {
     }
     e.images.push_back(std::move(out));
   }
+  for (const auto& x : in.manifest->excluded) e.excluded.push_back({x.id, x.container, x.reason});
   e.verdict = failed ? "fail" : "pass";
   return e;
 }

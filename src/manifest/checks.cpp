@@ -3,6 +3,7 @@
 // tag templates rendered for a real SHA.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
 #include <system_error>
@@ -122,10 +123,11 @@ void check_repositories(const Manifest& m, report::Findings& findings) {
 
 void check_tagging(const Manifest& m, report::Findings& findings) {
   const Tagging& t = m.tagging;
-  if (!t.strategy.empty() && t.strategy != "git-sha") {
-    findings.error("UNKNOWN_STRATEGY", "", "/tagging/strategy",
-                   fmt::format("tagging strategy {} is unknown; expected \"git-sha\"",
-                               util::quote(t.strategy)));
+  if (!t.strategy.empty() && t.strategy != "git-sha" && t.strategy != "semantic-version") {
+    findings.error(
+        "UNKNOWN_STRATEGY", "", "/tagging/strategy",
+        fmt::format("tagging strategy {} is unknown; expected \"git-sha\" or \"semantic-version\"",
+                    util::quote(t.strategy)));
   }
   for (const auto& [env, prefix] : t.prefixes) {
     // A prefix starts every tag, so it must itself be a valid tag.
@@ -136,8 +138,8 @@ void check_tagging(const Manifest& m, report::Findings& findings) {
                                  util::quote(prefix), util::quote(env)));
     }
   }
-  static const std::string kSampleSha(40, 'f');
-  bool any_full_sha = false;
+  DeployTarget sample{"", "", std::string(40, 'f'), parse_version("1.2.3")};
+  bool any_unique = false;
   std::set<std::string> seen;
   for (std::size_t i = 0; i < t.templates.size(); ++i) {
     const auto& tmpl = t.templates[i];
@@ -151,14 +153,18 @@ void check_tagging(const Manifest& m, report::Findings& findings) {
       findings.error(
           "UNKNOWN_PLACEHOLDER", "", subject,
           fmt::format("template {} uses {}; known placeholders are {{prefix}}, "
-                      "{{full_sha}}, {{short_sha}}",
+                      "{{full_sha}}, {{short_sha}}, {{version}}, {{major}}, {{minor}}, {{patch}}",
                       util::quote(tmpl), util::escape_display(util::join(unknown, ", "))));
       continue;
     }
-    if (tmpl.find("{full_sha}") != std::string::npos) any_full_sha = true;
+    if (tmpl.find("{full_sha}") != std::string::npos ||
+        tmpl.find("{version}") != std::string::npos) {
+      any_unique = true;
+    }
     for (const auto& [env, prefix] : t.prefixes) {
       if (!is_valid_tag(prefix)) continue;
-      const std::string tag = render_tag(tmpl, prefix, kSampleSha);
+      sample.prefix = prefix;
+      const std::string tag = render_tag(tmpl, sample).value_or(tmpl);
       if (!is_valid_tag(tag)) {
         findings.error(
             "BAD_TAG", "", subject,
@@ -169,17 +175,38 @@ void check_tagging(const Manifest& m, report::Findings& findings) {
       }
     }
   }
-  if (!t.templates.empty() && !any_full_sha) {
+  if (!t.templates.empty() && !any_unique) {
     findings.error("NO_FULL_SHA_TEMPLATE", "", "/tagging/alwaysTag",
-                   "no template contains {full_sha}; without it two builds could share every tag");
+                   "no template contains {full_sha} or {version}; without one two builds could "
+                   "share every tag");
+  }
+}
+
+// conditionalOn.environments must name environments the manifest has, or the image would be
+// left out everywhere by a typo.
+void check_conditions(const Manifest& m, report::Findings& findings) {
+  for (const auto& image : m.images) {
+    if (!image.only_environments) continue;
+    for (std::size_t i = 0; i < image.only_environments->size(); ++i) {
+      const auto& env = (*image.only_environments)[i];
+      if (m.tagging.prefix_for(env) != nullptr) continue;
+      std::vector<std::string> known;
+      for (const auto& [name, prefix] : m.tagging.prefixes) known.push_back(util::quote(name));
+      findings.error("UNKNOWN_ENVIRONMENT", image.id,
+                     fmt::format("/images/{}/conditionalOn/environments/{}", image.index, i),
+                     fmt::format("conditionalOn names environment {}, which is not a key of "
+                                 "tagging.prefixes; known: {}",
+                                 util::quote(env), util::join(known, ", ")));
+    }
   }
 }
 
 }  // namespace
 
 void check_semantics(const Manifest& manifest, const std::filesystem::path& root,
-                     report::Findings& findings) {
+                     report::Findings& findings, bool check_files) {
   for (const auto& image : manifest.images) {
+    if (!check_files) break;
     check_path(image, "dockerfile", image.dockerfile, Kind::kFile, root, findings);
     check_path(image, "context", image.context, Kind::kDirectory, root, findings);
   }
@@ -189,6 +216,37 @@ void check_semantics(const Manifest& manifest, const std::filesystem::path& root
                findings);
   check_repositories(manifest, findings);
   check_tagging(manifest, findings);
+  check_conditions(manifest, findings);
+}
+
+void select_images(Manifest& manifest, std::string_view env,
+                   const std::vector<std::string>& features) {
+  std::vector<Image> kept;
+  for (auto& image : manifest.images) {
+    std::string reason;
+    if (image.only_environments) {
+      const auto& envs = *image.only_environments;
+      if (std::find(envs.begin(), envs.end(), env) == envs.end()) {
+        std::vector<std::string> quoted;
+        for (const auto& e : envs) quoted.push_back(util::quote(e));
+        reason = envs.empty() ? "conditionalOn.environments is empty: excluded everywhere"
+                              : fmt::format("conditionalOn.environments is {}, not {}",
+                                            util::join(quoted, ", "), util::quote(env));
+      }
+    }
+    if (reason.empty() && !image.only_feature.empty() &&
+        std::find(features.begin(), features.end(), image.only_feature) == features.end()) {
+      reason =
+          fmt::format("conditionalOn.feature {} is not enabled (--feature or IMAGEGATE_FEATURES)",
+                      util::quote(image.only_feature));
+    }
+    if (reason.empty()) {
+      kept.push_back(std::move(image));
+    } else {
+      manifest.excluded.push_back({image.id, image.container, std::move(reason)});
+    }
+  }
+  manifest.images = std::move(kept);
 }
 
 }  // namespace imagegate::manifest

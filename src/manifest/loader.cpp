@@ -4,6 +4,8 @@
 #include <fmt/format.h>
 
 #include <fstream>
+#include <iterator>
+#include <map>
 #include <system_error>
 
 #include "manifest/manifest.hpp"
@@ -69,6 +71,14 @@ void build_model(Manifest& m) {
       }
       const auto p = item.find("platforms");
       image.platforms = p != item.end() ? strings_of(*p) : m.default_platforms;
+      if (const auto b = item.find("buildArgs"); b != item.end()) image.build_args = strings_of(*b);
+      image.health_check = string_or_empty(item, "healthCheck");
+      if (const auto c = item.find("conditionalOn"); c != item.end() && c->is_object()) {
+        if (const auto e = c->find("environments"); e != c->end() && e->is_array()) {
+          image.only_environments = strings_of(*e);
+        }
+        image.only_feature = string_or_empty(*c, "feature");
+      }
       m.images.push_back(std::move(image));
     }
   }
@@ -83,7 +93,117 @@ void build_model(Manifest& m) {
   }
 }
 
+// A forward iterator over the text that counts how far the parser has read, so a key event
+// knows where in the file it is (nlohmann reads one character at a time, no look-ahead past a
+// string's closing quote).
+class CountingIterator {
+ public:
+  using iterator_category = std::forward_iterator_tag;
+  using value_type = char;
+  using difference_type = std::ptrdiff_t;
+  using pointer = const char*;
+  using reference = const char&;
+
+  CountingIterator(const char* at, std::size_t* consumed) : at_(at), consumed_(consumed) {}
+  reference operator*() const { return *at_; }
+  CountingIterator& operator++() {
+    ++at_;
+    ++*consumed_;
+    return *this;
+  }
+  CountingIterator operator++(int) {
+    auto copy = *this;
+    ++*this;
+    return copy;
+  }
+  bool operator==(const CountingIterator& other) const { return at_ == other.at_; }
+
+ private:
+  const char* at_;
+  std::size_t* consumed_;
+};
+
+// Start of the string token that ends just before `end` (the byte after its closing quote).
+std::size_t string_start(std::string_view text, std::size_t end) {
+  if (end < 2) return 0;
+  for (std::size_t i = end - 1; i-- > 0;) {
+    if (text[i] != '"') continue;
+    std::size_t backslashes = 0;
+    while (i >= backslashes + 1 && text[i - backslashes - 1] == '\\') ++backslashes;
+    if (backslashes % 2 == 0) return i;
+  }
+  return 0;
+}
+
+// Parses the document and records every key that appears twice in one object.
+json parse_recording_duplicates(std::string_view text, std::vector<DuplicateKey>& duplicates) {
+  struct Frame {
+    bool array = false;
+    std::size_t index = 0;
+    std::string key;
+    std::map<std::string, std::size_t> keys;  // key -> offset of its first occurrence
+  };
+  std::vector<Frame> stack;
+  std::size_t consumed = 0;
+  auto element_done = [&] {
+    if (!stack.empty() && stack.back().array) ++stack.back().index;
+  };
+  const json::parser_callback_t callback = [&](int, json::parse_event_t event, json& parsed) {
+    switch (event) {
+      case json::parse_event_t::object_start:
+        stack.push_back({});
+        break;
+      case json::parse_event_t::array_start:
+        stack.push_back({true, 0, {}, {}});
+        break;
+      case json::parse_event_t::object_end:
+      case json::parse_event_t::array_end:
+        if (!stack.empty()) stack.pop_back();
+        element_done();
+        break;
+      case json::parse_event_t::value:
+        element_done();
+        break;
+      case json::parse_event_t::key: {
+        if (stack.empty() || !parsed.is_string()) break;
+        Frame& top = stack.back();
+        top.key = parsed.get<std::string>();
+        const std::size_t at = string_start(text, consumed);
+        const auto [it, inserted] = top.keys.emplace(top.key, at);
+        if (inserted) break;
+        std::string pointer;
+        for (const auto& f : stack) {
+          pointer += "/" + (f.array ? std::to_string(f.index) : json_pointer_token(f.key));
+        }
+        const auto [line, column] = line_column(text, at);
+        const auto [first_line, first_column] = line_column(text, it->second);
+        duplicates.push_back({pointer, top.key, line, column, first_line, first_column});
+        break;
+      }
+    }
+    return true;
+  };
+  const CountingIterator first(text.data(), &consumed);
+  std::size_t unused = 0;
+  const CountingIterator last(text.data() + text.size(), &unused);
+  return json::parse(first, last, callback);
+}
+
 }  // namespace
+
+std::string json_pointer_token(std::string_view key) {
+  std::string out;
+  for (char c : key) {
+    if (c == '~') {
+      out += "~0";
+    } else if (c == '/') {
+      out += "~1";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
 
 const std::string* Tagging::prefix_for(std::string_view env) const {
   for (const auto& [name, prefix] : prefixes) {
@@ -113,7 +233,7 @@ Result<Manifest> parse(std::string_view text, const std::filesystem::path& path)
   m.path = path;
   m.sha256 = util::sha256_hex(text);
   try {
-    m.document = json::parse(text);
+    m.document = parse_recording_duplicates(text, m.duplicate_keys);
   } catch (const json::parse_error& e) {
     const auto [line, column] = line_column(text, e.byte > 0 ? e.byte - 1 : 0);
     std::string what = e.what();

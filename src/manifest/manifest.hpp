@@ -23,8 +23,29 @@ struct Image {
   std::string dockerfile;
   std::string context;
   bool required = true;
-  std::string container;               // taskDefContainerName
-  std::vector<std::string> platforms;  // effective: the image's own, else the manifest default
+  std::string container;                // taskDefContainerName
+  std::vector<std::string> platforms;   // effective: the image's own, else the manifest default
+  std::vector<std::string> build_args;  // buildArgs: names; values come from the command line
+  std::string health_check;             // healthCheck, e.g. "/api/ready" (documentation only)
+  // conditionalOn: built and deployed only in these environments (nullopt: all; empty: none)
+  // and only with this feature enabled (empty: always).
+  std::optional<std::vector<std::string>> only_environments;
+  std::string only_feature;
+};
+
+// An image conditionalOn leaves out of this deploy, and why.
+struct Exclusion {
+  std::string id;
+  std::string container;
+  std::string reason;
+};
+
+// A key that appears twice in one JSON object (the parser keeps the last one).
+struct DuplicateKey {
+  std::string pointer;  // of the value, e.g. "/images/0/required"
+  std::string key;
+  std::size_t line = 0, column = 0;              // the second occurrence
+  std::size_t first_line = 0, first_column = 0;  // the first
 };
 
 struct Tagging {
@@ -45,6 +66,8 @@ struct Manifest {
   Tagging tagging;
   std::optional<std::string> registry;
   std::vector<std::string> default_platforms;
+  std::vector<DuplicateKey> duplicate_keys;
+  std::vector<Exclusion> excluded;  // filled by select_images
 
   const Image* find_image(std::string_view id) const;
 };
@@ -58,6 +81,24 @@ Result<Manifest> load(const std::filesystem::path& path);
 // Parses a manifest already in memory (for tests and fuzzing); `path` is only for messages.
 Result<Manifest> parse(std::string_view text, const std::filesystem::path& path);
 
+// What a check run looks at: --strict makes unknown keys errors; only validate and matrix look
+// at the Dockerfiles and contexts (a deploy job often has the manifest but not the build tree).
+struct CheckOptions {
+  bool strict = false;
+  bool check_files = true;
+};
+
+// Keys the schema does not know, at each level (its "properties"): a near miss of a known key
+// ("platfroms", "requried", "dockerFile") is an UNKNOWN_FIELD error with "did you mean"; any
+// other is an UNKNOWN_FIELD warning, or an error with strict. And DUPLICATE_KEY errors.
+void check_keys(const Manifest& manifest, bool strict, report::Findings& findings);
+
+// One RFC 6901 reference token: "~" -> "~0", "/" -> "~1".
+std::string json_pointer_token(std::string_view key);
+
+// Damerau-Levenshtein (optimal string alignment) distance, for "did you mean".
+std::size_t edit_distance(std::string_view a, std::string_view b);
+
 // JSON Schema validation (valijson) with the schema compiled into the binary: one
 // SCHEMA_VIOLATION finding per violated leaf, subject = JSON pointer.
 void check_schema(const Manifest& manifest, report::Findings& findings);
@@ -65,9 +106,15 @@ void check_schema(const Manifest& manifest, report::Findings& findings);
 // Semantic checks: Dockerfiles and contexts inside `root`, ecrRepositories equal to the image
 // names, unique ids/names/containers, tagging (strategy, prefixes, templates).
 void check_semantics(const Manifest& manifest, const std::filesystem::path& root,
-                     report::Findings& findings);
+                     report::Findings& findings, bool check_files = true);
 
-// check_schema + check_semantics.
-report::Findings validate(const Manifest& manifest, const std::filesystem::path& root);
+// check_keys + check_schema + check_semantics.
+report::Findings validate(const Manifest& manifest, const std::filesystem::path& root,
+                          const CheckOptions& options = {});
+
+// Leaves out the images conditionalOn excludes for env (a canonical environment key) and the
+// enabled features; records each in manifest.excluded with its reason.
+void select_images(Manifest& manifest, std::string_view env,
+                   const std::vector<std::string>& features);
 
 }  // namespace imagegate::manifest

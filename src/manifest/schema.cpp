@@ -3,6 +3,7 @@
 // deepest ones are kept, so each problem is reported once, at its JSON pointer.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <memory>
 #include <valijson/adapters/nlohmann_json_adapter.hpp>
@@ -27,17 +28,7 @@ std::string json_pointer(const std::vector<std::string>& context) {
     if (token.size() >= 2 && token.front() == '[' && token.back() == ']') {
       token = token.substr(1, token.size() - 2);
     }
-    std::string escaped;
-    for (char c : token) {
-      if (c == '~') {
-        escaped += "~0";
-      } else if (c == '/') {
-        escaped += "~1";
-      } else {
-        escaped += c;
-      }
-    }
-    pointer += "/" + escaped;
+    pointer += "/" + json_pointer_token(token);
   }
   return pointer;
 }
@@ -140,7 +131,115 @@ const nlohmann::json& schema_document() {
   return doc;
 }
 
+std::string lower(std::string_view text) {
+  std::string out(text);
+  for (auto& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+// The known key `key` is a near miss of: same letters in another case, or a few edits away
+// relative to its length (none for keys of 1 to 3 characters, 1 up to 7, 2 from 8 on).
+std::string near_miss(const std::string& key, const nlohmann::json& properties) {
+  std::string best;
+  std::size_t best_distance = 3;
+  for (const auto& [known, unused] : properties.items()) {
+    if (lower(known) == lower(key)) return known;
+    const std::size_t allowed = known.size() >= 8 ? 2 : known.size() >= 4 ? 1 : 0;
+    const std::size_t d = edit_distance(lower(key), lower(known));
+    if (d <= allowed && d < best_distance) best = known, best_distance = d;
+  }
+  return best;
+}
+
+const nlohmann::json* resolve_ref(const nlohmann::json* node) {
+  const auto& root = schema_document();
+  while (node != nullptr && node->is_object() && node->contains("$ref")) {
+    const auto ref = (*node)["$ref"].get<std::string>();
+    if (!ref.starts_with("#")) return node;
+    node = &root.at(nlohmann::json::json_pointer(ref.substr(1)));
+  }
+  return node;
+}
+
+// Walks the document beside the schema: the known keys at each level are the schema's
+// "properties" there, so a field the schema gains is known here without a second list.
+void walk_keys(const Manifest& manifest, const nlohmann::json& value, const nlohmann::json* schema,
+               const std::string& pointer, bool strict, report::Findings& findings) {
+  schema = resolve_ref(schema);
+  if (schema == nullptr || !schema->is_object()) return;
+  if (value.is_array()) {
+    if (const auto items = schema->find("items"); items != schema->end()) {
+      for (std::size_t i = 0; i < value.size(); ++i) {
+        walk_keys(manifest, value[i], &*items, fmt::format("{}/{}", pointer, i), strict, findings);
+      }
+    }
+    return;
+  }
+  if (!value.is_object()) return;
+  const auto properties = schema->find("properties");
+  const auto additional = schema->find("additionalProperties");
+  for (const auto& [key, child] : value.items()) {
+    const std::string at = pointer + "/" + json_pointer_token(key);
+    if (properties != schema->end() && properties->contains(key)) {
+      walk_keys(manifest, child, &(*properties)[key], at, strict, findings);
+      continue;
+    }
+    if (additional != schema->end() && additional->is_object()) {
+      walk_keys(manifest, child, &*additional, at, strict, findings);
+      continue;
+    }
+    if (properties == schema->end()) continue;
+    const std::string shown = util::quote(key);
+    const std::string image = image_id_at(manifest, at);
+    if (const auto guess = near_miss(key, *properties); !guess.empty()) {
+      findings.error("UNKNOWN_FIELD", image, at,
+                     fmt::format("key {} is not a known field; did you mean {}? (a misspelt key "
+                                 "would silently switch its check off)",
+                                 shown, util::quote(guess)));
+    } else if (strict) {
+      findings.error("UNKNOWN_FIELD", image, at,
+                     fmt::format("key {} is not a known field (--strict)", shown));
+    } else {
+      findings.warning(
+          "UNKNOWN_FIELD", image, at,
+          fmt::format("key {} is not a known field; it is ignored (--strict makes it an error)",
+                      shown));
+    }
+  }
+}
+
 }  // namespace
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  // Optimal string alignment: insertions, deletions, substitutions, adjacent transpositions.
+  std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
+  for (std::size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+  for (std::size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+      }
+    }
+  }
+  return d[a.size()][b.size()];
+}
+
+void check_keys(const Manifest& manifest, bool strict, report::Findings& findings) {
+  for (const auto& dup : manifest.duplicate_keys) {
+    findings.error(
+        "DUPLICATE_KEY", image_id_at(manifest, dup.pointer), dup.pointer,
+        fmt::format("key {} appears twice in one object, at line {}, column {} and "
+                    "line {}, column {}; parsers disagree on which one counts, so "
+                    "keep one",
+                    util::quote(dup.key), dup.first_line, dup.first_column, dup.line, dup.column));
+  }
+  walk_keys(manifest, manifest.document, &schema_document(), "", strict, findings);
+}
 
 void check_schema(const Manifest& manifest, report::Findings& findings) {
   valijson::Validator validator;
@@ -182,10 +281,12 @@ void check_schema(const Manifest& manifest, report::Findings& findings) {
   }
 }
 
-report::Findings validate(const Manifest& manifest, const std::filesystem::path& root) {
+report::Findings validate(const Manifest& manifest, const std::filesystem::path& root,
+                          const CheckOptions& options) {
   report::Findings findings;
+  check_keys(manifest, options.strict, findings);
   check_schema(manifest, findings);
-  check_semantics(manifest, root, findings);
+  check_semantics(manifest, root, findings, options.check_files);
   return findings;
 }
 

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <regex>
 
 #include "util/error.hpp"
 #include "util/text.hpp"
@@ -17,6 +18,44 @@ bool is_tag_start(char c) {
 bool is_lower_hex(std::string_view s) {
   return std::all_of(s.begin(), s.end(),
                      [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+constexpr std::string_view kPlaceholders[] = {"{prefix}", "{full_sha}", "{short_sha}", "{version}",
+                                              "{major}",  "{minor}",    "{patch}"};
+
+bool uses(std::string_view tmpl, std::string_view placeholder) {
+  return tmpl.find(placeholder) != std::string_view::npos;
+}
+
+bool uses_sha(std::string_view tmpl) {
+  return uses(tmpl, "{full_sha}") || uses(tmpl, "{short_sha}");
+}
+
+bool uses_version(std::string_view tmpl) {
+  return uses(tmpl, "{version}") || uses(tmpl, "{major}") || uses(tmpl, "{minor}") ||
+         uses(tmpl, "{patch}");
+}
+
+std::string lower_trimmed(std::string_view raw) {
+  const auto first = raw.find_first_not_of(" \t\r\n");
+  if (first == std::string_view::npos) return {};
+  const auto last = raw.find_last_not_of(" \t\r\n");
+  std::string out(raw.substr(first, last - first + 1));
+  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) {
+    return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : static_cast<char>(c);
+  });
+  return out;
+}
+
+std::string accepted_names(const Tagging& tagging, std::string_view label = "known") {
+  std::vector<std::string> keys;
+  std::vector<std::string> prefixes;
+  for (const auto& [name, prefix] : tagging.prefixes) {
+    keys.push_back(util::quote(name));
+    prefixes.push_back(util::quote(prefix));
+  }
+  return fmt::format("{}: {} (or their prefixes {}, in any case)", label, util::join(keys, ", "),
+                     util::join(prefixes, ", "));
 }
 
 }  // namespace
@@ -41,7 +80,8 @@ std::vector<std::string> unknown_placeholders(std::string_view tmpl) {
       break;
     }
     const auto name = tmpl.substr(i, end - i + 1);
-    if (name != "{prefix}" && name != "{full_sha}" && name != "{short_sha}") {
+    if (std::find(std::begin(kPlaceholders), std::end(kPlaceholders), name) ==
+        std::end(kPlaceholders)) {
       unknown.emplace_back(name);
     }
     i = end;
@@ -49,19 +89,55 @@ std::vector<std::string> unknown_placeholders(std::string_view tmpl) {
   return unknown;
 }
 
+Version parse_version(std::string_view raw) {
+  // SemVer 2.0's own regular expression (semver.org), with the numbers captured.
+  static const std::regex kSemVer(
+      R"(^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*))"
+      R"((-((0|[1-9][0-9]*|[0-9]*[a-zA-Z-][0-9a-zA-Z-]*)(\.(0|[1-9][0-9]*|[0-9]*[a-zA-Z-][0-9a-zA-Z-]*))*))?)"
+      R"((\+[0-9a-zA-Z-]+(\.[0-9a-zA-Z-]+)*)?$)");
+  std::string text(raw);
+  if (text.starts_with('v')) text.erase(0, 1);
+  std::smatch m;
+  if (!std::regex_match(text, m, kSemVer)) {
+    throw UsageError(fmt::format(
+        "--version {} is not a semantic version; expected MAJOR.MINOR.PATCH[-PRERELEASE] "
+        "(SemVer 2.0, a leading 'v' is dropped), e.g. 1.2.3 or v1.2.3-rc.1",
+        util::quote(raw)));
+  }
+  return {text, m[1].str(), m[2].str(), m[3].str(), m[4].matched};
+}
+
 std::string render_tag(std::string_view tmpl, std::string_view prefix, std::string_view full_sha) {
+  DeployTarget target{"", std::string(prefix), std::string(full_sha), std::nullopt};
+  if (const auto tag = render_tag(tmpl, target)) return *tag;
+  return std::string(tmpl);
+}
+
+std::optional<std::string> render_tag(std::string_view tmpl, const DeployTarget& target) {
+  if (uses_sha(tmpl) && target.sha.empty()) return std::nullopt;
+  if (uses_version(tmpl) && !target.version) return std::nullopt;
+  if (target.version && target.version->prerelease &&
+      (uses(tmpl, "{major}") || uses(tmpl, "{minor}"))) {
+    return std::nullopt;
+  }
   std::string out;
-  const auto short_sha = full_sha.substr(0, std::min(kShortShaLength, full_sha.size()));
+  const std::string_view sha = target.sha;
+  const auto short_sha = sha.substr(0, std::min(kShortShaLength, sha.size()));
+  const Version empty;
+  const Version& v = target.version ? *target.version : empty;
+  const std::pair<std::string_view, std::string_view> values[] = {
+      {"{prefix}", target.prefix}, {"{full_sha}", sha},  {"{short_sha}", short_sha},
+      {"{version}", v.text},       {"{major}", v.major}, {"{minor}", v.minor},
+      {"{patch}", v.patch}};
   for (std::size_t i = 0; i < tmpl.size();) {
-    if (tmpl.substr(i).starts_with("{prefix}")) {
-      out += prefix, i += 8;
-    } else if (tmpl.substr(i).starts_with("{full_sha}")) {
-      out += full_sha, i += 10;
-    } else if (tmpl.substr(i).starts_with("{short_sha}")) {
-      out += short_sha, i += 11;
-    } else {
-      out += tmpl[i++];
+    bool replaced = false;
+    for (const auto& [name, value] : values) {
+      if (tmpl.substr(i).starts_with(name)) {
+        out += value, i += name.size(), replaced = true;
+        break;
+      }
     }
+    if (!replaced) out += tmpl[i++];
   }
   return out;
 }
@@ -77,43 +153,92 @@ void require_valid_sha(std::string_view sha) {
   }
 }
 
+std::string canonical_environment(const Tagging& tagging, std::string_view raw) {
+  if (lower_trimmed(raw).empty()) {
+    throw UsageError(fmt::format("--env (or DEPLOY_ENV) is required; {}",
+                                 accepted_names(tagging, "known environments")));
+  }
+  // Exactly the key: what the manifest says wins, even where an alias would be ambiguous.
+  if (tagging.prefix_for(raw) != nullptr) return std::string(raw);
+  const std::string wanted = lower_trimmed(raw);
+  std::vector<std::string> matches;
+  for (const auto& [name, prefix] : tagging.prefixes) {
+    if (lower_trimmed(name) == wanted || lower_trimmed(prefix) == wanted) matches.push_back(name);
+  }
+  if (matches.size() == 1) return matches.front();
+  if (matches.empty()) {
+    throw UsageError(fmt::format("--env {} is not an environment of tagging.prefixes; {}",
+                                 util::quote(raw), accepted_names(tagging)));
+  }
+  std::vector<std::string> quoted;
+  for (const auto& m : matches) quoted.push_back(util::quote(m));
+  throw UsageError(fmt::format(
+      "--env {} is ambiguous: it names the environments {}; give the environment's exact key",
+      util::quote(raw), util::join(quoted, " and ")));
+}
+
 const std::string& require_prefix(const Tagging& tagging, std::string_view env) {
-  std::vector<std::string> known;
-  for (const auto& [name, prefix] : tagging.prefixes) known.push_back(util::quote(name));
-  if (env.empty()) {
-    throw UsageError(fmt::format("--env (or DEPLOY_ENV) is required; known environments: {}",
-                                 util::join(known, ", ")));
+  return *tagging.prefix_for(canonical_environment(tagging, env));
+}
+
+DeployTarget resolve_target(const Tagging& tagging, std::string_view env, std::string_view sha,
+                            std::string_view version) {
+  // Report a bad env, sha and version together rather than one per run.
+  std::vector<std::string> problems;
+  DeployTarget target;
+  try {
+    target.env = canonical_environment(tagging, env);
+    target.prefix = *tagging.prefix_for(target.env);
+  } catch (const UsageError& e) {
+    problems.emplace_back(e.what());
   }
-  const std::string* prefix = tagging.prefix_for(env);
-  if (prefix == nullptr) {
-    throw UsageError(fmt::format("--env {} is not an environment of tagging.prefixes; known: {}",
-                                 util::quote(env), util::join(known, ", ")));
+  bool need_sha = tagging.strategy != "semantic-version";
+  bool need_version = false;
+  for (const auto& tmpl : tagging.templates) {
+    need_sha = need_sha || uses_sha(tmpl);
+    need_version = need_version || uses_version(tmpl);
   }
-  return *prefix;
+  if (need_sha || !sha.empty()) {
+    try {
+      require_valid_sha(sha);
+      target.sha = std::string(sha);
+    } catch (const UsageError& e) {
+      problems.emplace_back(e.what());
+    }
+  }
+  if (!version.empty()) {
+    try {
+      target.version = parse_version(version);
+    } catch (const UsageError& e) {
+      problems.emplace_back(e.what());
+    }
+  } else if (need_version) {
+    problems.emplace_back(
+        "--version is required: a tag template uses {version}, {major}, {minor} or {patch}");
+  }
+  if (!problems.empty()) throw UsageError(util::join(problems, "\n"));
+  return target;
+}
+
+std::vector<std::string> expected_tags(const Tagging& tagging, const DeployTarget& target) {
+  std::vector<std::string> tags;
+  for (const auto& tmpl : tagging.templates) {
+    auto tag = render_tag(tmpl, target);
+    if (!tag) continue;
+    if (!is_valid_tag(*tag)) {
+      throw UsageError(fmt::format(
+          "template {} renders to {}, not a valid tag; a tag must match "
+          "[A-Za-z0-9_][A-Za-z0-9_.-]{{0,127}} (build metadata after '+' cannot be in a tag)",
+          util::quote(tmpl), util::quote(*tag)));
+    }
+    if (std::find(tags.begin(), tags.end(), *tag) == tags.end()) tags.push_back(std::move(*tag));
+  }
+  return tags;
 }
 
 std::vector<std::string> expected_tags(const Tagging& tagging, std::string_view env,
                                        std::string_view sha) {
-  // Report a bad env and a bad sha together rather than one per run.
-  std::string problems;
-  const std::string* prefix = nullptr;
-  try {
-    prefix = &require_prefix(tagging, env);
-  } catch (const UsageError& e) {
-    problems = e.what();
-  }
-  try {
-    require_valid_sha(sha);
-  } catch (const UsageError& e) {
-    problems += (problems.empty() ? "" : "\n") + std::string(e.what());
-  }
-  if (!problems.empty()) throw UsageError(problems);
-  std::vector<std::string> tags;
-  for (const auto& tmpl : tagging.templates) {
-    auto tag = render_tag(tmpl, *prefix, sha);
-    if (std::find(tags.begin(), tags.end(), tag) == tags.end()) tags.push_back(std::move(tag));
-  }
-  return tags;
+  return expected_tags(tagging, resolve_target(tagging, env, sha));
 }
 
 }  // namespace imagegate::manifest

@@ -121,7 +121,15 @@ std::string render_gate_text(const evidence::Evidence& e, const Style& style) {
   for (const auto& f : e.findings) findings.add(f);
   if (!findings.empty()) out += "\n" + render_findings(findings, style);
   out += "\n";
-  if (e.verdict == "pass") {
+  for (const auto& x : e.excluded) {
+    out += style.dim(fmt::format("  - {} excluded: {}", util::escape_display(x.id),
+                                 util::escape_display(x.reason))) +
+           "\n";
+  }
+  if (e.verdict == "skipped") {
+    out += style.yellow("! gate skipped") +
+           ": SKIP_IMAGE_GATE=true, nothing was checked; pin refuses this evidence";
+  } else if (e.verdict == "pass") {
     out += style.green("✓ gate passed") + ": every required image has every tag on one digest";
     if (!findings.empty()) out += " (" + summary_counts(findings) + ")";
   } else {

@@ -70,8 +70,11 @@ std::string finding_html(const Finding& f) {
 
 std::string render_html(const ReportInput& input) {
   const bool pass = input.verdict == "pass";
-  const std::string title =
-      fmt::format("imagegate {}: {}", html_escape(input.command), pass ? "passed" : "failed");
+  const bool skipped = input.verdict == "skipped";  // SKIP_IMAGE_GATE: nothing was verified
+  const std::string title = fmt::format("imagegate {}: {}", html_escape(input.command),
+                                        pass      ? "passed"
+                                        : skipped ? "skipped"
+                                                  : "failed");
   std::string out = fmt::format(
       "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
       "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "

@@ -62,8 +62,16 @@ std::string finding_item(const Finding& f) {
 
 std::string render_markdown(const ReportInput& input) {
   const bool pass = input.verdict == "pass";
-  std::string out = fmt::format("## {} imagegate {}: {}\n\n", pass ? "✅" : "❌",
-                                markdown_escape(input.command), pass ? "passed" : "failed");
+  // SKIP_IMAGE_GATE: nothing was verified, which is neither a pass nor a failure of the images.
+  const bool skipped = input.verdict == "skipped";
+  std::string out = fmt::format("## {} imagegate {}: {}\n\n",
+                                pass      ? "✅"
+                                : skipped ? "⚠️"
+                                          : "❌",
+                                markdown_escape(input.command),
+                                pass      ? "passed"
+                                : skipped ? "skipped"
+                                          : "failed");
   if (input.evidence) out += gate_section(*input.evidence);
   if (input.findings.empty()) return out + "No findings.\n\n";
   out += fmt::format("**Findings** ({})\n\n", summary_counts(input.findings));

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The e2e library's fake AWS helpers (lib/aws.sh): start, seed images, faults and counters, as
+# The e2e library's fake AWS helpers (lib/aws.sh): start, populate images, faults and counters, as
 # other suites use them; the AWS CLI checks what the fake then serves.
 source "${E2E_LIB:?}/common.sh"
 source "$E2E_LIB/aws.sh"
@@ -16,7 +16,7 @@ fake_aws_start "$SCRATCH/state.json"
 fake_aws_env "$AKID" "$SECRET"
 expect_eq "$FAKE_AWS_URL" "http://127.0.0.1:$FAKE_AWS_PORT" "FAKE_AWS_URL names the port"
 
-section "seeded images"
+section "populated images"
 printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","layers":[]}' \
   >"$SCRATCH/m1.json"
 printf '{"schemaVersion":2,"layers":[]}' >"$SCRATCH/m2.json"
@@ -28,7 +28,7 @@ d2="sha256:$(sha256sum "$SCRATCH/m2.json" | cut -d' ' -f1)"
 expect_exit 0 -- /usr/bin/aws --endpoint-url "$FAKE_AWS_URL" ecr batch-get-image \
   --repository-name afu9/web --image-ids imageTag=prod-abc imageTag=prod-latest
 expect_eq "$d1 $d2" "$(jq -r '[.images[].imageId.imageDigest] | join(" ")' "$LAST_OUT")" \
-  "tags point at the digests of the seeded files (prod-latest moved)"
+  "tags point at the digests of the populated files (prod-latest moved)"
 
 section "faults and counters"
 fake_aws_reset_counters

@@ -31,7 +31,7 @@ no_secrets() {
 
 section "htpasswd registry, credentials in docker config.json: exit 0"
 registry_start htpasswd ci-user "$PASSWORD"
-seed_manifest_images "$GATE_MANIFEST" production "$SHA"
+push_manifest_images "$GATE_MANIFEST" production "$SHA"
 BASIC="$(printf '%s' "ci-user:$PASSWORD" | base64 -w0)"
 e2e_secret "$BASIC"
 # shellcheck disable=SC2119 # the default location
@@ -115,7 +115,7 @@ no_secrets "$LEAK" "$BASIC" "$PASSWORD"
 section "TLS with a private CA: --ca-file passes, without it UNREACHABLE"
 rm -f "$DOCKER_CONFIG/config.json"
 registry_start tls
-seed_manifest_images "$GATE_MANIFEST" production "$SHA"
+push_manifest_images "$GATE_MANIFEST" production "$SHA"
 expect_exit 0 -- gate_prod --ca-file "$REGISTRY_CA"
 expect_output_contains "✓ gate passed"
 expect_eq "pass $REGISTRY_HOST/afu9/control-center" \
@@ -132,7 +132,7 @@ section "Bearer challenge: token server in front of the registry, one token per 
 TOKEN_PASSWORD_VALUE='tok-Secret-Auth3'
 token_server_start ci-token "$TOKEN_PASSWORD_VALUE"
 registry_start token
-seed_manifest_images "$GATE_MANIFEST" production "$SHA"
+push_manifest_images "$GATE_MANIFEST" production "$SHA"
 # shellcheck disable=SC2119 # the default location
 registry_docker_config
 token_reset

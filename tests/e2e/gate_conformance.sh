@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
-# One table of gate cases run against every registry backend: the same seeded state must give the
+# One table of gate cases run against every registry backend: the same populated state must give the
 # same exit code, the same findings and the same digests whether the images sit in a docker-registry
 # (http://) or in on-disk OCI layouts (oci-layout:DIR).
 #
 # Adding a backend (e.g. the ECR fake: `--registry ecr --endpoint-url ...`) means adding its name
 # to BACKENDS and writing its four functions:
 #   backend_<name>_start                        start what it needs, once
-#   backend_<name>_seed MANIFEST ENV SHA [--skip NAME[:TAG]]...
+#   backend_<name>_populate MANIFEST ENV SHA [--skip NAME[:TAG]]...
 #                                               push the manifest's images with the env's tags
-#                                               (seed_manifest_images semantics, SEEDED_FILE lines)
+#                                               (push_manifest_images semantics, PUSHED_FILE lines)
 #   backend_<name>_args                         the gate's registry arguments, one per line
 #   backend_<name>_uri REPOSITORY               the repositoryUri the evidence must show
 # shellcheck source-path=SCRIPTDIR/lib
@@ -26,17 +26,17 @@ BACKENDS=(registry layout)
 # --- backends -------------------------------------------------------------------------------
 
 backend_registry_start() { registry_start plain; }
-backend_registry_seed() { seed_manifest_images "$@"; }
+backend_registry_populate() { push_manifest_images "$@"; }
 backend_registry_args() { printf '%s\n' --registry "$REGISTRY_URL"; }
 backend_registry_uri() { printf '%s/%s\n' "$REGISTRY_HOST" "$1"; }
 
 LAYOUT_DIR="$SCRATCH/layouts"
 backend_layout_start() { mkdir -p "$LAYOUT_DIR"; }
-backend_layout_seed() { seed_manifest_images "$@" --layout "$LAYOUT_DIR"; }
+backend_layout_populate() { push_manifest_images "$@" --layout "$LAYOUT_DIR"; }
 backend_layout_args() { printf '%s\n' --registry "oci-layout:$LAYOUT_DIR"; }
 backend_layout_uri() { printf '%s\n' "$1"; }
 
-# --- manifests and the seeded state every case reads ----------------------------------------
+# --- manifests and the populated state every case reads ----------------------------------------
 
 gate_project "$TEST_DATA/e2e/images-manifest.json"
 # One environment prefix per state, so the states never overlap.
@@ -56,17 +56,17 @@ PARTIAL="$(gate_variant partial '.images += [{id: "mcp-partial", name: "afu9/mcp
   taskDefContainerName: "mcp-partial"}] | .ecrRepositories += ["afu9/mcp-partial"]
   | .tagging.prefixes += {two: "two"}')"
 
-# seed_states BACKEND : everything the cases below expect, through the backend's seed function.
-seed_states() {
-  local seed="backend_$1_seed"
-  "$seed" "$ENVS" production "$SHA" &&
+# populate_states BACKEND : everything the cases below expect, through the backend's populate function.
+populate_states() {
+  local populate="backend_$1_populate"
+  "$populate" "$ENVS" production "$SHA" &&
     # An older build of mcp-github keeps mm-latest; the new build pushes every other tag.
-    "$seed" "$ENVS" mismatch "$OLD_SHA" --skip afu9/control-center --skip afu9/mcp-deploy \
+    "$populate" "$ENVS" mismatch "$OLD_SHA" --skip afu9/control-center --skip afu9/mcp-deploy \
       --skip afu9/mcp-observability &&
-    "$seed" "$ENVS" mismatch "$SHA" --skip afu9/mcp-github:mm-latest &&
+    "$populate" "$ENVS" mismatch "$SHA" --skip afu9/mcp-github:mm-latest &&
     # One state for two cases: two problems in two images (read without mcp-partial) and an
     # optional image with one tag of three.
-    "$seed" "$PARTIAL" two "$SHA" --skip "afu9/mcp-github:two-$SHA" \
+    "$populate" "$PARTIAL" two "$SHA" --skip "afu9/mcp-github:two-$SHA" \
       --skip afu9/mcp-observability:two-latest --skip "afu9/mcp-partial:two-$SHA" \
       --skip afu9/mcp-partial:two-latest
 }
@@ -92,11 +92,11 @@ comparable() {
 }
 
 for backend in "${BACKENDS[@]}"; do
-  section "backend $backend: seeding"
+  section "backend $backend: populating"
   "backend_${backend}_start"
-  : >"$SEEDED_FILE"
-  seed_states "$backend"
-  cp "$SEEDED_FILE" "$SCRATCH/seeded.$backend"
+  : >"$PUSHED_FILE"
+  populate_states "$backend"
+  cp "$PUSHED_FILE" "$SCRATCH/populated.$backend"
   mapfile -t registry_args < <("backend_${backend}_args")
 
   for case in "${CASES[@]}"; do
@@ -118,10 +118,10 @@ for backend in "${BACKENDS[@]}"; do
       "$(evidence_get '.images[] | "\(.repository) \(.repositoryUri)"' "$evidence")" \
       "$backend $name: every image's repositoryUri"
     if [ "$name" = all-present ]; then
-      # Every image's digest is the one this backend was seeded with.
+      # Every image's digest is the one this backend was populated with.
       got="$(evidence_get '.images[] | "\(.repository) \(.digest)"' "$evidence" | sort)"
-      want="$(awk -v t="prod-latest" '$2 == t { print $1, $3 }' "$SCRATCH/seeded.$backend" | sort)"
-      expect_eq "$want" "$got" "$backend $name: evidence digests are the seeded ones"
+      want="$(awk -v t="prod-latest" '$2 == t { print $1, $3 }' "$SCRATCH/populated.$backend" | sort)"
+      expect_eq "$want" "$got" "$backend $name: evidence digests are the populated ones"
     fi
     if [ "$name" = digest-mismatch ]; then
       expect_output_contains "mm-latest -> sha256:"
@@ -144,7 +144,7 @@ expect_output_contains "✓ gate passed"
 section "a corrupt blob in a layout: exit 1 BAD_RESPONSE"
 cp -r "$LAYOUT_DIR" "$SCRATCH/corrupt"
 digest="$(awk '$1 == "afu9/mcp-deploy" && $2 == "prod-latest" { d = $3 } END { print d }' \
-  "$SCRATCH/seeded.layout")"
+  "$SCRATCH/populated.layout")"
 blob="$SCRATCH/corrupt/afu9/mcp-deploy/blobs/sha256/${digest#sha256:}"
 chmod u+w "$blob"
 printf '{"schemaVersion":2}' >"$blob"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # gate against ECR: the built binary against the fake AWS (tests/fakes/fake_aws) on 127.0.0.1,
-# seeded with the afu9 example's four repositories. Exit codes and finding codes for every way a
+# populated with the afu9 example's four repositories. Exit codes and finding codes for every way a
 # push can be incomplete or the API can fail, the platforms read from config blobs and indexes,
 # and the number of API calls from the fake's counters (one DescribeRepositories per 100
 # repositories, one BatchGetImage per repository).

@@ -21,7 +21,7 @@ ONE="$(gate_variant one '.images = [.images[0] + {platforms: ["linux/amd64"]}]
 
 registry_start plain
 PLAIN_URL="$REGISTRY_URL"
-seed_manifest_images "$GATE_MANIFEST" production "$SHA"
+push_manifest_images "$GATE_MANIFEST" production "$SHA"
 fault_proxy_start --upstream "$PLAIN_URL"
 # The proxy serves 8 connections at once and holds each for its keep-alive time; more connections
 # than that would wait seconds for a free worker.
@@ -102,7 +102,7 @@ expect_output_contains "✗ gate failed: 4 errors, 0 warnings"
 expect_eq 0 "$(evidence_get '[.images[] | select(.digest != null)] | length')" "no digest from a web page"
 
 section "a forged manifest body (does not hash to the digest): exit 1 BAD_RESPONSE"
-digest="$(awk '$1 == "afu9/control-center" { print $3; exit }' "$SEEDED_FILE")"
+digest="$(awk '$1 == "afu9/control-center" { print $3; exit }' "$PUSHED_FILE")"
 fault_reset
 # The three HEADs pass; the GET of the manifest by digest (for its platform) gets a forged body.
 fault_plan '[{"pass":true},{"pass":true},{"pass":true},{"status":200,"body":"{\"schemaVersion\":2}","headers":{"Docker-Content-Digest":"'"$digest"'","Content-Type":"'"$OCI_MANIFEST"'"}}]'
@@ -132,7 +132,7 @@ token_server_start ci-token "$TOKEN_SECRET"
 fault_proxy_start --upstream "http://127.0.0.1:$TOKEN_PORT"
 TOKEN_PROXY_PORT="$FAULT_PORT"
 registry_start token "$FAULT_URL/token"
-seed_manifest_images "$GATE_MANIFEST" production "$SHA"
+push_manifest_images "$GATE_MANIFEST" production "$SHA"
 # shellcheck disable=SC2119 # the default location
 registry_docker_config
 gate_token() {
@@ -169,7 +169,7 @@ fault_plan '[]' "$TOKEN_PROXY_PORT"
 section "a redirect to another port: Authorization does not follow"
 SECRET='redirect-Secret-Fault4'
 registry_start htpasswd ci-user "$SECRET"
-seed_manifest_images "$GATE_MANIFEST" production "$SHA"
+push_manifest_images "$GATE_MANIFEST" production "$SHA"
 fault_proxy_start --record-only
 RECORD_URL="$FAULT_URL" RECORD_PORT="$FAULT_PORT"
 fault_proxy_start --upstream "$REGISTRY_URL"

@@ -66,19 +66,19 @@ expect_stderr_contains "imagegate gate: MANIFEST_NOT_FOUND: manifest '$SCRATCH/m
 expect_exit 2 -- ig_gate -m "$BASE" --env production --sha "$SHA" --registry "$NOWHERE" --output xml
 expect_stderr_contains "--output"
 
-section "seeding (4 images x 3 tags per environment)"
+section "populating (4 images x 3 tags per environment)"
 registry_start plain
-seed_manifest_images "$ENVS" production "$SHA"
-seed_manifest_images "$ENVS" missing "$SHA" --skip "afu9/mcp-deploy:miss-$SHORT"
-seed_manifest_images "$ENVS" two "$SHA" --skip "afu9/mcp-github:two-$SHA" \
+push_manifest_images "$ENVS" production "$SHA"
+push_manifest_images "$ENVS" missing "$SHA" --skip "afu9/mcp-deploy:miss-$SHORT"
+push_manifest_images "$ENVS" two "$SHA" --skip "afu9/mcp-github:two-$SHA" \
   --skip afu9/mcp-observability:two-latest
 # An older build of mcp-github holds mm-latest; the new build pushes all other tags.
-seed_manifest_images "$ENVS" mismatch "$OLD_SHA" --skip afu9/control-center --skip afu9/mcp-deploy \
+push_manifest_images "$ENVS" mismatch "$OLD_SHA" --skip afu9/control-center --skip afu9/mcp-deploy \
   --skip afu9/mcp-observability
-seed_manifest_images "$ENVS" mismatch "$SHA" --skip afu9/mcp-github:mm-latest
-seeded_digest() { awk -v n="$1" -v t="$2" '$1 == n && $2 == t { d = $3 } END { print d }' "$SEEDED_FILE"; }
+push_manifest_images "$ENVS" mismatch "$SHA" --skip afu9/mcp-github:mm-latest
+populated_digest() { awk -v n="$1" -v t="$2" '$1 == n && $2 == t { d = $3 } END { print d }' "$PUSHED_FILE"; }
 
-section "all present: exit 0, evidence with the seeded digests"
+section "all present: exit 0, evidence with the populated digests"
 mark="$(registry_log_mark)"
 expect_exit 0 -- ig_gate -m "$ENVS" --env production --sha "$SHA" --registry "$REGISTRY_URL" \
   --evidence-out "$GATE_EVIDENCE"
@@ -102,16 +102,16 @@ expect_eq "$(sha256sum "$ENVS" | cut -d' ' -f1)" "$(evidence_get .manifest.sha25
 expect_eq 4 "$(evidence_get '.images | length')" "four images in the evidence"
 expect_eq 0 "$(evidence_get '.findings | length')" "no findings"
 for name in afu9/control-center afu9/mcp-github afu9/mcp-deploy afu9/mcp-observability; do
-  want="$(seeded_digest "$name" "prod-latest")"
+  want="$(populated_digest "$name" "prod-latest")"
   img=".images[] | select(.repository == \"$name\")"
-  expect_eq "$want" "$(evidence_get "$img.digest")" "$name digest is the seeded digest"
+  expect_eq "$want" "$(evidence_get "$img.digest")" "$name digest is the populated digest"
   expect_eq "$REGISTRY_HOST/$name" "$(evidence_get "$img.repositoryUri")" "$name repositoryUri"
   expect_eq "found found found" "$(evidence_get "[$img.tags[].status] | join(\" \")")" \
     "$name: three tags found"
   expect_eq "prod-$SHA prod-$SHORT prod-latest" "$(evidence_get "[$img.tags[].tag] | join(\" \")")" \
     "$name: the expected tags"
   expect_eq "$want" "$(evidence_get "[$img.tags[].digest] | unique | join(\" \")")" \
-    "$name: every tag on the seeded digest"
+    "$name: every tag on the populated digest"
   expect_eq "$REGISTRY_HOST/$name@$want" "$(evidence_get "$img.pinnedReference")" \
     "$name pinned reference"
 done
@@ -164,8 +164,8 @@ expect_eq "mcp-github mcp-observability" "$(evidence_get '[.findings[].image] | 
   "both images in the evidence findings"
 
 section "-latest on an older build's digest: DIGEST_MISMATCH lists every tag with its digest"
-old="$(seeded_digest afu9/mcp-github mm-latest)"
-new="$(seeded_digest afu9/mcp-github "mm-$SHORT")"
+old="$(populated_digest afu9/mcp-github mm-latest)"
+new="$(populated_digest afu9/mcp-github "mm-$SHORT")"
 expect_ne "$old" "$new" "the old and new build differ"
 expect_exit 1 -- ig_gate -m "$ENVS" --env mismatch --sha "$SHA" --registry "$REGISTRY_URL" \
   --evidence-out "$GATE_EVIDENCE"

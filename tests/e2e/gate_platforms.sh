@@ -24,7 +24,7 @@ AMD64="$(platforms_manifest amd64 '["linux/amd64"]')"
 ARM64="$(platforms_manifest arm64 '["linux/arm64"]')"
 
 registry_start plain
-section "seeding: production tags on a linux/amd64+linux/arm64 index, staging on an arm64 image"
+section "populating: production tags on a linux/amd64+linux/arm64 index, staging on an arm64 image"
 index_digest="$(image_push_index "afu9/control-center:prod-$SHA" amd64 arm64)"
 # Every tag from the index layout with --all: a registry-to-registry retag would copy one platform.
 index_ref="$(index_layout_ref "afu9/control-center:prod-$SHA")"

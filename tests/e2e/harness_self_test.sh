@@ -127,24 +127,24 @@ expect_output_contains "Content-Type: application/vnd.docker.distribution.manife
 expect_exit 1 -- registry_docker_config
 expect_stderr_contains "registry_docker_config: the plain registry has no credentials"
 
-section "seeding a manifest's images (4 images x 3 tags)"
-seed_start=$(date +%s%N)
-seed_manifest_images "$TEST_DATA/e2e/images-manifest.json" production "$SHA"
-seed_ms=$((($(date +%s%N) - seed_start) / 1000000))
-echo "seeding took ${seed_ms} ms"
-expect_eq 12 "$(wc -l <"$SEEDED_FILE" | tr -d ' ')" "12 image tags seeded"
-expect_eq 4 "$(cut -d' ' -f3 "$SEEDED_FILE" | sort -u | wc -l | tr -d ' ')" "4 distinct digests"
-seed_ok=0
+section "populating a manifest's images (4 images x 3 tags)"
+populate_start=$(date +%s%N)
+push_manifest_images "$TEST_DATA/e2e/images-manifest.json" production "$SHA"
+populate_ms=$((($(date +%s%N) - populate_start) / 1000000))
+echo "populating took ${populate_ms} ms"
+expect_eq 12 "$(wc -l <"$PUSHED_FILE" | tr -d ' ')" "12 image tags populated"
+expect_eq 4 "$(cut -d' ' -f3 "$PUSHED_FILE" | sort -u | wc -l | tr -d ' ')" "4 distinct digests"
+populate_ok=0
 while read -r name tag digest; do
-  [ "$(head_digest "$PLAIN_URL/v2/$name/manifests/$tag")" = "$digest" ] && seed_ok=$((seed_ok + 1))
-done <"$SEEDED_FILE"
-expect_eq 12 "$seed_ok" "every seeded tag answers its digest"
-expect_exit 0 -- grep -qx "afu9/mcp-github prod-0123456 .*" "$SEEDED_FILE"
+  [ "$(head_digest "$PLAIN_URL/v2/$name/manifests/$tag")" = "$digest" ] && populate_ok=$((populate_ok + 1))
+done <"$PUSHED_FILE"
+expect_eq 12 "$populate_ok" "every populated tag answers its digest"
+expect_exit 0 -- grep -qx "afu9/mcp-github prod-0123456 .*" "$PUSHED_FILE"
 expect_eq 200 "$(http_code "$PLAIN_URL/v2/afu9/control-center/manifests/prod-latest")" "prod-latest pushed"
-: >"$SEEDED_FILE"
-seed_manifest_images "$TEST_DATA/e2e/images-manifest.json" staging "$SHA" \
+: >"$PUSHED_FILE"
+push_manifest_images "$TEST_DATA/e2e/images-manifest.json" staging "$SHA" \
   --skip afu9/mcp-deploy --skip afu9/mcp-github:stage-latest
-expect_eq 8 "$(wc -l <"$SEEDED_FILE" | tr -d ' ')" "--skip leaves out an image and a tag"
+expect_eq 8 "$(wc -l <"$PUSHED_FILE" | tr -d ' ')" "--skip leaves out an image and a tag"
 expect_eq 404 "$(http_code "$PLAIN_URL/v2/afu9/mcp-github/manifests/stage-latest")" "skipped tag absent"
 expect_eq 404 "$(http_code "$PLAIN_URL/v2/afu9/mcp-deploy/manifests/stage-0123456")" "skipped image absent"
 expect_exit 1 -- manifest_tags "$TEST_DATA/e2e/images-manifest.json" qa "$SHA"
@@ -163,11 +163,11 @@ expect_eq "$digest_a $digest_a" \
   "$(image_digest "oci:$SCRATCH/layouts/afu9/a:v1") $(image_digest "oci:$SCRATCH/layouts/afu9/a:latest")" \
   "layout tags carry the image digest"
 expect_eq "$index_digest" "$(image_digest "oci:$SCRATCH/layouts/afu9/multi:v1")" "layout keeps the index"
-: >"$SEEDED_FILE"
-seed_manifest_images "$TEST_DATA/e2e/images-manifest.json" production "$SHA" --layout "$SCRATCH/oci"
-expect_eq 3 "$(jq '.manifests | length' "$SCRATCH/oci/afu9/mcp-deploy/index.json")" "seeded layout has 3 tags"
-expect_eq "$(awk '$1 == "afu9/mcp-deploy" { print $3; exit }' "$SEEDED_FILE")" \
-  "$(image_digest "oci:$SCRATCH/oci/afu9/mcp-deploy:prod-$SHA")" "seeded layout digest"
+: >"$PUSHED_FILE"
+push_manifest_images "$TEST_DATA/e2e/images-manifest.json" production "$SHA" --layout "$SCRATCH/oci"
+expect_eq 3 "$(jq '.manifests | length' "$SCRATCH/oci/afu9/mcp-deploy/index.json")" "populated layout has 3 tags"
+expect_eq "$(awk '$1 == "afu9/mcp-deploy" { print $3; exit }' "$PUSHED_FILE")" \
+  "$(image_digest "oci:$SCRATCH/oci/afu9/mcp-deploy:prod-$SHA")" "populated layout digest"
 
 section "htpasswd registry"
 registry_start htpasswd alice 'htpasswd-Secret-1'
@@ -186,10 +186,10 @@ expect_eq "alice:htpasswd-Secret-1" \
   "$(jq -r --arg h "$REGISTRY_HOST" '.auths[$h].auth' "$DOCKER_CONFIG/config.json" | base64 -d)" \
   "docker config.json holds the registry's credentials"
 REGISTRY_PASSWORD=wrong-password expect_exit 1 -- \
-  seed_manifest_images "$TEST_DATA/e2e/images-manifest.json" production "$SHA"
+  push_manifest_images "$TEST_DATA/e2e/images-manifest.json" production "$SHA"
 expect_stderr_contains "error: pushing oci:"
 expect_stderr_contains "authentication required"
-expect_stderr_contains "error: seeding $TEST_DATA/e2e/images-manifest.json (production) failed"
+expect_stderr_contains "error: populating $TEST_DATA/e2e/images-manifest.json (production) failed"
 
 section "a port taken between free_port and the registry's bind is retried"
 taken_port="${REGISTRY_HOST#*:}"

@@ -65,7 +65,7 @@ expect_stderr_contains "::error title=imagegate "
 expect_not_contains "::error" "$LAST_OUT"
 
 section "a passing gate renders every format"
-seed_manifest_images "$M" production $SHA --layout "$LAYOUTS"
+push_manifest_images "$M" production $SHA --layout "$LAYOUTS"
 export GITHUB_OUTPUT="$SCRATCH/github_output"
 : >"$GITHUB_OUTPUT"
 expect_exit 0 -- "$IMAGEGATE" gate -m "$M" --env production --sha $SHA --no-color \

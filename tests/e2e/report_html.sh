@@ -19,7 +19,7 @@ chrome() {
 }
 
 section "a passing gate's HTML report in Chromium"
-seed_manifest_images "$M" production $SHA --layout "$LAYOUTS"
+push_manifest_images "$M" production $SHA --layout "$LAYOUTS"
 expect_exit 0 -- "$IMAGEGATE" gate -m "$M" --env production --sha $SHA \
   --registry "oci-layout:$LAYOUTS" --evidence-out "$SCRATCH/evidence.json" \
   --report html="$SCRATCH/gate.html"

@@ -17,8 +17,8 @@ GATE_DIR="$SCRATCH/project"
 GATE_EVIDENCE="$SCRATCH/evidence.json"
 export GATE_DIR GATE_EVIDENCE
 
-# gate_project MANIFEST : gate validates the manifest first, Dockerfiles and contexts included, so
-# the manifest gets a folder where every path it names exists.
+# gate_project MANIFEST : a folder where every path the manifest names exists, so the same
+# project serves validate and matrix (which check Dockerfiles and contexts) as well as gate.
 gate_project() {
   local manifest="$1" context dockerfile
   mkdir -p "$GATE_DIR" || return 1

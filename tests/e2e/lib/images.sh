@@ -13,14 +13,14 @@
 #   index_layout_ref REPO:TAG                   -> oci:DIR:index that image_push_index built
 #   layout_tag DIR/REPO TAG [REF]               -> DIR/REPO is an OCI layout with TAG
 #   manifest_tags MANIFEST ENV SHA              -> "NAME TAG" lines the manifest expects
-#   seed_manifest_images MANIFEST ENV SHA [--layout DIR] [--skip NAME[:TAG]]...
+#   push_manifest_images MANIFEST ENV SHA [--layout DIR] [--skip NAME[:TAG]]...
 
 IMAGE_ARCH_DEFAULT="${IMAGE_ARCH_DEFAULT:-amd64}"
 # Fixed timestamps make an image's digest a function of its content alone, stable across runs.
 _IMAGE_TIME="2024-01-01T00:00:00Z"
 SHORT_SHA_LEN="${SHORT_SHA_LEN:-7}"
-SEEDED_FILE="$SCRATCH/seeded.tsv"
-export SEEDED_FILE
+PUSHED_FILE="$SCRATCH/populated.tsv"
+export PUSHED_FILE
 
 # skopeo must neither consult the host's trust policy, registries or credentials nor reach the
 # internet: everything it reads lives in the scratch directory.
@@ -259,14 +259,14 @@ manifest_tags() {
   printf '%s\n' "$out"
 }
 
-# seed_manifest_images MANIFEST ENV SHA [--layout DIR] [--skip NAME | --skip NAME:TAG]... :
+# push_manifest_images MANIFEST ENV SHA [--layout DIR] [--skip NAME | --skip NAME:TAG]... :
 # pushes every image of the manifest with every expected tag to the current registry, or into OCI
 # layouts under DIR. Each name gets its own image (content NAME@SHA, so digests differ), built
 # once; extra tags push the same layout again, which skopeo turns into blob HEADs plus one manifest
 # PUT (as fast as a registry-to-registry copy, and it needs no source credentials). Images, and
 # the extra tags of one image, are pushed concurrently. Appends "NAME TAG DIGEST" lines to
-# $SEEDED_FILE, in manifest order.
-seed_manifest_images() {
+# $PUSHED_FILE, in manifest order.
+push_manifest_images() {
   local manifest="$1" env="$2" sha="$3"
   shift 3
   local layout_dir="" skips=()
@@ -274,7 +274,7 @@ seed_manifest_images() {
     case "$1" in
       --layout) layout_dir="${2:?--layout DIR}"; shift 2 ;;
       --skip) skips+=("${2:?--skip NAME[:TAG]}"); shift 2 ;;
-      *) echo "error: seed_manifest_images: unknown option $1" >&2; return 2 ;;
+      *) echo "error: push_manifest_images: unknown option $1" >&2; return 2 ;;
     esac
   done
   local lines names=() name
@@ -283,7 +283,7 @@ seed_manifest_images() {
   local pids=() i=0 tags=()
   for name in "${names[@]}"; do
     mapfile -t tags < <(awk -v n="$name" '$1 == n { print $2 }' <<<"$lines")
-    _seed_one "$name" "$sha" "$layout_dir" "$SCRATCH/seed.$i" "${tags[@]}" -- "${skips[@]}" &
+    _push_one "$name" "$sha" "$layout_dir" "$SCRATCH/populate.$i" "${tags[@]}" -- "${skips[@]}" &
     pids+=($!)
     i=$((i + 1))
   done
@@ -292,17 +292,17 @@ seed_manifest_images() {
     wait "$pid" || failed=1
   done
   for ((i = 0; i < ${#names[@]}; i++)); do
-    cat "$SCRATCH/seed.$i" >>"$SEEDED_FILE" 2>/dev/null || true
-    rm -f "$SCRATCH/seed.$i"
+    cat "$SCRATCH/populate.$i" >>"$PUSHED_FILE" 2>/dev/null || true
+    rm -f "$SCRATCH/populate.$i"
   done
   [ "$failed" = 0 ] || {
-    echo "error: seeding $manifest ($env) failed" >&2
+    echo "error: populating $manifest ($env) failed" >&2
     return 1
   }
 }
 
-# _seed_one NAME SHA LAYOUT_DIR OUT TAG... -- SKIP... : one image of seed_manifest_images.
-_seed_one() {
+# _push_one NAME SHA LAYOUT_DIR OUT TAG... -- SKIP... : one image of push_manifest_images.
+_push_one() {
   local name="$1" sha="$2" layout_dir="$3" out="$4"
   shift 4
   local tags=()
@@ -321,7 +321,7 @@ _seed_one() {
   : >"$out"
   [ "${#todo[@]}" -gt 0 ] || return 0
   local ref digest
-  ref="$(image_build "seed-$(printf '%s' "$name" | tr '/' '_')" "$name@$sha")" || return 1
+  ref="$(image_build "populate-$(printf '%s' "$name" | tr '/' '_')" "$name@$sha")" || return 1
   digest="$(image_digest "$ref")" || return 1
   if [ -n "$layout_dir" ]; then
     # One layout's index.json takes one writer at a time.

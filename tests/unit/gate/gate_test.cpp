@@ -214,5 +214,35 @@ TEST(Gate, EvidenceMatchesItsSchema) {
   EXPECT_FALSE(validator.validate(schema, target, nullptr));
 }
 
+// A skipped gate (SKIP_IMAGE_GATE) and the images conditionalOn left out are in the schema, and
+// survive a round trip (pin reads them back).
+TEST(Gate, SkippedAndExcludedEvidence) {
+  const auto schema_doc = nlohmann::json::parse(embedded::schemas().at("evidence.schema.json"));
+  valijson::Schema schema;
+  valijson::SchemaParser parser;
+  valijson::adapters::NlohmannJsonAdapter schema_adapter(schema_doc);
+  parser.populateSchema(schema_adapter, schema);
+  auto e = run(two_images(), {found("afu9/a", kA), found("afu9/b", kB)});
+  e.verdict = "skipped";
+  for (auto& image : e.images) image.status = "skipped", image.digest.clear();
+  e.excluded.push_back({"c", "c", "conditionalOn.environments is 'production', not 'staging'"});
+  e.features = {"enableX"};
+  e.version = "1.2.3";
+  const auto doc = evidence::to_json(e);
+  valijson::Validator validator;
+  valijson::adapters::NlohmannJsonAdapter target(doc);
+  EXPECT_TRUE(validator.validate(schema, target, nullptr)) << doc.dump(2);
+  const auto back = evidence::from_json(doc);
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_EQ(back->verdict, "skipped");
+  ASSERT_EQ(back->excluded.size(), 1u);
+  EXPECT_EQ(back->excluded[0].reason, e.excluded[0].reason);
+  EXPECT_EQ(back->features, e.features);
+  EXPECT_EQ(back->version, "1.2.3");
+  auto unknown = doc;
+  unknown["verdict"] = "bypassed";
+  EXPECT_FALSE(evidence::from_json(unknown));
+}
+
 }  // namespace
 }  // namespace imagegate::gate

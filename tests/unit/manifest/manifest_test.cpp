@@ -10,7 +10,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const char* kSeed = R"({
+const char* kAfu9 = R"({
   "version": "1.0.0",
   "images": [
     {"id": "a", "name": "afu9/a", "dockerfile": "a/Dockerfile", "context": ".",
@@ -48,8 +48,8 @@ class ManifestTest : public ::testing::Test {
     for (const auto& f : findings.items()) out.push_back(f.code);
     return out;
   }
-  static std::string seed_with(const std::string& from, const std::string& to) {
-    std::string s = kSeed;
+  static std::string afu9_with(const std::string& from, const std::string& to) {
+    std::string s = kAfu9;
     const auto pos = s.find(from);
     EXPECT_NE(pos, std::string::npos) << from;
     return s.replace(pos, from.size(), to);
@@ -59,7 +59,7 @@ class ManifestTest : public ::testing::Test {
 };
 
 TEST_F(ManifestTest, BuildsTheModel) {
-  const auto m = parsed(kSeed);
+  const auto m = parsed(kAfu9);
   ASSERT_EQ(m.images.size(), 2u);
   EXPECT_EQ(m.images[1].id, "b");
   EXPECT_FALSE(m.images[1].required);
@@ -92,7 +92,7 @@ TEST_F(ManifestTest, LoadReportsMissingFile) {
 
 TEST_F(ManifestTest, SchemaViolationsCarryPointers) {
   report::Findings f;
-  check_schema(parsed(seed_with("\"required\": true", "\"required\": 1")), f);
+  check_schema(parsed(afu9_with("\"required\": true", "\"required\": 1")), f);
   ASSERT_EQ(f.items().size(), 1u);
   EXPECT_EQ(f.items()[0].subject, "/images/0/required");
   EXPECT_EQ(f.items()[0].image_id, "a");
@@ -101,47 +101,122 @@ TEST_F(ManifestTest, SchemaViolationsCarryPointers) {
 }
 
 TEST_F(ManifestTest, SemanticChecks) {
-  EXPECT_EQ(codes(seed_with("a/Dockerfile", "a/Nope")),
+  EXPECT_EQ(codes(afu9_with("a/Dockerfile", "a/Nope")),
             std::vector<std::string>{"DOCKERFILE_MISSING"});
-  EXPECT_EQ(codes(seed_with("a/Dockerfile", "a")), std::vector<std::string>{"DOCKERFILE_NOT_FILE"});
-  EXPECT_EQ(codes(seed_with("\"context\": \"b\"", "\"context\": \"b/Dockerfile\"")),
+  EXPECT_EQ(codes(afu9_with("a/Dockerfile", "a")), std::vector<std::string>{"DOCKERFILE_NOT_FILE"});
+  EXPECT_EQ(codes(afu9_with("\"context\": \"b\"", "\"context\": \"b/Dockerfile\"")),
             std::vector<std::string>{"CONTEXT_NOT_DIRECTORY"});
-  EXPECT_EQ(codes(seed_with("\"context\": \"b\"", "\"context\": \"zz\"")),
+  EXPECT_EQ(codes(afu9_with("\"context\": \"b\"", "\"context\": \"zz\"")),
             std::vector<std::string>{"CONTEXT_MISSING"});
-  EXPECT_EQ(codes(seed_with("a/Dockerfile", "a/../../x")), std::vector<std::string>{"PATH_ESCAPE"});
-  EXPECT_EQ(codes(seed_with("a/Dockerfile", "/etc/hostname")),
+  EXPECT_EQ(codes(afu9_with("a/Dockerfile", "a/../../x")), std::vector<std::string>{"PATH_ESCAPE"});
+  EXPECT_EQ(codes(afu9_with("a/Dockerfile", "/etc/hostname")),
             std::vector<std::string>{"PATH_ABSOLUTE"});
   // `..` that stays inside the root is fine.
-  EXPECT_TRUE(codes(seed_with("a/Dockerfile", "b/../a/Dockerfile")).empty());
-  EXPECT_EQ(codes(seed_with("\"id\": \"b\"", "\"id\": \"a\"")),
+  EXPECT_TRUE(codes(afu9_with("a/Dockerfile", "b/../a/Dockerfile")).empty());
+  EXPECT_EQ(codes(afu9_with("\"id\": \"b\"", "\"id\": \"a\"")),
             std::vector<std::string>{"DUPLICATE_ID"});
-  EXPECT_EQ(codes(seed_with("[\"afu9/a\", \"afu9/b\"]", "[\"afu9/a\"]")),
+  EXPECT_EQ(codes(afu9_with("[\"afu9/a\", \"afu9/b\"]", "[\"afu9/a\"]")),
             std::vector<std::string>{"REPOSITORY_UNLISTED"});
-  EXPECT_EQ(codes(seed_with("[\"afu9/a\", \"afu9/b\"]", "[\"afu9/a\", \"afu9/b\", \"afu9/c\"]")),
+  EXPECT_EQ(codes(afu9_with("[\"afu9/a\", \"afu9/b\"]", "[\"afu9/a\", \"afu9/b\", \"afu9/c\"]")),
             std::vector<std::string>{"REPOSITORY_UNUSED"});
-  EXPECT_EQ(codes(seed_with("\"git-sha\"", "\"semver\"")),
+  EXPECT_EQ(codes(afu9_with("\"git-sha\"", "\"semver\"")),
             std::vector<std::string>{"UNKNOWN_STRATEGY"});
-  EXPECT_EQ(codes(seed_with("\"{prefix}-{full_sha}\", ", "")),
+  EXPECT_EQ(codes(afu9_with("\"{prefix}-{full_sha}\", ", "")),
             std::vector<std::string>{"NO_FULL_SHA_TEMPLATE"});
-  EXPECT_EQ(codes(seed_with("\"{prefix}-latest\"", "\"{prefix}-{sha}\"")),
+  EXPECT_EQ(codes(afu9_with("\"{prefix}-latest\"", "\"{prefix}-{sha}\"")),
             std::vector<std::string>{"UNKNOWN_PLACEHOLDER"});
-  EXPECT_EQ(codes(seed_with("\"prod\"", "\".prod\"")), std::vector<std::string>{"BAD_PREFIX"});
-  EXPECT_EQ(codes(seed_with("\"{prefix}-latest\"", "\"{prefix}-latest\", \"{prefix}-latest\"")),
+  EXPECT_EQ(codes(afu9_with("\"prod\"", "\".prod\"")), std::vector<std::string>{"BAD_PREFIX"});
+  EXPECT_EQ(codes(afu9_with("\"{prefix}-latest\"", "\"{prefix}-latest\", \"{prefix}-latest\"")),
             std::vector<std::string>{"DUPLICATE_TEMPLATE"});
 }
 
 TEST_F(ManifestTest, SymlinkOutsideTheRootIsAnEscape) {
   fs::create_directory_symlink("/etc", root_ / "link");
-  EXPECT_EQ(codes(seed_with("\"context\": \"b\"", "\"context\": \"link\"")),
+  EXPECT_EQ(codes(afu9_with("\"context\": \"b\"", "\"context\": \"link\"")),
             std::vector<std::string>{"PATH_ESCAPE"});
   fs::create_directory_symlink(root_ / "b", root_ / "inside");
-  EXPECT_TRUE(codes(seed_with("\"context\": \"b\"", "\"context\": \"inside\"")).empty());
+  EXPECT_TRUE(codes(afu9_with("\"context\": \"b\"", "\"context\": \"inside\"")).empty());
 }
 
 TEST_F(ManifestTest, EveryFindingIsReportedNotOnlyTheFirst) {
-  auto text = seed_with("a/Dockerfile", "a/Nope");
+  auto text = afu9_with("a/Dockerfile", "a/Nope");
   text.replace(text.find("\"git-sha\""), 9, "\"semver\"");
   EXPECT_EQ(codes(text), (std::vector<std::string>{"DOCKERFILE_MISSING", "UNKNOWN_STRATEGY"}));
+}
+
+TEST_F(ManifestTest, ReadsTheAfu9ProjectFields) {
+  const auto m = parsed(afu9_with(R"("taskDefContainerName": "a"})",
+                                  R"("taskDefContainerName": "a", "buildArgs": ["BUILD_ENV"],
+                                     "healthCheck": "/api/ready",
+                                     "conditionalOn": {"environments": ["production"],
+                                                       "feature": "enableX"}})"));
+  EXPECT_EQ(m.images[0].build_args, std::vector<std::string>{"BUILD_ENV"});
+  EXPECT_EQ(m.images[0].health_check, "/api/ready");
+  ASSERT_TRUE(m.images[0].only_environments.has_value());
+  EXPECT_EQ(*m.images[0].only_environments, std::vector<std::string>{"production"});
+  EXPECT_EQ(m.images[0].only_feature, "enableX");
+  EXPECT_FALSE(m.images[1].only_environments.has_value());
+  EXPECT_TRUE(validate(m, root_).empty());
+}
+
+TEST_F(ManifestTest, UnknownKeysWarnNearMissesAreErrors) {
+  auto findings = validate(parsed(afu9_with(R"("version")", R"("owner": "x", "version")")), root_);
+  ASSERT_EQ(findings.items().size(), 1u);
+  EXPECT_EQ(findings.items()[0].code, "UNKNOWN_FIELD");
+  EXPECT_EQ(findings.items()[0].subject, "/owner");
+  EXPECT_FALSE(findings.has_errors());
+  findings = validate(parsed(afu9_with(R"("version")", R"("owner": "x", "version")")), root_,
+                      {true, true});
+  EXPECT_TRUE(findings.has_errors());
+  findings =
+      validate(parsed(afu9_with(R"("context": "b")", R"("context": "b", "Platforms": [])")), root_);
+  ASSERT_EQ(findings.items().size(), 1u);
+  EXPECT_TRUE(findings.has_errors());
+  EXPECT_NE(findings.items()[0].message.find("did you mean 'platforms'?"), std::string::npos);
+  EXPECT_EQ(findings.items()[0].image_id, "b");
+  // Free-form maps (tagging.prefixes) have no unknown keys.
+  findings = validate(
+      parsed(afu9_with(R"({"production": "prod"})", R"({"production": "prod", "prodd": "p"})")),
+      root_);
+  EXPECT_TRUE(findings.empty());
+}
+
+TEST_F(ManifestTest, DuplicateKeysHaveLineAndColumn) {
+  const auto m = parsed("{\n  \"images\": [{\"id\": \"a\",\n    \"id\": \"b\"}]}");
+  ASSERT_EQ(m.duplicate_keys.size(), 1u);
+  EXPECT_EQ(m.duplicate_keys[0].pointer, "/images/0/id");
+  EXPECT_EQ(m.duplicate_keys[0].first_line, 2u);
+  EXPECT_EQ(m.duplicate_keys[0].first_column, 15u);
+  EXPECT_EQ(m.duplicate_keys[0].line, 3u);
+  EXPECT_EQ(m.duplicate_keys[0].column, 5u);
+  EXPECT_TRUE(parsed(kAfu9).duplicate_keys.empty());
+}
+
+TEST_F(ManifestTest, FilesAreCheckedOnlyWhenAsked) {
+  fs::remove(root_ / "a/Dockerfile");
+  EXPECT_TRUE(validate(parsed(kAfu9), root_).has_errors());
+  EXPECT_FALSE(validate(parsed(kAfu9), root_, {false, false}).has_errors());
+}
+
+TEST_F(ManifestTest, SelectImagesByEnvironmentAndFeature) {
+  auto m = parsed(afu9_with(R"("taskDefContainerName": "a"})",
+                            R"("taskDefContainerName": "a",
+                               "conditionalOn": {"environments": ["production"], "feature": "x"}})"));
+  auto without = m;
+  select_images(without, "production", {});
+  ASSERT_EQ(without.images.size(), 1u);
+  ASSERT_EQ(without.excluded.size(), 1u);
+  EXPECT_EQ(without.excluded[0].id, "a");
+  select_images(m, "production", {"x"});
+  EXPECT_EQ(m.images.size(), 2u);
+  EXPECT_TRUE(m.excluded.empty());
+}
+
+TEST(EditDistance, CountsTranspositionsAsOne) {
+  EXPECT_EQ(edit_distance("platfroms", "platforms"), 1u);
+  EXPECT_EQ(edit_distance("requried", "required"), 1u);
+  EXPECT_EQ(edit_distance("owner", "name"), 4u);
+  EXPECT_EQ(edit_distance("", "abc"), 3u);
 }
 
 }  // namespace

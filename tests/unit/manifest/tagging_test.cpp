@@ -9,7 +9,7 @@ namespace {
 
 const std::string kSha = "0123456789abcdef0123456789abcdef01234567";
 
-Tagging seed_tagging() {
+Tagging afu9_tagging() {
   Tagging t;
   t.strategy = "git-sha";
   t.prefixes = {{"production", "prod"}, {"staging", "stage"}};
@@ -17,14 +17,14 @@ Tagging seed_tagging() {
   return t;
 }
 
-TEST(Tagging, RendersTheSeedTemplates) {
-  EXPECT_EQ(expected_tags(seed_tagging(), "production", kSha),
+TEST(Tagging, RendersTheAfu9Templates) {
+  EXPECT_EQ(expected_tags(afu9_tagging(), "production", kSha),
             (std::vector<std::string>{"prod-" + kSha, "prod-0123456", "prod-latest"}));
-  EXPECT_EQ(expected_tags(seed_tagging(), "staging", kSha).back(), "stage-latest");
+  EXPECT_EQ(expected_tags(afu9_tagging(), "staging", kSha).back(), "stage-latest");
 }
 
 TEST(Tagging, DuplicateRenderedTagsAppearOnce) {
-  auto t = seed_tagging();
+  auto t = afu9_tagging();
   t.templates = {"{prefix}-latest", "{prefix}-latest", "{full_sha}"};
   EXPECT_EQ(expected_tags(t, "production", kSha).size(), 2u);
 }
@@ -72,24 +72,56 @@ TEST(Tagging, ShaMustBeFortyOrSixtyFourLowerHex) {
 
 TEST(Tagging, UnknownEnvListsTheKnownOnes) {
   try {
-    expected_tags(seed_tagging(), "qa", kSha);
+    expected_tags(afu9_tagging(), "qa", kSha);
     FAIL();
   } catch (const UsageError& e) {
     EXPECT_STREQ(e.what(),
                  "--env 'qa' is not an environment of tagging.prefixes; known: 'production', "
-                 "'staging'");
+                 "'staging' (or their prefixes 'prod', 'stage', in any case)");
   }
 }
 
 TEST(Tagging, BadEnvAndBadShaAreReportedTogether) {
   try {
-    expected_tags(seed_tagging(), "qa", "nope");
+    expected_tags(afu9_tagging(), "qa", "nope");
     FAIL();
   } catch (const UsageError& e) {
     const std::string what = e.what();
     EXPECT_NE(what.find("--env 'qa'"), std::string::npos);
     EXPECT_NE(what.find("--sha 'nope'"), std::string::npos);
   }
+}
+
+TEST(Tagging, EnvironmentAliases) {
+  const auto t = afu9_tagging();
+  for (const char* alias : {"production", "prod", "PRODUCTION", " Prod\t"}) {
+    EXPECT_EQ(canonical_environment(t, alias), "production") << alias;
+  }
+  EXPECT_EQ(canonical_environment(t, " stage "), "staging");
+  EXPECT_THROW(canonical_environment(t, "qa"), UsageError);
+  EXPECT_THROW(canonical_environment(t, ""), UsageError);
+  auto ambiguous = t;
+  ambiguous.prefixes.emplace_back("qa", "stage");
+  EXPECT_THROW(canonical_environment(ambiguous, "stage"), UsageError);
+  EXPECT_EQ(canonical_environment(ambiguous, "staging"), "staging");
+}
+
+TEST(Tagging, SemanticVersions) {
+  EXPECT_EQ(parse_version("v1.2.3").text, "1.2.3");
+  EXPECT_TRUE(parse_version("1.2.3-rc.1").prerelease);
+  EXPECT_EQ(parse_version("10.20.30+build.5").patch, "30");
+  for (const char* bad : {"1.2", "01.2.3", "1.2.3-", "1.2.3-01", "vv1.2.3", "1.2.3 "}) {
+    EXPECT_THROW(parse_version(bad), UsageError) << bad;
+  }
+  auto t = afu9_tagging();
+  t.strategy = "semantic-version";
+  t.templates = {"{prefix}-{version}", "{prefix}-{major}.{minor}", "{prefix}-{major}", "latest"};
+  EXPECT_EQ(expected_tags(t, resolve_target(t, "prod", "", "v1.2.3")),
+            (std::vector<std::string>{"prod-1.2.3", "prod-1.2", "prod-1", "latest"}));
+  EXPECT_EQ(expected_tags(t, resolve_target(t, "prod", "", "1.2.3-rc.1")),
+            (std::vector<std::string>{"prod-1.2.3-rc.1", "latest"}));
+  EXPECT_THROW(resolve_target(t, "prod", "", ""), UsageError);
+  EXPECT_THROW(expected_tags(t, resolve_target(t, "prod", "", "1.2.3+b")), UsageError);
 }
 
 }  // namespace
