@@ -11,6 +11,7 @@
 #include "gate/gate.hpp"
 #include "http/http.hpp"
 #include "manifest/tagging.hpp"
+#include "provenance/provenance.hpp"
 #include "registry/factory.hpp"
 #include "report/gate_text.hpp"
 #include "report/github_output.hpp"
@@ -111,6 +112,16 @@ CLI::App* add_gate_command(CLI::App& app, GateOptions& options) {
   add_env_sha_options(*cmd, options.env, options.sha);
   add_registry_options(*cmd, options.registry);
   cmd->add_option("--evidence-out", options.evidence_out, "Write the evidence (JSON) to this file");
+  cmd->add_option("--key", options.provenance.keys,
+                  "PEM public key (ECDSA P-256, RSA, Ed25519) whose cosign signature every "
+                  "checked digest must carry (repeatable; adds to the manifest's keys)")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--require-attestation", options.provenance.attestations,
+                  "Predicate type every checked digest must have an attestation of, e.g. "
+                  "https://slsa.dev/provenance/v1 (repeatable)");
+  cmd->add_option("--revision", options.provenance.revision,
+                  "Revision binding: required | if-present | off (default: the manifest's "
+                  "provenance.revision, else if-present)");
   cmd->add_flag("--github-output", options.github_output,
                 "Append verdict, evidence, digest-<id> and image-<id> (REPOSITORY_URI@DIGEST) to "
                 "$GITHUB_OUTPUT");
@@ -143,7 +154,12 @@ int run_gate(const GateOptions& options) {
         options.common.verbose == 0 && ProgressLine::stderr_is_terminal());
     input.results = opened.get().resolve(queries);
   }
-  const auto evidence = gate::evaluate(input);
+  auto evidence = gate::evaluate(input);
+  {
+    const ProgressLine progress(" checking provenance…",
+                                options.common.verbose == 0 && ProgressLine::stderr_is_terminal());
+    provenance::check(opened.get(), loaded.manifest, options.provenance, evidence);
+  }
 
   // The JSON document is a third of a large gate's CPU: only made when someone reads it.
   const bool want_json = options.common.output == "json";
