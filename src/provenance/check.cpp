@@ -3,7 +3,11 @@
 // then the pure rules per image.
 #include <fmt/format.h>
 
+#include <map>
+
+#include "provenance/discovery.hpp"
 #include "provenance/provenance.hpp"
+#include "util/text.hpp"
 
 namespace imagegate::provenance {
 
@@ -24,6 +28,39 @@ void check(registry::Registry& registry, const manifest::Manifest& manifest, con
     policies.push_back(std::move(policy));
   }
   if (judged.empty()) return;
+
+  // Keys are read once each; a key that cannot be used is an input error (exit 2).
+  std::map<std::filesystem::path, PublicKey> loaded;
+  std::vector<std::vector<PublicKey>> keys(judged.size());
+  std::vector<DiscoverySubject> discovering;
+  std::vector<std::size_t> discovered_for;  // positions in judged
+  for (std::size_t k = 0; k < judged.size(); ++k) {
+    const Policy& policy = policies[k];
+    if (!policy.signatures_required && policy.attestations.empty()) continue;
+    if (policy.keys.empty()) {
+      throw UsageError(fmt::format(
+          "image {}: signatures or attestations are required but no key is given (--key FILE or "
+          "provenance.signatures.keys)",
+          util::quote(evidence.images[judged[k]].id)));
+    }
+    for (const auto& path : policy.keys) {
+      auto it = loaded.find(path);
+      if (it == loaded.end()) {
+        auto key = load_public_key(path);
+        if (!key) throw UsageError(fmt::format("{}: {}", key.error().code, key.error().message));
+        it = loaded.emplace(path, std::move(*key)).first;
+      }
+      keys[k].push_back(it->second);
+    }
+    discovering.push_back(
+        {subjects[k].repository, subjects[k].digest, !policy.attestations.empty()});
+    discovered_for.push_back(k);
+  }
+  std::vector<Discovered> found(judged.size());
+  const auto discovered = discover(registry, discovering);
+  for (std::size_t d = 0; d < discovered_for.size() && d < discovered.size(); ++d) {
+    found[discovered_for[d]] = discovered[d];
+  }
 
   std::vector<std::size_t> reading;  // positions in judged whose revision is read
   std::vector<Subject> to_read;
@@ -50,11 +87,7 @@ void check(registry::Registry& registry, const manifest::Manifest& manifest, con
       if (rule.required) image.provenance.attestations_required.push_back(rule.predicate_type);
     }
     judge_revision(policy.revision, evidence.sha, revision_facts[k], image.id, image);
-    if (policy.signatures_required || !policy.attestations.empty()) {
-      image.findings.push_back(
-          {report::Severity::kError, "SIGNATURE_UNVERIFIABLE", image.id, "signature",
-           "signatures and attestations cannot be verified by this build of imagegate"});
-    }
+    judge_signatures(policy, keys[k], found[k], evidence.sha, image.repository, image.id, image);
     bool failed = false;
     for (std::size_t f = before; f < image.findings.size(); ++f) {
       failed = failed || image.findings[f].severity == report::Severity::kError;

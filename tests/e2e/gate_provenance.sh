@@ -45,39 +45,10 @@ backend_ecr_start() {
 }
 backend_ecr_seed() {
   seed_manifest_images "$@" --layout "$ECR_LAYOUTS" || return 1
-  ecr_sync_layouts
+  fake_aws_sync_layouts "$ECR_LAYOUTS"
 }
 backend_ecr_args() {
   printf '%s\n' --registry ecr --endpoint-url "$FAKE_AWS_URL" --region eu-central-1
-}
-
-# ecr_sync_layouts : the fake's repositories become exactly what $ECR_LAYOUTS holds (every tag's
-# manifest with its bytes, every blob a manifest names).
-ecr_sync_layouts() {
-  local repos='{}' dir name
-  while IFS= read -r dir; do
-    dir="${dir%/oci-layout}"
-    name="${dir#"$ECR_LAYOUTS"/}"
-    repos="$(jq -c --arg r "$name" --argjson entry "$(ecr_repository_json "$dir")" \
-      '.[$r] = $entry' <<<"$repos")" || return 1
-  done < <(find "$ECR_LAYOUTS" -name oci-layout | sort)
-  fake_aws_merge_state "$(jq -nc --argjson r "$repos" '{repositories: $r}')" >/dev/null
-}
-
-ecr_repository_json() {  # LAYOUT_DIR
-  local dir="$1" images='[]' blobs='[]' digest tags media manifest config
-  while IFS=$'\t' read -r digest media tags; do
-    manifest="$dir/blobs/sha256/${digest#sha256:}"
-    images="$(jq -c --rawfile m "$manifest" --arg t "$tags" --arg mt "$media" \
-      '. + [{manifest: $m, mediaType: $mt, tags: ($t | split(","))}]' <<<"$images")" || return 1
-    config="$(jq -r '.config.digest // empty' "$manifest")"
-    [ -z "$config" ] || blobs="$(jq -c --rawfile b "$dir/blobs/sha256/${config#sha256:}" \
-      '. + [$b]' <<<"$blobs")" || return 1
-  done < <(jq -r '[.manifests[] | {d: .digest, m: .mediaType,
-        t: .annotations["org.opencontainers.image.ref.name"]}]
-      | group_by(.d)[] | [.[0].d, .[0].m, (map(.t) | join(","))] | @tsv' "$dir/index.json")
-  jq -nc --argjson i "$images" --argjson b "$blobs" \
-    '{imageTagMutability: "IMMUTABLE", images: $i, blobs: $b}'
 }
 
 # --- manifests and states --------------------------------------------------------------------

@@ -327,7 +327,9 @@ _seed_one() {
   : >"$out"
   [ "${#todo[@]}" -gt 0 ] || return 0
   local ref digest
-  ref="$(image_build "seed-$(printf '%s' "$name" | tr '/' '_')${SEED_REVISION:+-r}" "$name@$sha" \
+  # SEED_SALT makes one state's images differ from another's built from the same sha.
+  ref="$(image_build "seed-$(printf '%s' "$name" | tr '/' '_')${SEED_REVISION:+-r}" \
+    "$name@$sha${SEED_SALT:+#$SEED_SALT}" \
     "$IMAGE_ARCH_DEFAULT" "${SEED_REVISION:-}")" || return 1
   digest="$(image_digest "$ref")" || return 1
   if [ -n "$layout_dir" ]; then

@@ -4,6 +4,7 @@
 
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -27,6 +28,16 @@ class ContentRegistry final : public registry::Registry {
     for (const auto& r : requests) {
       ++requests_seen;
       const auto key = std::make_pair(r.repository, r.reference);
+      if (r.kind == registry::ContentKind::kReferrers) {
+        if (referrer_error) {
+          out.push_back({registry::ContentStatus::kError, "", "", "", *referrer_error});
+        } else if (auto it = referrers.find(r.reference); it != referrers.end()) {
+          out.push_back({registry::ContentStatus::kFound, it->second, "", "", {}});
+        } else {
+          out.push_back({registry::ContentStatus::kUnsupported, "", "", "", {}});
+        }
+        continue;
+      }
       if (auto e = errors.find(key); e != errors.end()) {
         out.push_back({registry::ContentStatus::kError, "", "", "", e->second});
         continue;
@@ -86,6 +97,9 @@ class ContentRegistry final : public registry::Registry {
 
   std::map<std::pair<std::string, std::string>, std::string> content;
   std::map<std::pair<std::string, std::string>, Error> errors;
+  // The referrers API: subject digest -> index; empty: the registry has none (kUnsupported).
+  std::map<std::string, std::string> referrers;
+  std::optional<Error> referrer_error;
   std::string last_config;
   int batches = 0;
   int requests_seen = 0;
