@@ -262,5 +262,11 @@ expect_eq 6 "$(grep -c '^"HEAD ' <<<"$requests")" "the 6 tag HEADs"
 # the referrers tag schema's index, the referrer it lists is an attestation (read, not wanted:
 # its layer is not fetched), and the signature payload.
 expect_eq 14 "$(grep -vc '^"HEAD ' <<<"$requests")" "7 requests per image beyond the HEADs"
+mark="$(registry_log_mark)"
+expect_exit 0 -- ig_gate -m "$M" --env good --sha "$SHA" "${registry_args[@]}" --key "$OURS" \
+  --require-attestation "$SLSA"
+requests="$(registry_requests_since "$mark")"
+# With attestations, the .att tag (404 here: @sigstore/oci wrote the tag schema) and the envelope.
+expect_eq 18 "$(grep -vc '^"HEAD ' <<<"$requests")" "9 requests per image with attestations"
 
 finish
