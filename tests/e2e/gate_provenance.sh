@@ -145,6 +145,18 @@ expect_output_contains "error[REVISION_MISMATCH] control-center revision: the co
 expect_exit 0 -- ig_gate -m "$REQUIRED" --env labelled --sha "$SHA" --registry "oci-layout:$LAYOUT_DIR"
 expect_output_contains "✓ rev ${SHA:0:12}"
 
+section "bad policy input: the schema names it, a bad --revision or --key is a usage error"
+BAD="$(gate_variant bad "$ENVS | .provenance = {revision: \"sometimes\"}")"
+expect_exit 1 -- ig_gate -m "$BAD" --env labelled --sha "$SHA" --registry "oci-layout:$LAYOUT_DIR"
+expect_stderr_contains "SCHEMA_VIOLATION"
+expect_stderr_contains "/provenance/revision"
+expect_exit 2 -- ig_gate -m "$NONE" --env labelled --sha "$SHA" --registry "oci-layout:$LAYOUT_DIR" \
+  --revision sometimes
+expect_stderr_contains "--revision 'sometimes' is not one of required, if-present, off"
+expect_exit 2 -- ig_gate -m "$NONE" --env labelled --sha "$SHA" --registry "oci-layout:$LAYOUT_DIR" \
+  --key "$SCRATCH/no-such.pub"
+expect_stderr_contains "--key"
+
 section "pin refuses evidence whose provenance failed"
 TASK_DEF="$SCRATCH/task-definition.json"
 jq -n '{family: "afu9", containerDefinitions: [
