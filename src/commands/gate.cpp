@@ -138,6 +138,7 @@ int run_gate(const GateOptions& options) {
               << "); nothing was checked\n";
     return kExitFailed;
   }
+  provenance::check_keys(loaded.manifest, options.provenance);
   auto settings = registry_settings(options.registry, loaded.manifest, options.common.verbose);
   auto opened = registry::open_registry(settings);
 

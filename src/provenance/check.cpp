@@ -11,6 +11,24 @@
 
 namespace imagegate::provenance {
 
+void check_keys(const manifest::Manifest& manifest, const CliPolicy& cli) {
+  for (const auto& image : manifest.images) {
+    const Policy policy = effective_policy(image, cli, manifest.path.parent_path());
+    if (!policy.active || (!policy.signatures_required && policy.attestations.empty())) continue;
+    if (policy.keys.empty()) {
+      throw UsageError(fmt::format(
+          "image {}: signatures or attestations are required but no key is given (--key FILE or "
+          "provenance.signatures.keys)",
+          util::quote(image.id)));
+    }
+    for (const auto& path : policy.keys) {
+      if (auto key = load_public_key(path); !key) {
+        throw UsageError(fmt::format("{}: {}", key.error().code, key.error().message));
+      }
+    }
+  }
+}
+
 void check(registry::Registry& registry, const manifest::Manifest& manifest, const CliPolicy& cli,
            evidence::Evidence& evidence) {
   const auto base_dir = manifest.path.parent_path();

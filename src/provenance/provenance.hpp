@@ -78,6 +78,10 @@ std::vector<RevisionFacts> read_revisions(registry::Registry& registry,
 void judge_revision(RevisionMode mode, const std::string& sha, const RevisionFacts& facts,
                     const std::string& image_id, evidence::ImageEvidence& out);
 
+// Reads every key the policies name, before anything connects: a key that cannot be used, or
+// signatures/attestations required without a key, is a UsageError (exit 2).
+void check_keys(const manifest::Manifest& manifest, const CliPolicy& cli);
+
 // The whole provenance step of a gate: for every image with an active policy whose tags passed,
 // read and judge; an image whose provenance fails becomes "fail" (its digest is kept in
 // provenance.digest only), and the evidence's findings and verdict are recomputed.

@@ -56,6 +56,10 @@ MatrixCell provenance_cell(const evidence::ImageEvidence& image) {
   if (image.provenance.status == "pass") {
     cell.state = CellState::kVerified;
     cell.digest = image.provenance.revision;
+    if (!image.provenance.signatures.empty()) cell.code = "signed";
+    if (!image.provenance.attestations.empty()) {
+      cell.code += cell.code.empty() ? "attested" : ", attested";
+    }
     return cell;
   }
   cell.state = CellState::kFailed;
@@ -71,7 +75,9 @@ MatrixCell provenance_cell(const evidence::ImageEvidence& image) {
 }
 
 std::string provenance_summary(const MatrixCell& cell) {
-  return cell.digest.empty() ? "checked" : "rev " + cell.digest.substr(0, 12);
+  std::string out = cell.digest.empty() ? "" : "rev " + cell.digest.substr(0, 12);
+  if (!cell.code.empty()) out += (out.empty() ? "" : ", ") + cell.code;
+  return out.empty() ? "checked" : out;
 }
 
 std::string column_label(const std::string& tag) {

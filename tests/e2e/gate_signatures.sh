@@ -198,6 +198,9 @@ for backend in "${BACKENDS[@]}"; do
 done
 
 section "exact messages"
+expect_exit 0 -- ig_gate -m "$M" --env good --sha "$SHA" --registry "oci-layout:$LAYOUT_DIR" --key "$OURS" \
+  --require-attestation "$SLSA"
+expect_output_contains "✓ rev ${SHA:0:12}, signed, attested"
 expect_exit 1 -- ig_gate -m "$M" --env digest --sha "$SHA" --registry "oci-layout:$LAYOUT_DIR" --key "$OURS"
 expect_output_contains "error[SIGNATURE_INVALID] control-center signature: tag sha256-"
 expect_output_contains "the signature is for digest '$(digest_of wd afu9/mcp-github)', not this one"
@@ -207,6 +210,12 @@ expect_exit 1 -- ig_gate -m "$M" --env good --sha "$SHA" --registry "oci-layout:
 expect_output_contains "the signature does not verify with any of the keys"
 expect_exit 2 -- ig_gate -m "$M" --env good --sha "$SHA" --registry "oci-layout:$LAYOUT_DIR" --key "$M"
 expect_stderr_contains "KEY_INVALID: key '$M' is not a PEM public key (-----BEGIN PUBLIC KEY-----)"
+# Keys are read before anything connects: a registry that does not exist is never asked.
+expect_exit 2 -- ig_gate -m "$M" --env good --sha "$SHA" --registry "http://127.0.0.1:9" --key "$M"
+expect_stderr_contains "KEY_INVALID"
+expect_exit 2 -- ig_gate -m "$M" --env good --sha "$SHA" --registry "oci-layout:$LAYOUT_DIR" \
+  --require-attestation "$SLSA"
+expect_stderr_contains "image 'control-center': signatures or attestations are required but no key is given (--key FILE or provenance.signatures.keys)"
 
 section "a registry that fails the referrers call: SIGNATURE_UNVERIFIABLE, exit 1"
 curl -sSf -X POST -d '{"referrersStatus": 500}' "$REFERRERS_URL/_fake/faults" >/dev/null
