@@ -12,6 +12,7 @@
 #include "gate/gate.hpp"
 #include "http/http.hpp"
 #include "manifest/tagging.hpp"
+#include "provenance/provenance.hpp"
 #include "registry/factory.hpp"
 #include "report/gate_text.hpp"
 #include "report/github_output.hpp"
@@ -136,6 +137,16 @@ CLI::App* add_gate_command(CLI::App& app, GateOptions& options) {
   add_feature_version_options(*cmd, options.features, &options.version);
   add_registry_options(*cmd, options.registry);
   cmd->add_option("--evidence-out", options.evidence_out, "Write the evidence (JSON) to this file");
+  cmd->add_option("--key", options.provenance.keys,
+                  "PEM public key (ECDSA P-256, RSA, Ed25519) whose cosign signature every "
+                  "checked digest must carry (repeatable; adds to the manifest's keys)")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--require-attestation", options.provenance.attestations,
+                  "Predicate type every checked digest must have an attestation of, e.g. "
+                  "https://slsa.dev/provenance/v1 (repeatable)");
+  cmd->add_option("--revision", options.provenance.revision,
+                  "Revision binding: required | if-present | off (default: the manifest's "
+                  "provenance.revision, else if-present)");
   cmd->add_flag("--github-output", options.github_output,
                 "Append verdict, evidence, digest-<id> and image-<id> (REPOSITORY_URI@DIGEST) to "
                 "$GITHUB_OUTPUT");
@@ -154,6 +165,7 @@ int run_gate(const GateOptions& options) {
               << "); nothing was checked\n";
     return kExitFailed;
   }
+  provenance::check_keys(loaded.manifest, options.provenance);
   auto settings = registry_settings(options.registry, loaded.manifest, options.common.verbose);
   const char* skip = std::getenv("SKIP_IMAGE_GATE");
   const bool skipped = skip != nullptr && std::string_view(skip) == "true";
@@ -179,6 +191,11 @@ int run_gate(const GateOptions& options) {
       input.results = opened.get().resolve(queries);
     }
     evidence = gate::evaluate(input);
+    {
+      const ProgressLine progress(" checking provenance…", options.common.verbose == 0 &&
+                                                               ProgressLine::stderr_is_terminal());
+      provenance::check(opened.get(), loaded.manifest, options.provenance, evidence);
+    }
     if (skip != nullptr && *skip != '\0') {
       evidence.findings.push_back(
           {report::Severity::kWarning, "SKIP_IMAGE_GATE_IGNORED", "", "SKIP_IMAGE_GATE",

@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "commands/common.hpp"
+#include "provenance/provenance.hpp"
 #include "registry/factory.hpp"
 
 namespace imagegate::commands {
@@ -35,7 +36,8 @@ struct GateOptions {
   std::vector<std::string> features;
   RegistryCliOptions registry;
   std::string evidence_out;
-  bool github_output = false;  // verdict, digest-<id>, image-<id> to $GITHUB_OUTPUT
+  bool github_output = false;        // verdict, digest-<id>, image-<id> to $GITHUB_OUTPUT
+  provenance::CliPolicy provenance;  // --key, --require-attestation, --revision
 };
 
 CLI::App* add_gate_command(CLI::App& app, GateOptions& options);

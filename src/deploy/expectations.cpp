@@ -89,6 +89,13 @@ void check_evidence(const evidence::Evidence& evidence, const manifest::Manifest
                                util::quote(evidence.sha), util::quote(sha)));
   }
   for (const auto& image : evidence.images) {
+    // A digest that exists but is not this pipeline's build is never deployed.
+    if (image.provenance.checked && image.provenance.status != "pass") {
+      findings.error("PROVENANCE_FAILED", image.id, "provenance",
+                     fmt::format("the evidence's provenance policy failed for {}: its digest is "
+                                 "not proven to be this commit's build",
+                                 util::quote(image.id)));
+    }
     if (image.status != "pass") continue;
     if (!reference::is_valid_digest(image.digest)) {
       findings.error(

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <fstream>
 #include <sstream>
+#include <stdexcept>
 
 #include "util/text.hpp"
 
@@ -31,7 +32,71 @@ json findings_to_json(const std::vector<report::Finding>& findings) {
   return out;
 }
 
+json provenance_to_json(const ProvenanceEvidence& p) {
+  json revisions = json::array();
+  for (const auto& r : p.revisions) revisions.push_back({{"where", r.where}, {"value", r.value}});
+  json signatures = json::array();
+  for (const auto& sig : p.signatures) {
+    signatures.push_back({{"keyFingerprint", sig.key_fingerprint},
+                          {"where", sig.where},
+                          {"manifest", sig.manifest}});
+  }
+  json attestations = json::array();
+  for (const auto& a : p.attestations) {
+    attestations.push_back({{"predicateType", a.predicate_type},
+                            {"digest", a.digest},
+                            {"where", a.where},
+                            {"keyFingerprint", a.key_fingerprint}});
+  }
+  return json{
+      {"status", p.status},
+      {"digest", p.digest},
+      {"revision",
+       {{"policy", p.revision_policy},
+        {"value", p.revision.empty() ? json(nullptr) : json(p.revision)},
+        {"sources", revisions}}},
+      {"signatures", {{"required", p.signatures_required}, {"verified", signatures}}},
+      {"attestations", {{"required", p.attestations_required}, {"verified", attestations}}}};
+}
+
+ProvenanceEvidence provenance_from(const json& j) {
+  ProvenanceEvidence p;
+  p.checked = true;
+  p.status = j.at("status").get<std::string>();
+  p.digest = j.value("digest", "");
+  if (j.contains("revision") && j["revision"].is_object()) {
+    const auto& r = j["revision"];
+    p.revision_policy = r.value("policy", "");
+    if (r.contains("value") && r["value"].is_string()) p.revision = r["value"];
+    for (const auto& s : r.value("sources", json::array())) {
+      p.revisions.push_back({s.value("where", ""), s.value("value", "")});
+    }
+  }
+  if (j.contains("signatures") && j["signatures"].is_object()) {
+    p.signatures_required = j["signatures"].value("required", false);
+  }
+  if (j.contains("attestations") && j["attestations"].is_object()) {
+    p.attestations_required = j["attestations"].value("required", std::vector<std::string>{});
+  }
+  if (p.status != "pass" && p.status != "fail") {
+    throw std::invalid_argument("provenance.status is neither \"pass\" nor \"fail\"");
+  }
+  return p;
+}
+
 }  // namespace
+
+void recompute_verdict(Evidence& e) {
+  e.findings.clear();
+  bool failed = false;
+  for (const auto& image : e.images) {
+    for (const auto& f : image.findings) {
+      e.findings.push_back(f);
+      failed = failed || f.severity == report::Severity::kError;
+    }
+  }
+  e.verdict = failed ? "fail" : "pass";
+}
 
 const ImageEvidence* Evidence::find_image(std::string_view id) const {
   for (const auto& image : images) {
@@ -62,6 +127,7 @@ json to_json(const Evidence& e) {
                   {"platforms", image.platforms},
                   {"findings", findings_to_json(image.findings)}};
     if (!image.digest.empty()) entry["pinnedReference"] = image.pinned_reference();
+    if (image.provenance.checked) entry["provenance"] = provenance_to_json(image.provenance);
     images.push_back(std::move(entry));
   }
   json excluded = json::array();
@@ -131,6 +197,7 @@ Result<Evidence> from_json(const json& d) {
       for (const auto& f : i.value("findings", json::array())) {
         image.findings.push_back(finding_from(f));
       }
+      if (i.contains("provenance")) image.provenance = provenance_from(i.at("provenance"));
       e.images.push_back(std::move(image));
     }
     if (e.verdict != "pass" && e.verdict != "fail" && e.verdict != "skipped") {
@@ -140,6 +207,8 @@ Result<Evidence> from_json(const json& d) {
     return e;
   } catch (const json::exception& ex) {
     return invalid(util::escape_display(ex.what()));
+  } catch (const std::invalid_argument& ex) {
+    return invalid(ex.what());
   }
 }
 

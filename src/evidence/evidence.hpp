@@ -22,6 +22,38 @@ struct TagEvidence {
   std::string media_type;
 };
 
+// What the provenance step found for an image's digest (present when a policy applied).
+struct RevisionEvidence {
+  std::string where;  // "config label of linux/amd64 (sha256:...)", "index annotation", ...
+  std::string value;
+};
+
+struct SignatureEvidence {
+  std::string key_fingerprint;  // "sha256:" of the DER public key
+  std::string where;            // "referrers API", "referrers tag sha256-…", "tag sha256-….sig"
+  std::string manifest;         // the signature manifest's digest
+};
+
+struct AttestationEvidence {
+  std::string predicate_type;
+  std::string digest;  // the DSSE envelope's digest
+  std::string where;
+  std::string key_fingerprint;
+};
+
+struct ProvenanceEvidence {
+  bool checked = false;
+  std::string status;                       // "pass" | "fail"
+  std::string digest;                       // the digest that was judged
+  std::string revision_policy;              // "required" | "if-present" | "off"
+  std::string revision;                     // the revision found (every source agreed), else empty
+  std::vector<RevisionEvidence> revisions;  // every value read
+  bool signatures_required = false;
+  std::vector<SignatureEvidence> signatures;       // every signature that verified
+  std::vector<std::string> attestations_required;  // predicate types
+  std::vector<AttestationEvidence> attestations;   // every attestation that verified
+};
+
 struct ImageEvidence {
   std::string id;
   std::string repository;      // manifest name, e.g. "afu9/control-center"
@@ -36,6 +68,7 @@ struct ImageEvidence {
   std::vector<std::string> required_platforms;
   std::vector<std::string> platforms;  // found
   std::vector<report::Finding> findings;
+  ProvenanceEvidence provenance;
 
   // "<repository_uri>@<digest>"
   std::string pinned_reference() const { return repository_uri + "@" + digest; }
@@ -67,6 +100,10 @@ struct Evidence {
 
   const ImageEvidence* find_image(std::string_view id) const;
 };
+
+// Rebuilds the evidence's findings (image order) and verdict from its images, after a later step
+// (provenance) changed them.
+void recompute_verdict(Evidence& evidence);
 
 nlohmann::json to_json(const Evidence& evidence);
 

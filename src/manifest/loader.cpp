@@ -45,10 +45,45 @@ std::pair<std::size_t, std::size_t> line_column(std::string_view text, std::size
   return {line, column};
 }
 
+// Fields of a "provenance" object over `base`; a field of the wrong type keeps the base's value
+// (the schema reports it).
+Provenance read_provenance(const json& value, Provenance base) {
+  if (!value.is_object()) return base;
+  base.declared = true;
+  if (const auto r = value.find("revision"); r != value.end() && r->is_string()) {
+    base.revision = r->get<std::string>();
+  }
+  if (const auto s = value.find("signatures"); s != value.end() && s->is_object()) {
+    if (const auto k = s->find("keys"); k != s->end()) {
+      base.keys = strings_of(*k);
+      base.signatures_required = !base.keys.empty();
+    }
+    if (const auto q = s->find("required"); q != s->end() && q->is_boolean()) {
+      base.signatures_required = q->get<bool>();
+    }
+  }
+  if (const auto a = value.find("attestations"); a != value.end() && a->is_array()) {
+    base.attestations.clear();
+    for (const auto& item : *a) {
+      if (!item.is_object()) continue;
+      AttestationRule rule;
+      rule.predicate_type = string_or_empty(item, "predicateType");
+      if (const auto q = item.find("required"); q != item.end() && q->is_boolean()) {
+        rule.required = q->get<bool>();
+      }
+      if (!rule.predicate_type.empty()) base.attestations.push_back(std::move(rule));
+    }
+  }
+  return base;
+}
+
 void build_model(Manifest& m) {
   const json& doc = m.document;
   m.version = string_or_empty(doc, "version");
   if (const auto it = doc.find("platforms"); it != doc.end()) m.default_platforms = strings_of(*it);
+  if (const auto it = doc.find("provenance"); it != doc.end()) {
+    m.default_provenance = read_provenance(*it, {});
+  }
   if (const auto it = doc.find("registry"); it != doc.end() && it->is_string()) {
     m.registry = it->get<std::string>();
   }
@@ -79,6 +114,9 @@ void build_model(Manifest& m) {
         }
         image.only_feature = string_or_empty(*c, "feature");
       }
+      const auto prov = item.find("provenance");
+      image.provenance =
+          prov != item.end() ? read_provenance(*prov, m.default_provenance) : m.default_provenance;
       m.images.push_back(std::move(image));
     }
   }

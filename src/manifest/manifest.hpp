@@ -16,6 +16,21 @@ namespace imagegate::manifest {
 
 inline constexpr std::size_t kMaxManifestBytes = 1024 * 1024;
 
+// What every found digest must prove about its origin ("provenance"; the manifest's top-level
+// object is the default, an image's own object replaces the fields it names).
+struct AttestationRule {
+  std::string predicate_type;  // e.g. "https://slsa.dev/provenance/v1"
+  bool required = true;
+};
+
+struct Provenance {
+  bool declared = false;                // a provenance policy applies to the image
+  std::string revision = "if-present";  // "required" | "if-present" | "off"
+  std::vector<std::string> keys;        // PEM public key files, relative to the manifest's folder
+  bool signatures_required = false;     // default: true when keys are named
+  std::vector<AttestationRule> attestations;
+};
+
 struct Image {
   std::size_t index = 0;  // position in images[], for JSON pointers in findings
   std::string id;
@@ -31,6 +46,7 @@ struct Image {
   // and only with this feature enabled (empty: always).
   std::optional<std::vector<std::string>> only_environments;
   std::string only_feature;
+  Provenance provenance;  // effective: the default with the image's own fields
 };
 
 // An image conditionalOn leaves out of this deploy, and why.
@@ -68,6 +84,7 @@ struct Manifest {
   std::vector<std::string> default_platforms;
   std::vector<DuplicateKey> duplicate_keys;
   std::vector<Exclusion> excluded;  // filled by select_images
+  Provenance default_provenance;
 
   const Image* find_image(std::string_view id) const;
 };

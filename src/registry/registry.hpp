@@ -57,12 +57,41 @@ struct RepositoryResult {
   std::vector<Error> warnings;
 };
 
+// One piece of content fetched by reference, for the provenance step (labels, annotations,
+// signatures, attestations): a manifest by tag or digest, a blob by digest, or the referrers of
+// a digest (OCI 1.1).
+enum class ContentKind { kManifest, kBlob, kReferrers };
+
+struct ContentRequest {
+  std::string repository;
+  ContentKind kind = ContentKind::kManifest;
+  std::string reference;      // kManifest: tag or digest; kBlob: digest; kReferrers: subject digest
+  std::string artifact_type;  // kReferrers: the artifactType filter, may be empty
+};
+
+// kMissing: the registry answered that it is not there. kUnsupported: kReferrers only, the
+// registry has no referrers API (404 on the endpoint), the caller falls back to the tag schema.
+// kError: no conclusive answer (network, auth, throttling, an odd answer): never "missing".
+enum class ContentStatus { kFound, kMissing, kUnsupported, kError };
+
+struct ContentResult {
+  ContentStatus status = ContentStatus::kError;
+  std::string body;        // kFound: the exact bytes (a kReferrers answer is an image index)
+  std::string digest;      // kFound manifest/blob: sha256 of body, equal to a digest reference
+  std::string media_type;  // kFound: as served, without parameters
+  Error error;             // kError: code + message
+};
+
 // Contract: resolve() answers every query, in query order, and never throws for remote failures:
 // anything that could not be verified is a kError result with a finding code, never kFound.
 class Registry {
  public:
   virtual ~Registry() = default;
   virtual std::vector<RepositoryResult> resolve(const std::vector<TagQuery>& queries) = 0;
+  // Answers every request, in request order, concurrently where the backend can. A digest-
+  // addressed answer whose bytes do not hash to the digest is kError. The default answers kError
+  // for everything, so a backend without content access fails closed.
+  virtual std::vector<ContentResult> fetch(const std::vector<ContentRequest>& requests);
   // The registry as given by the user, without credentials (for reports and evidence).
   virtual std::string describe() const = 0;
 };

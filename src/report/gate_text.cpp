@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "report/matrix.hpp"
 #include "util/text.hpp"
 
 namespace imagegate::report {
@@ -11,12 +12,6 @@ namespace {
 
 std::string pad(const std::string& painted, std::size_t width, std::size_t target) {
   return painted + std::string(target > width ? target - width : 0, ' ');
-}
-
-// "prod-0123456789abcdef...": long tags are shortened in the header only.
-std::string column_label(const std::string& tag) {
-  if (tag.size() <= 18) return tag;
-  return tag.substr(0, 12) + "…" + tag.substr(tag.size() - 4);
 }
 
 struct Cell {
@@ -51,6 +46,22 @@ Cell cell_for(const evidence::ImageEvidence& image, const evidence::TagEvidence*
   return {plain, warn ? style.yellow(plain) : style.red(plain)};
 }
 
+Cell provenance_text(const evidence::ImageEvidence& image, const Style& style) {
+  const MatrixCell cell = provenance_cell(image);
+  switch (cell.state) {
+    case CellState::kVerified: {
+      std::string plain = "✓ " + provenance_summary(cell);
+      return {plain, style.green(plain)};
+    }
+    case CellState::kAbsent:
+      return {"-", style.dim("-")};
+    case CellState::kFailed:
+      break;
+  }
+  std::string plain = "✗ " + cell.code;
+  return {plain, style.red(plain)};
+}
+
 }  // namespace
 
 std::string short_digest(std::string_view digest) {
@@ -78,8 +89,11 @@ std::string render_gate_text(const evidence::Evidence& e, const Style& style) {
   if (!tags.empty()) out += "tags: " + util::escape_display(util::join(tags, ", ")) + "\n";
   out += "\n";
 
+  bool with_provenance = false;
+  for (const auto& image : e.images) with_provenance = with_provenance || image.provenance.checked;
   std::vector<std::string> header{"image"};
   for (const auto& t : tags) header.push_back(util::escape_display(column_label(t)));
+  if (with_provenance) header.emplace_back("provenance");
   std::vector<std::vector<Cell>> rows;
   for (const auto& image : e.images) {
     std::vector<Cell> row;
@@ -92,6 +106,7 @@ std::string render_gate_text(const evidence::Evidence& e, const Style& style) {
       }
       row.push_back(cell_for(image, found, style));
     }
+    if (with_provenance) row.push_back(provenance_text(image, style));
     rows.push_back(std::move(row));
   }
   std::vector<std::size_t> widths(header.size(), 0);

@@ -35,6 +35,20 @@ std::string cell_html(const MatrixCell& cell) {
   return "<td class=\"bad\"" + title + ">✗ " + html_escape(cell.code) + "</td>";
 }
 
+std::string provenance_html(const MatrixCell& cell) {
+  switch (cell.state) {
+    case CellState::kVerified:
+      return "<td class=\"ok\">✓ <code>" + html_escape(provenance_summary(cell)) + "</code></td>";
+    case CellState::kAbsent:
+      return "<td>–</td>";
+    case CellState::kFailed:
+      break;
+  }
+  std::string title;
+  if (cell.finding != nullptr) title = " title=\"" + html_escape(cell.finding->message) + "\"";
+  return "<td class=\"bad\"" + title + ">✗ " + html_escape(cell.code) + "</td>";
+}
+
 std::string gate_section(const evidence::Evidence& e) {
   std::string out = fmt::format(
       "<p class=\"meta\">environment <b>{}</b> · commit <code>{}</code> · registry <code>{}</code>"
@@ -45,11 +59,13 @@ std::string gate_section(const evidence::Evidence& e) {
   if (matrix.tags.empty()) return out;
   out += "<table>\n<tr><th>image</th>";
   for (const auto& t : matrix.tags) out += "<th><code>" + html_escape(t) + "</code></th>";
+  if (matrix.provenance) out += "<th>provenance</th>";
   out += "<th>digest</th></tr>\n";
   for (const auto& row : matrix.rows) {
     out += "<tr><th>" + html_escape(row.image->id) + (row.image->required ? "" : " (optional)") +
            "<br><code class=\"meta\">" + html_escape(row.image->repository) + "</code></th>";
     for (const auto& cell : row.cells) out += cell_html(cell);
+    if (matrix.provenance) out += provenance_html(row.provenance);
     out += row.image->digest.empty()
                ? std::string("<td>–</td></tr>\n")
                : "<td><code>" + html_escape(row.image->digest) + "</code></td></tr>\n";

@@ -25,6 +25,18 @@ std::string cell_text(const MatrixCell& cell) {
   return "✗ " + markdown_code(cell.code);
 }
 
+std::string provenance_text(const MatrixCell& cell) {
+  switch (cell.state) {
+    case CellState::kVerified:
+      return "✓ " + markdown_code(provenance_summary(cell));
+    case CellState::kAbsent:
+      return "–";
+    case CellState::kFailed:
+      break;
+  }
+  return "✗ " + markdown_code(cell.code);
+}
+
 std::string gate_section(const evidence::Evidence& e) {
   std::string out =
       fmt::format("**{}** @ {} on {} · {} images\n\n", markdown_escape(e.env),
@@ -36,13 +48,16 @@ std::string gate_section(const evidence::Evidence& e) {
   out += "Tags: " + util::join(listed, ", ") + "\n\n";
   out += "| image |";
   for (const auto& t : matrix.tags) out += " " + markdown_code(column_label(t)) + " |";
+  if (matrix.provenance) out += " provenance |";
   out += "\n| --- |";
   for (std::size_t i = 0; i < matrix.tags.size(); ++i) out += " --- |";
+  if (matrix.provenance) out += " --- |";
   out += "\n";
   for (const auto& row : matrix.rows) {
     out += "| **" + markdown_escape(row.image->id) + "**" +
            (row.image->required ? "" : " (optional)") + " |";
     for (const auto& cell : row.cells) out += " " + cell_text(cell) + " |";
+    if (matrix.provenance) out += " " + provenance_text(row.provenance) + " |";
     out += "\n";
   }
   return out + "\n";

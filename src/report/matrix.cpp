@@ -42,6 +42,44 @@ MatrixCell cell_for(const evidence::ImageEvidence& image, const std::string& tag
 
 }  // namespace
 
+bool is_provenance_finding(const Finding& f) {
+  return f.subject == "revision" || f.subject == "signature" || f.subject == "attestation";
+}
+
+MatrixCell provenance_cell(const evidence::ImageEvidence& image) {
+  MatrixCell cell;
+  if (!image.provenance.checked) {
+    cell.state = CellState::kAbsent;
+    cell.code = "–";
+    return cell;
+  }
+  if (image.provenance.status == "pass") {
+    cell.state = CellState::kVerified;
+    cell.digest = image.provenance.revision;
+    if (!image.provenance.signatures.empty()) cell.code = "signed";
+    if (!image.provenance.attestations.empty()) {
+      cell.code += cell.code.empty() ? "attested" : ", attested";
+    }
+    return cell;
+  }
+  cell.state = CellState::kFailed;
+  cell.code = "PROVENANCE_FAILED";
+  for (const auto& f : image.findings) {
+    if (is_provenance_finding(f) && f.severity == Severity::kError) {
+      cell.finding = &f;
+      cell.code = f.code;
+      break;
+    }
+  }
+  return cell;
+}
+
+std::string provenance_summary(const MatrixCell& cell) {
+  std::string out = cell.digest.empty() ? "" : "rev " + cell.digest.substr(0, 12);
+  if (!cell.code.empty()) out += (out.empty() ? "" : ", ") + cell.code;
+  return out.empty() ? "checked" : out;
+}
+
 std::string column_label(const std::string& tag) {
   if (tag.size() <= 18) return tag;
   return tag.substr(0, 12) + "…" + tag.substr(tag.size() - 4);
@@ -57,8 +95,10 @@ GateMatrix build_matrix(const evidence::Evidence& evidence) {
     }
   }
   for (const auto& image : evidence.images) {
-    MatrixRow row{&image, {}};
+    MatrixRow row{&image, {}, {}};
     for (const auto& tag : matrix.tags) row.cells.push_back(cell_for(image, tag));
+    row.provenance = provenance_cell(image);
+    matrix.provenance = matrix.provenance || image.provenance.checked;
     matrix.rows.push_back(std::move(row));
   }
   return matrix;

@@ -22,12 +22,28 @@ struct MatrixCell {
 struct MatrixRow {
   const evidence::ImageEvidence* image = nullptr;
   std::vector<MatrixCell> cells;  // one per GateMatrix::tags
+  // The provenance column (when GateMatrix::provenance): kVerified with digest = the revision
+  // found (may be empty) and code = what else was proven ("signed", "signed, attested"), kFailed
+  // with the first provenance finding's code, kAbsent ("–") for an image whose provenance was not
+  // judged because its tags did not pass.
+  MatrixCell provenance;
 };
 
 struct GateMatrix {
   std::vector<std::string> tags;  // every expected tag, in evidence order
   std::vector<MatrixRow> rows;    // one per image
+  bool provenance = false;        // some image had a provenance policy
 };
+
+// True for findings of the provenance step (subject revision, signature or attestation).
+bool is_provenance_finding(const Finding& finding);
+
+// The provenance cell of one image (see MatrixRow::provenance).
+MatrixCell provenance_cell(const evidence::ImageEvidence& image);
+
+// Text of a verified provenance cell: "rev 0123456789ab", "rev 0123456789ab, signed",
+// "checked".
+std::string provenance_summary(const MatrixCell& cell);
 
 // A tag short enough for a column header: "prod-0123456789…4567" (the full tags are listed
 // beside the matrix).

@@ -15,6 +15,7 @@
 #include <set>
 
 #include "registry/ecr/answers.hpp"
+#include "registry/ecr/content_fetch.hpp"
 #include "registry/ecr/ecr.hpp"
 #include "util/text.hpp"
 
@@ -65,6 +66,10 @@ class EcrRegistry : public Registry {
   }
 
   std::vector<RepositoryResult> resolve(const std::vector<TagQuery>& queries) override;
+
+  std::vector<ContentResult> fetch(const std::vector<ContentRequest>& requests) override {
+    return fetch_content(options_, requests);
+  }
 
  private:
   JsonCall make_call(std::string_view operation, json body) const {

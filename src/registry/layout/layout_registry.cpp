@@ -59,7 +59,132 @@ class LayoutRegistry final : public Registry {
     return results;
   }
 
+  std::vector<ContentResult> fetch(const std::vector<ContentRequest>& requests) override {
+    std::vector<ContentResult> results;
+    for (const auto& r : requests) results.push_back(fetch_one(r));
+    return results;
+  }
+
  private:
+  static ContentResult error_result(Error error) {
+    ContentResult r;
+    r.status = ContentStatus::kError;
+    r.error = std::move(error);
+    return r;
+  }
+
+  // index.json's manifests[] of one layout; BAD_RESPONSE when the file is not an index.
+  Result<nlohmann::json> read_index(const std::filesystem::path& layout,
+                                    std::string_view what) const {
+    auto text = read_file(layout / "index.json", what);
+    if (!text) return std::unexpected(text.error());
+    auto index = nlohmann::json::parse(*text, nullptr, false);
+    if (index.is_discarded() || !index.is_object() || !index.contains("manifests") ||
+        !index["manifests"].is_array()) {
+      return fail("BAD_RESPONSE",
+                  fmt::format("{}: index.json is not an image index with manifests[]", what));
+    }
+    return std::move(index["manifests"]);
+  }
+
+  ContentResult fetch_one(const ContentRequest& r) const {
+    const std::string what = fmt::format("oci-layout {}@{}", r.repository, r.reference);
+    if (!is_valid_repository_name(r.repository)) {
+      return error_result(Error{"INVALID_REFERENCE", what + ": not a valid repository name"});
+    }
+    const auto layout = dir_ / r.repository;
+    std::error_code ec;
+    if (!std::filesystem::is_directory(layout, ec)) {
+      return error_result(Error{"UNREACHABLE", what + ": the layout is not a directory"});
+    }
+    std::string digest = r.reference;
+    if (r.kind == ContentKind::kManifest && !is_sha256_digest(r.reference)) {
+      if (!is_valid_tag(r.reference)) {
+        return error_result(Error{"INVALID_REFERENCE", what + ": not a valid tag"});
+      }
+      auto index = read_index(layout, what);
+      if (!index) return error_result(index.error());
+      digest.clear();
+      for (const auto& entry : *index) {
+        if (!entry.is_object() || !entry.contains("annotations") ||
+            !entry["annotations"].is_object()) {
+          continue;
+        }
+        const auto& annotations = entry["annotations"];
+        const auto ref = annotations.find(kRefName);
+        if (ref == annotations.end() || *ref != r.reference) continue;
+        const std::string d = entry.value("digest", "");
+        if (!digest.empty() && d != digest) {
+          return error_result(
+              Error{"BAD_RESPONSE", what + ": index.json names the tag on different digests"});
+        }
+        digest = d;
+      }
+      if (digest.empty()) return ContentResult{ContentStatus::kMissing, "", "", "", {}};
+    }
+    if (r.kind == ContentKind::kReferrers) return referrers(layout, r, what);
+    if (!is_sha256_digest(digest)) {
+      return error_result(Error{"INVALID_REFERENCE", what + ": not a sha256 digest"});
+    }
+    if (!std::filesystem::exists(layout / "blobs" / "sha256" / digest.substr(7), ec)) {
+      return ContentResult{ContentStatus::kMissing, "", "", "", {}};
+    }
+    auto bytes = read_blob(layout, digest, -1, what);
+    if (!bytes) return error_result(bytes.error());
+    ContentResult result;
+    result.status = ContentStatus::kFound;
+    result.digest = digest;
+    if (r.kind == ContentKind::kManifest) {
+      auto content = parse_manifest(*bytes, what);
+      if (!content) return error_result(content.error());
+      result.media_type = content->media_type;
+    }
+    result.body = std::move(*bytes);
+    return result;
+  }
+
+  // The layout's answer to the referrers API: an index of every manifest in index.json whose
+  // subject is the digest (what `oras copy --to-oci-layout` and skopeo keep there).
+  ContentResult referrers(const std::filesystem::path& layout, const ContentRequest& r,
+                          const std::string& what) const {
+    if (!is_sha256_digest(r.reference)) {
+      return error_result(Error{"INVALID_REFERENCE", what + ": not a sha256 digest"});
+    }
+    auto index = read_index(layout, what);
+    if (!index) return error_result(index.error());
+    nlohmann::json found = nlohmann::json::array();
+    for (const auto& entry : *index) {
+      if (!entry.is_object()) continue;
+      const std::string digest = entry.value("digest", "");
+      auto bytes = read_blob(layout, digest, -1, what);
+      if (!bytes) return error_result(bytes.error());
+      const auto doc = nlohmann::json::parse(*bytes, nullptr, false);
+      if (doc.is_discarded() || !doc.is_object() || !doc.contains("subject") ||
+          !doc["subject"].is_object() || doc["subject"].value("digest", "") != r.reference) {
+        continue;
+      }
+      std::string artifact_type = doc.value("artifactType", "");
+      if (artifact_type.empty() && doc.contains("config") && doc["config"].is_object()) {
+        artifact_type = doc["config"].value("mediaType", "");
+      }
+      if (!r.artifact_type.empty() && artifact_type != r.artifact_type) continue;
+      nlohmann::json descriptor = {{"mediaType", doc.value("mediaType", std::string(kOciManifest))},
+                                   {"digest", digest},
+                                   {"size", bytes->size()},
+                                   {"artifactType", artifact_type}};
+      if (doc.contains("annotations")) descriptor["annotations"] = doc["annotations"];
+      found.push_back(std::move(descriptor));
+    }
+    ContentResult result;
+    result.status = ContentStatus::kFound;
+    result.media_type = std::string(kOciIndex);
+    result.body =
+        nlohmann::json{
+            {"schemaVersion", 2}, {"mediaType", kOciIndex}, {"manifests", std::move(found)}}
+            .dump();
+    return result;
+  }
+
   // A blob of this layout, checked against its digest (and size, when the descriptor has one).
   Result<std::string> read_blob(const std::filesystem::path& layout, const std::string& digest,
                                 std::int64_t size, std::string_view what) const {

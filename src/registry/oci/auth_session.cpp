@@ -158,4 +158,49 @@ void AuthSession::fetch_tokens(
   }
 }
 
+std::vector<http::Response> run_authenticated(
+    http::Client& client, AuthSession& session,
+    const std::vector<std::pair<std::string, http::Request>>& pending) {
+  std::vector<http::Request> requests;
+  for (const auto& [repository, r] : pending) {
+    http::Request request = r;
+    session.apply(request, repository);
+    requests.push_back(std::move(request));
+  }
+  if (requests.empty()) return {};
+  std::vector<http::Response> responses = client.run(requests);
+  responses.resize(requests.size());
+
+  // One challenge per repository is answered; its 401'd requests are retried in one batch.
+  std::vector<std::pair<std::string, http::Response>> challenges;
+  std::set<std::string> challenged;
+  for (std::size_t i = 0; i < responses.size(); ++i) {
+    const std::string& repo = pending[i].first;
+    if (responses[i].error_code.empty() && responses[i].status == 401 &&
+        session.may_answer_challenge(repo) && challenged.insert(repo).second) {
+      challenges.emplace_back(repo, responses[i]);
+    }
+  }
+  if (challenges.empty()) return responses;
+  session.answer_challenges(challenges);
+
+  std::vector<std::size_t> retry;
+  std::vector<http::Request> retry_requests;
+  for (std::size_t i = 0; i < responses.size(); ++i) {
+    const std::string& repo = pending[i].first;
+    if (responses[i].status != 401 || !challenged.contains(repo) || session.failure(repo)) {
+      continue;
+    }
+    http::Request request = pending[i].second;
+    session.apply(request, repo);
+    retry.push_back(i);
+    retry_requests.push_back(std::move(request));
+  }
+  if (retry_requests.empty()) return responses;
+  std::vector<http::Response> retried = client.run(retry_requests);
+  retried.resize(retry_requests.size());
+  for (std::size_t k = 0; k < retry.size(); ++k) responses[retry[k]] = std::move(retried[k]);
+  return responses;
+}
+
 }  // namespace imagegate::registry::oci

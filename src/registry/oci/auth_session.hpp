@@ -60,4 +60,11 @@ class AuthSession {
   std::set<std::string> challenged_;           // repositories whose challenge was answered
 };
 
+// Runs one concurrent batch of requests, each about a repository (same order), through the
+// session: the Authorization header applied, one challenge round per repository answered and its
+// 401'd requests retried in one more batch. One response per request, in order.
+std::vector<http::Response> run_authenticated(
+    http::Client& client, AuthSession& session,
+    const std::vector<std::pair<std::string, http::Request>>& requests);
+
 }  // namespace imagegate::registry::oci

@@ -4,11 +4,13 @@
 // for platforms. Anything not proven is an error, never kFound.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
 
 #include "registry/content.hpp"
 #include "registry/oci/auth_session.hpp"
+#include "registry/oci/content_fetch.hpp"
 #include "registry/oci/oci.hpp"
 #include "registry/oci/responses.hpp"
 
@@ -87,46 +89,9 @@ class Resolution {
 };
 
 std::vector<http::Response> Resolution::run_phase(const std::vector<Pending>& pending) {
-  std::vector<http::Request> requests;
-  for (const auto& p : pending) {
-    http::Request request = p.request;
-    session_.apply(request, repository(p));
-    requests.push_back(std::move(request));
-  }
-  if (requests.empty()) return {};
-  std::vector<http::Response> responses = client_.run(requests);
-  responses.resize(requests.size());
-
-  // One challenge per repository is answered; its 401'd requests are retried in one batch.
-  std::vector<std::pair<std::string, http::Response>> challenges;
-  std::set<std::string> challenged;
-  for (std::size_t i = 0; i < responses.size(); ++i) {
-    const std::string& repo = repository(pending[i]);
-    if (responses[i].error_code.empty() && responses[i].status == 401 &&
-        session_.may_answer_challenge(repo) && challenged.insert(repo).second) {
-      challenges.emplace_back(repo, responses[i]);
-    }
-  }
-  if (challenges.empty()) return responses;
-  session_.answer_challenges(challenges);
-
-  std::vector<std::size_t> retry;
-  std::vector<http::Request> retry_requests;
-  for (std::size_t i = 0; i < responses.size(); ++i) {
-    const std::string& repo = repository(pending[i]);
-    if (responses[i].status != 401 || !challenged.contains(repo) || session_.failure(repo)) {
-      continue;
-    }
-    http::Request request = pending[i].request;
-    session_.apply(request, repo);
-    retry.push_back(i);
-    retry_requests.push_back(std::move(request));
-  }
-  if (retry_requests.empty()) return responses;
-  std::vector<http::Response> retried = client_.run(retry_requests);
-  retried.resize(retry_requests.size());
-  for (std::size_t k = 0; k < retry.size(); ++k) responses[retry[k]] = std::move(retried[k]);
-  return responses;
+  std::vector<std::pair<std::string, http::Request>> requests;
+  for (const auto& p : pending) requests.emplace_back(repository(p), p.request);
+  return oci::run_authenticated(client_, session_, requests);
 }
 
 Classified Resolution::unauthorized(const std::string& repository, std::string_view what) const {
@@ -423,8 +388,45 @@ class OciRegistry final : public Registry {
   std::string describe() const override { return url_; }
 
   std::vector<RepositoryResult> resolve(const std::vector<TagQuery>& queries) override {
-    std::optional<auth::Credential> credential;
     std::optional<Error> store_error;
+    // The session outlives the call: fetch() reuses its tokens for the provenance step.
+    session_ = make_session(store_error);
+    Resolution resolution(endpoint_, *client_, queries, *session_);
+    const auto repositories = resolution.check_inputs(store_error);
+    if (!store_error) session_->prepare(repositories);
+    resolution.head_tags();
+    resolution.follow_up();
+    resolution.read_platforms();
+    return resolution.assemble();
+  }
+
+  std::vector<ContentResult> fetch(const std::vector<ContentRequest>& requests) override {
+    std::optional<Error> store_error;
+    if (!session_) {
+      session_ = make_session(store_error);
+      if (!store_error) {
+        std::vector<std::string> repositories;
+        for (const auto& r : requests) {
+          if (is_valid_repository_name(r.repository) &&
+              std::find(repositories.begin(), repositories.end(), r.repository) ==
+                  repositories.end()) {
+            repositories.push_back(r.repository);
+          }
+        }
+        session_->prepare(repositories);
+      }
+    }
+    if (store_error) {
+      std::vector<ContentResult> results(requests.size());
+      for (auto& r : results) r.error = *store_error;
+      return results;
+    }
+    return oci::fetch_content(endpoint_, *client_, *session_, requests);
+  }
+
+ private:
+  std::unique_ptr<oci::AuthSession> make_session(std::optional<Error>& store_error) const {
+    std::optional<auth::Credential> credential;
     if (credentials_) {
       auto found = credentials_->find(endpoint_.host);
       if (found) {
@@ -433,21 +435,14 @@ class OciRegistry final : public Registry {
         store_error = found.error();
       }
     }
-    oci::AuthSession session(endpoint_, *client_, credential);
-    Resolution resolution(endpoint_, *client_, queries, session);
-    const auto repositories = resolution.check_inputs(store_error);
-    if (!store_error) session.prepare(repositories);
-    resolution.head_tags();
-    resolution.follow_up();
-    resolution.read_platforms();
-    return resolution.assemble();
+    return std::make_unique<oci::AuthSession>(endpoint_, *client_, credential);
   }
 
- private:
   std::string url_;
   OciEndpoint endpoint_;
   std::shared_ptr<http::Client> client_;
   std::shared_ptr<auth::CredentialStore> credentials_;
+  std::unique_ptr<oci::AuthSession> session_;
 };
 
 }  // namespace

@@ -14,6 +14,9 @@
 #   fake_aws_counters                  {"Operation": requests, ...}
 #   fake_aws_count OPERATION           requests of one operation (0 if none)
 #   fake_aws_reset_counters
+#   fake_aws_sync_layouts DIR          the fake's repositories become what the OCI layouts
+#                                      DIR/<repository> hold: every tagged manifest (exact bytes)
+#                                      and every blob a manifest names, IMMUTABLE
 
 fake_aws_start() {
   [ -x "$FAKES_DIR/fake_aws" ] || {
@@ -75,4 +78,33 @@ fake_aws_add_image() {
                                           + (if $mt == "" then {} else {"mediaType": $mt} end)]
         end')"
   fake_aws_set_state "$state"
+}
+
+fake_aws_sync_layouts() {
+  local root="$1" repos='{}' dir name
+  while IFS= read -r dir; do
+    dir="${dir%/oci-layout}"
+    name="${dir#"$root"/}"
+    repos="$(jq -c --arg r "$name" --argjson entry "$(_fake_aws_layout_json "$dir")" \
+      '.[$r] = $entry' <<<"$repos")" || return 1
+  done < <(find "$root" -name oci-layout | sort)
+  fake_aws_merge_state "$(jq -nc --argjson r "$repos" '{repositories: $r}')" >/dev/null
+}
+
+_fake_aws_layout_json() {  # LAYOUT_DIR
+  local dir="$1" images='[]' blobs='[]' digest tags media manifest blob
+  while IFS=$'\t' read -r digest media tags; do
+    manifest="$dir/blobs/sha256/${digest#sha256:}"
+    images="$(jq -c --rawfile m "$manifest" --arg t "$tags" --arg mt "$media" \
+      '. + [{manifest: $m, mediaType: $mt, tags: ($t | split(","))}]' <<<"$images")" || return 1
+    for blob in $(jq -r '[.config.digest?, (.layers[]? | select(.mediaType | test("json")) | .digest)]
+        | .[] | select(. != null)' "$manifest"); do
+      blobs="$(jq -c --rawfile b "$dir/blobs/sha256/${blob#sha256:}" '. + [$b] | unique' \
+        <<<"$blobs")" || return 1
+    done
+  done < <(jq -r '[.manifests[] | select(.annotations["org.opencontainers.image.ref.name"])
+        | {d: .digest, m: .mediaType, t: .annotations["org.opencontainers.image.ref.name"]}]
+      | group_by(.d)[] | [.[0].d, .[0].m, (map(.t) | join(","))] | @tsv' "$dir/index.json")
+  jq -nc --argjson i "$images" --argjson b "$blobs" \
+    '{imageTagMutability: "IMMUTABLE", images: $i, blobs: $b}'
 }

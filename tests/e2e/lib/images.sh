@@ -3,7 +3,9 @@
 # registry registry.sh started (skopeo) or into on-disk OCI layouts, one per repository. Needs
 # common.sh, and registry.sh for pushes.
 #
-#   ref="$(image_build NAME CONTENT [ARCH])"    -> oci:DIR:image (deterministic digest)
+#   ref="$(image_build NAME CONTENT [ARCH] [REVISION])" -> oci:DIR:image (deterministic digest;
+#                                               REVISION: the org.opencontainers.image.revision
+#                                               config label, as docker/metadata-action sets it)
 #   image_digest REF                            -> sha256:... of its manifest
 #   image_push REF REPO:TAG                     -> into $REGISTRY_HOST
 #   image_push_tags REF REPO TAG...             -> the same image under several tags
@@ -13,7 +15,7 @@
 #   index_layout_ref REPO:TAG                   -> oci:DIR:index that image_push_index built
 #   layout_tag DIR/REPO TAG [REF]               -> DIR/REPO is an OCI layout with TAG
 #   manifest_tags MANIFEST ENV SHA              -> "NAME TAG" lines the manifest expects
-#   push_manifest_images MANIFEST ENV SHA [--layout DIR] [--skip NAME[:TAG]]...
+#   push_manifest_images MANIFEST ENV SHA [--layout DIR] [--revision REV] [--skip NAME[:TAG]]...
 
 IMAGE_ARCH_DEFAULT="${IMAGE_ARCH_DEFAULT:-amd64}"
 # Fixed timestamps make an image's digest a function of its content alone, stable across runs.
@@ -66,9 +68,11 @@ _registry_flag_lines() {
   fi
 }
 
-# _umoci_image LAYOUT TAG CONTENT ARCH : adds image TAG to LAYOUT: one layer holding /content.txt.
+# _umoci_image LAYOUT TAG CONTENT ARCH [REVISION] : adds image TAG to LAYOUT: one layer holding
+# /content.txt, with the revision label when REVISION is given.
 _umoci_image() {
-  local layout="$1" tag="$2" content="$3" arch="$4"
+  local layout="$1" tag="$2" content="$3" arch="$4" revision="${5:-}" label=()
+  [ -z "$revision" ] || label=(--config.label "org.opencontainers.image.revision=$revision")
   mkdir -p "$SCRATCH/images"
   local src
   src="$(mktemp -d "$SCRATCH/images/src.XXXXXX")" || return 1
@@ -78,19 +82,19 @@ _umoci_image() {
     umoci insert --image "$layout:$tag" --history.created "$_IMAGE_TIME" \
       --history.created_by "image_build $content" "$src/content.txt" /content.txt &&
     umoci config --image "$layout:$tag" --no-history --os linux --architecture "$arch" \
-      --created "$_IMAGE_TIME" || return 1
+      --created "$_IMAGE_TIME" "${label[@]}" || return 1
   rm -rf "$src"
 }
 
 # image_build NAME CONTENT [ARCH] : builds an image whose only file holds CONTENT (distinct content,
 # distinct digest) for linux/ARCH, and prints its reference oci:DIR:image.
 image_build() {
-  local name="$1" content="$2" arch="${3:-$IMAGE_ARCH_DEFAULT}"
+  local name="$1" content="$2" arch="${3:-$IMAGE_ARCH_DEFAULT}" revision="${4:-}"
   local layout="$SCRATCH/images/$name"
   rm -rf "$layout"
   mkdir -p "$SCRATCH/images"
   umoci init --layout "$layout" || return 1
-  _umoci_image "$layout" image "$content" "$arch" 2>"$SCRATCH/images/$name.umoci.log" || {
+  _umoci_image "$layout" image "$content" "$arch" "$revision" 2>"$SCRATCH/images/$name.umoci.log" || {
     cat "$SCRATCH/images/$name.umoci.log" >&2
     return 1
   }
@@ -269,10 +273,11 @@ manifest_tags() {
 push_manifest_images() {
   local manifest="$1" env="$2" sha="$3"
   shift 3
-  local layout_dir="" skips=()
+  local layout_dir="" skips=() revision=""
   while [ "$#" -gt 0 ]; do
     case "$1" in
       --layout) layout_dir="${2:?--layout DIR}"; shift 2 ;;
+      --revision) revision="${2:?--revision REV}"; shift 2 ;;
       --skip) skips+=("${2:?--skip NAME[:TAG]}"); shift 2 ;;
       *) echo "error: push_manifest_images: unknown option $1" >&2; return 2 ;;
     esac
@@ -283,7 +288,8 @@ push_manifest_images() {
   local pids=() i=0 tags=()
   for name in "${names[@]}"; do
     mapfile -t tags < <(awk -v n="$name" '$1 == n { print $2 }' <<<"$lines")
-    _push_one "$name" "$sha" "$layout_dir" "$SCRATCH/populate.$i" "${tags[@]}" -- "${skips[@]}" &
+    PUSH_REVISION="$revision" _push_one "$name" "$sha" "$layout_dir" "$SCRATCH/populate.$i" \
+      "${tags[@]}" -- "${skips[@]}" &
     pids+=($!)
     i=$((i + 1))
   done
@@ -321,7 +327,10 @@ _push_one() {
   : >"$out"
   [ "${#todo[@]}" -gt 0 ] || return 0
   local ref digest
-  ref="$(image_build "populate-$(printf '%s' "$name" | tr '/' '_')" "$name@$sha")" || return 1
+  # PUSH_SALT makes one state's images differ from another's built from the same sha.
+  ref="$(image_build "populate-$(printf '%s' "$name" | tr '/' '_')${PUSH_REVISION:+-r}" \
+    "$name@$sha${PUSH_SALT:+#$PUSH_SALT}" \
+    "$IMAGE_ARCH_DEFAULT" "${PUSH_REVISION:-}")" || return 1
   digest="$(image_digest "$ref")" || return 1
   if [ -n "$layout_dir" ]; then
     # One layout's index.json takes one writer at a time.

@@ -102,7 +102,7 @@ TEST(HostileReports, MarkdownCannotAddHtmlLinksOrCells) {
     if (pipes == 0) pipes = n;
     EXPECT_EQ(n, pipes) << line;
   }
-  EXPECT_EQ(pipes, 5u);  // image + 3 tags
+  EXPECT_EQ(pipes, 6u);  // image + 3 tags + provenance
 }
 
 TEST(HostileReports, HtmlAndJunitCarryNoMarkup) {
@@ -123,9 +123,10 @@ TEST(HostileReports, HtmlAndJunitCarryNoMarkup) {
 TEST(JunitReport, CountsFailuresPerImageAndCheck) {
   const std::string xml = render_junit(testing::failing_gate());
   // control-center: 2 tags pass, hostile tag fails, digest consistency fails; mcp-github: 3
-  // tags fail, digest skipped; evil: 3 tags fail, digest skipped, SLOW_REGISTRY warning passes.
-  EXPECT_NE(xml.find("<testsuite name=\"imagegate gate\" tests=\"13\" failures=\"8\" "
-                     "errors=\"0\" skipped=\"2\""),
+  // tags fail, digest skipped; evil: 3 tags fail, digest skipped, SLOW_REGISTRY warning passes;
+  // mcp-deploy (a stale build): 3 tags pass, its REVISION_MISMATCH fails.
+  EXPECT_NE(xml.find("<testsuite name=\"imagegate gate\" tests=\"18\" failures=\"9\" "
+                     "errors=\"0\" skipped=\"3\""),
             std::string::npos)
       << xml;
   EXPECT_NE(xml.find("type=\"DIGEST_MISMATCH\""), std::string::npos);

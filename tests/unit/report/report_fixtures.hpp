@@ -73,10 +73,18 @@ inline ReportInput gate_input(evidence::Evidence e) {
 
 inline ReportInput passing_gate() {
   auto e = base_evidence();
-  e.images.push_back(image("control-center", tags(), kDigestA));
+  auto cc = image("control-center", tags(), kDigestA);
+  cc.provenance = {true, "pass", kDigestA, "if-present", kSha, {{"config label", kSha}}, false,
+                   {},   {},     {}};
+  e.images.push_back(cc);
   auto github = image("mcp-github", tags(), kDigestB);
   github.required_platforms = {"linux/amd64"};
   github.platforms = {"linux/amd64", "linux/arm64"};
+  github.provenance = {true, "pass", kDigestB, "if-present", "", {}, false, {}, {}, {}};
+  github.findings.push_back({Severity::kWarning, "REVISION_MISSING", "mcp-github", "revision",
+                             "linux/amd64 (sha256:bbbbbbbbbbbb) has no "
+                             "org.opencontainers.image.revision label or annotation; it cannot "
+                             "be tied to a commit (revision: if-present)"});
   e.images.push_back(github);
   auto obs = image("mcp-observability", {}, "");
   obs.required = false;
@@ -115,6 +123,17 @@ inline ReportInput failing_gate() {
   evil.findings = {{Severity::kError, "AUTH_FAILED", "evil<b>|id", "", kHostileMessage},
                    {Severity::kWarning, "SLOW_REGISTRY", "evil<b>|id", "", kHostileMessage}};
   e.images.push_back(evil);
+  // Every tag on one digest, but an old build re-tagged: provenance fails.
+  auto stale = image("mcp-deploy", all, "");
+  stale.status = "fail";
+  for (auto& t : stale.tags) t.digest = kDigestB;
+  const std::string old_sha = "fedcba9876543210fedcba9876543210fedcba98";
+  stale.provenance = {true, "fail", kDigestB, "if-present", "", {{"config label", old_sha}}, false,
+                      {},   {},     {}};
+  stale.findings = {{Severity::kError, "REVISION_MISMATCH", "mcp-deploy", "revision",
+                     "the config label (org.opencontainers.image.revision) names revision '" +
+                         old_sha + "', but this build is " + kSha}};
+  e.images.push_back(stale);
   finish(e);
   return gate_input(std::move(e));
 }

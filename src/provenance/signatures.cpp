@@ -1,0 +1,122 @@
+// The signature and attestation rules. A verified signature is proof on its own; what could not
+// be read is reported apart from what is absent, so "the registry failed" never reads as
+// "unsigned", and neither ever passes.
+#include <fmt/format.h>
+
+#include "provenance/discovery.hpp"
+#include "report/gate_text.hpp"
+#include "util/text.hpp"
+
+namespace imagegate::provenance {
+namespace {
+
+constexpr std::string_view kSlsaV1 = "https://slsa.dev/provenance/v1";
+constexpr std::string_view kSlsaV02 = "https://slsa.dev/provenance/v0.2";
+
+struct Adder {
+  const std::string& image_id;
+  evidence::ImageEvidence& out;
+  void operator()(report::Severity severity, const char* code, const char* subject,
+                  std::string message) const {
+    out.findings.push_back({severity, code, image_id, subject, std::move(message)});
+  }
+};
+
+std::string errors_text(const std::vector<Error>& errors) {
+  std::vector<std::string> parts;
+  for (const auto& e : errors) parts.push_back(e.message);
+  return util::join(parts, "; ");
+}
+
+void judge_signature_layers(const std::vector<PublicKey>& keys, const Discovered& found,
+                            const std::string& digest, const std::string& repository,
+                            const Adder& add, evidence::ImageEvidence& out) {
+  std::vector<std::string> invalid;
+  for (const auto& layer : found.signatures) {
+    const Verdict v = verify_simple_signing(keys, layer.body, layer.signature, digest, repository);
+    if (v.valid) {
+      out.provenance.signatures.push_back({v.fingerprint, layer.where, layer.manifest});
+    } else {
+      invalid.push_back(fmt::format("{} (signature manifest {}): {}", layer.where,
+                                    report::short_digest(layer.manifest), v.reason));
+    }
+  }
+  const bool verified = !out.provenance.signatures.empty();
+  const auto severity = verified ? report::Severity::kWarning : report::Severity::kError;
+  for (const auto& reason : invalid) add(severity, "SIGNATURE_INVALID", "signature", reason);
+  if (verified) return;
+  if (!found.errors.empty()) {
+    add(report::Severity::kError, "SIGNATURE_UNVERIFIABLE", "signature",
+        fmt::format("the registry could not say whether {} is signed: {}",
+                    report::short_digest(digest), errors_text(found.errors)));
+  } else if (invalid.empty()) {
+    add(report::Severity::kError, "SIGNATURE_MISSING", "signature",
+        fmt::format("{} has no signature (looked in: {})", report::short_digest(digest),
+                    util::join(found.sources, ", ")));
+  }
+}
+
+void judge_attestation(const manifest::AttestationRule& rule, const std::vector<PublicKey>& keys,
+                       const Discovered& found, const std::string& digest, const std::string& sha,
+                       const Adder& add, evidence::ImageEvidence& out) {
+  std::vector<std::string> invalid;
+  bool matched = false;
+  std::vector<std::string> other_commits;
+  for (const auto& layer : found.attestations) {
+    Statement statement;
+    const Verdict v = verify_attestation(keys, layer.body, digest, statement);
+    if (!v.valid) {
+      invalid.push_back(fmt::format("{} (envelope {}): {}", layer.where,
+                                    report::short_digest(layer.digest), v.reason));
+      continue;
+    }
+    if (statement.predicate_type != rule.predicate_type) continue;
+    const bool slsa = rule.predicate_type == kSlsaV1 || rule.predicate_type == kSlsaV02;
+    if (slsa && std::find(statement.commits.begin(), statement.commits.end(), sha) ==
+                    statement.commits.end()) {
+      other_commits.push_back(statement.commits.empty() ? std::string("no commit")
+                                                        : util::join(statement.commits, ", "));
+      continue;
+    }
+    matched = true;
+    out.provenance.attestations.push_back(
+        {statement.predicate_type, layer.digest, layer.where, v.fingerprint});
+  }
+  if (matched) return;
+  const auto severity = rule.required ? report::Severity::kError : report::Severity::kWarning;
+  const std::string type = util::quote(rule.predicate_type);
+  for (const auto& commits : other_commits) {
+    add(severity, "PROVENANCE_COMMIT_MISMATCH", "attestation",
+        fmt::format("the {} attestation of {} names source commit {}, but this build is {}", type,
+                    report::short_digest(digest), commits, sha));
+  }
+  for (const auto& reason : invalid) add(severity, "ATTESTATION_INVALID", "attestation", reason);
+  if (!other_commits.empty() || !invalid.empty()) return;
+  if (!found.errors.empty()) {
+    add(severity, "SIGNATURE_UNVERIFIABLE", "attestation",
+        fmt::format("the registry could not say whether {} has a {} attestation: {}",
+                    report::short_digest(digest), type, errors_text(found.errors)));
+  } else {
+    add(severity, "ATTESTATION_MISSING", "attestation",
+        fmt::format("{} has no {} attestation signed by the keys (looked in: {})",
+                    report::short_digest(digest), type, util::join(found.sources, ", ")));
+  }
+}
+
+}  // namespace
+
+void judge_signatures(const Policy& policy, const std::vector<PublicKey>& keys,
+                      const Discovered& found, const std::string& sha,
+                      const std::string& repository, const std::string& image_id,
+                      evidence::ImageEvidence& out) {
+  const Adder add{image_id, out};
+  const std::string digest = out.provenance.digest;
+  if (policy.signatures_required) {
+    judge_signature_layers(keys, found, digest, repository, add, out);
+  }
+  for (const auto& rule : policy.attestations) {
+    judge_attestation(rule, keys, found, digest, sha, add, out);
+  }
+}
+
+}  // namespace imagegate::provenance
