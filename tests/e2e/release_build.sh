@@ -26,6 +26,14 @@ expect_exit 0 -- build/release/imagegate --version
 expect_output_contains "(commit $commit)"
 expect_exit 0 -- build/release/imagegate validate -m examples/afu9/images-manifest.json
 
+section "cmake --install build/release --prefix DIR"
+expect_exit 0 -- cmake --install build/release --prefix "$SCRATCH/prefix"
+for path in bin/imagegate share/imagegate/images-manifest.schema.json \
+  share/imagegate/evidence.schema.json share/doc/imagegate/copyright; do
+  [ -f "$SCRATCH/prefix/$path" ] && pass "installed $path" || fail "not installed: $path"
+done
+expect_exit 0 -- "$SCRATCH/prefix/bin/imagegate" --version
+
 section "cmake -B build/plain-release -DCMAKE_BUILD_TYPE=Release && cmake --build build/plain-release"
 # The Makefile generator builds one file at a time unless told; this is how a user tells it.
 export CMAKE_BUILD_PARALLEL_LEVEL="${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)}"
