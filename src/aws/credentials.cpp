@@ -197,8 +197,10 @@ std::optional<std::chrono::system_clock::time_point> parse_iso8601(std::string_v
 }
 
 std::optional<std::string> xml_value(std::string_view xml, std::string_view tag) {
-  const std::string open = "<" + std::string(tag) + ">";
-  const std::string close = "</" + std::string(tag) + ">";
+  // Appended piece by piece: `"<" + std::string(tag)` (operator+ on a literal and a temporary)
+  // trips g++ 12's -Wrestrict false positive at -O3 (GCC bug 105651).
+  const std::string open = std::string("<").append(tag).append(">");
+  const std::string close = std::string("</").append(tag).append(">");
   auto start = xml.find(open);
   if (start == std::string_view::npos) return std::nullopt;
   start += open.size();

@@ -194,7 +194,12 @@ Signature compute_signature(const SigningRequest& request, const Credentials& cr
     std::string lower = to_lower(name);
     if (detail::is_unsigned_header(lower)) continue;
     auto [it, inserted] = headers.try_emplace(lower, canonical_header_value(value));
-    if (!inserted) it->second += "," + canonical_header_value(value);
+    if (!inserted) {
+      // Appended in place: `"," + temporary` also trips g++ 12's -Wrestrict false positive at
+      // -O3 (GCC bug 105651), and needs no extra string.
+      it->second.push_back(',');
+      it->second += canonical_header_value(value);
+    }
   }
   std::string canonical_headers;
   std::string signed_headers;
