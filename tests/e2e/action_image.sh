@@ -115,7 +115,7 @@ section "run as GitHub runs a Docker action: gate the afu9 example on an oci-lay
 ws="$SCRATCH/workspace"
 mkdir -p "$ws" "$SCRATCH/file_commands"
 cp -r "$SOURCE_DIR/examples/afu9/." "$ws/"
-seed_manifest_images "$ws/images-manifest.json" production "$SHA" --layout "$ws/registry"
+push_manifest_images "$ws/images-manifest.json" production "$SHA" --layout "$ws/registry"
 ENTRY="$("${BUILDAH[@]}" inspect --type image --format '{{index .OCIv1.Config.Entrypoint 0}}' "$IMAGE")"
 # gh_run NAME [INPUT=VALUE...] : a step with these inputs; files under $SCRATCH/file_commands.
 gh_run() {
@@ -150,7 +150,7 @@ expect_output_contains "gate production"
 expect_eq pass "$(output pass verdict)" "output verdict=pass"
 expect_eq evidence.json "$(output pass evidence)" "output evidence"
 for id in control-center mcp-github mcp-deploy mcp-observability; do
-  want="$(awk -v n="afu9/$id" -v t="prod-$SHA" '$1 == n && $2 == t { print $3 }' "$SEEDED_FILE")"
+  want="$(awk -v n="afu9/$id" -v t="prod-$SHA" '$1 == n && $2 == t { print $3 }' "$PUSHED_FILE")"
   expect_eq "$want" "$(output pass "digest-$id")" "output digest-$id is the pushed digest"
 done
 [ -s "$ws/evidence.json" ] && jq -e '.verdict == "pass"' "$ws/evidence.json" >/dev/null &&
