@@ -30,13 +30,18 @@ COMMIT="$(git -C "$SOURCE_DIR" rev-parse --short=12 HEAD)"
 section "a Debian 12 base image (mmdebstrap, slimmed like debian:12-slim), cached"
 if ! "${BUILDAH[@]}" inspect --type image "$BASE" >/dev/null 2>&1; then
   if [ ! -s "$CACHE/debian12.tar" ]; then
-    mirror=http://deb.debian.org/debian
+    # The base comes from the mirrors this machine's apt already uses (its sources files, one-line
+    # or deb822), so the test names no host of its own.
+    sources=()
+    for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; do
+      [ -s "$f" ] && grep -qE '^[^#]*(bookworm|stable)' "$f" && sources+=("$f")
+    done
+    [ "${#sources[@]}" -gt 0 ] || { echo "error: no Debian 12 apt sources on this machine" >&2; exit 1; }
     mmdebstrap --variant=minbase --format=tar \
       --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/info/*' \
       --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-include=/usr/share/doc/*/copyright' \
       --dpkgopt='path-exclude=/usr/share/locale/*' \
-      bookworm "$CACHE/debian12.tar.part" "deb $mirror bookworm main" \
-      "deb $mirror bookworm-updates main" "deb http://deb.debian.org/debian-security bookworm-security main" \
+      bookworm "$CACHE/debian12.tar.part" "${sources[@]}" \
       >"$SCRATCH/mmdebstrap.log" 2>&1 || {
       tail -n 30 "$SCRATCH/mmdebstrap.log" >&2
       exit 1
