@@ -49,4 +49,15 @@ expect_output_contains "(commit $commit)"
 expect_exit 0 -- build/plain-release/imagegate gate --help
 expect_output_contains "--registry"
 
+section "the plain flow where GoogleTest is not installed: the binary still builds, tests are off"
+# What a packager with only the binary's dependencies gets; GoogleTest is hidden from CMake here.
+expect_exit 0 -- cmake -B "$SCRATCH/no-gtest" -DCMAKE_BUILD_TYPE=Release \
+  -DCMAKE_DISABLE_FIND_PACKAGE_GTest=ON
+expect_output_contains "GoogleTest or cpp-httplib not found, tests not built"
+grep -qxF IMAGEGATE_TESTS:BOOL=OFF "$SCRATCH/no-gtest/CMakeCache.txt" &&
+  pass "IMAGEGATE_TESTS is OFF without GoogleTest" || fail "IMAGEGATE_TESTS is not OFF without GoogleTest"
+expect_exit 0 -- cmake --build "$SCRATCH/no-gtest" --target help
+expect_output_contains "imagegate"
+expect_not_contains "imagegate_tests"
+
 finish
