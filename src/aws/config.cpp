@@ -116,6 +116,49 @@ std::optional<std::string> SharedConfig::value(const std::string& key) const {
   return std::nullopt;
 }
 
+namespace {
+
+// Walks the INI text; header_matches(name) says whether a section "[name]" is the one wanted.
+template <typename Matches>
+std::optional<Profile> parse_ini_section(std::string_view text, Matches header_matches) {
+  std::optional<Profile> found;
+  bool in_section = false;
+  std::istringstream in{std::string(text)};
+  for (std::string raw; std::getline(in, raw);) {
+    if (!raw.empty() && (raw.front() == ' ' || raw.front() == '\t')) continue;  // sub-setting
+    std::string_view line = trim(raw);
+    if (line.empty() || line.front() == '#' || line.front() == ';') continue;
+    if (line.front() == '[') {
+      const auto close = line.find(']');
+      std::string_view name = trim(
+          line.substr(1, close == std::string_view::npos ? std::string_view::npos : close - 1));
+      in_section = header_matches(name);
+      if (in_section && !found) found.emplace();
+      continue;
+    }
+    if (!in_section) continue;
+    const auto eq = line.find('=');
+    if (eq == std::string_view::npos) continue;
+    (*found)[to_lower(trim(line.substr(0, eq)))] = std::string(trim(line.substr(eq + 1)));
+  }
+  return found;
+}
+
+}  // namespace
+
+std::optional<Profile> parse_section(std::string_view text, std::string_view header) {
+  // "[sso-session  name]" and "[sso-session name]" are the same section, as in botocore.
+  const auto space = header.find(' ');
+  return parse_ini_section(text, [&](std::string_view name) {
+    if (space == std::string_view::npos) return name == header;
+    const std::string_view kind = header.substr(0, space);
+    if (!name.starts_with(kind)) return false;
+    const std::string_view rest = name.substr(kind.size());
+    return !rest.empty() && (rest.front() == ' ' || rest.front() == '\t') &&
+           trim(rest) == trim(header.substr(space));
+  });
+}
+
 std::optional<Profile> parse_profile(std::string_view text, std::string_view profile_name,
                                      bool config_style) {
   std::optional<Profile> found;
@@ -150,19 +193,54 @@ std::optional<Profile> parse_profile(std::string_view text, std::string_view pro
   return found;
 }
 
-SharedConfig load_shared_config(const Environment& env) {
+std::optional<std::string> SharedConfig::credentials_value(const std::string& key) const {
+  if (!credentials_section) return std::nullopt;
+  auto it = credentials_section->find(key);
+  if (it == credentials_section->end() || it->second.empty()) return std::nullopt;
+  return it->second;
+}
+
+std::optional<std::string> SharedConfig::config_value(const std::string& key) const {
+  if (!config_section) return std::nullopt;
+  auto it = config_section->find(key);
+  if (it == config_section->end() || it->second.empty()) return std::nullopt;
+  return it->second;
+}
+
+SharedConfig SharedConfig::with_profile(const std::string& name) const {
+  SharedConfig other = *this;
+  other.profile_name = name;
+  other.profile_from_env = true;
+  other.credentials_section = parse_profile(credentials_text, name, false);
+  other.config_section = parse_profile(config_text, name, true);
+  return other;
+}
+
+std::optional<Profile> SharedConfig::sso_session(const std::string& name) const {
+  return parse_section(config_text, "sso-session " + name);
+}
+
+SharedConfig load_shared_config(const Environment& env,
+                                const std::optional<std::string>& profile_override) {
   SharedConfig shared;
   shared.credentials_file =
       expand_home(env.get_or("AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials"), env);
   shared.config_file = expand_home(env.get_or("AWS_CONFIG_FILE", "~/.aws/config"), env);
-  auto profile = env.get("AWS_PROFILE");
+  auto profile =
+      profile_override && !profile_override->empty() ? profile_override : env.get("AWS_PROFILE");
   shared.profile_from_env = profile.has_value();
   shared.profile_name = profile.value_or("default");
+  if (profile_override && !profile_override->empty()) {
+    shared.profile_origin = "--registry-profile";
+    shared.profile_explicit = true;
+  }
   if (auto text = read_optional_file(shared.credentials_file, "shared credentials file")) {
-    shared.credentials_section = parse_profile(*text, shared.profile_name, false);
+    shared.credentials_text = std::move(*text);
+    shared.credentials_section = parse_profile(shared.credentials_text, shared.profile_name, false);
   }
   if (auto text = read_optional_file(shared.config_file, "config file")) {
-    shared.config_section = parse_profile(*text, shared.profile_name, true);
+    shared.config_text = std::move(*text);
+    shared.config_section = parse_profile(shared.config_text, shared.profile_name, true);
   }
   return shared;
 }
@@ -195,6 +273,7 @@ std::string resolve_endpoint(std::string_view service, const std::string& region
   }
   const std::string suffix = region.starts_with("cn-") ? "amazonaws.com.cn" : "amazonaws.com";
   if (service == "ecr") return fmt::format("https://api.ecr.{}.{}", region, suffix);
+  if (service == "sso") return fmt::format("https://portal.sso.{}.{}", region, suffix);
   return fmt::format("https://{}.{}.{}", service, region, suffix);
 }
 

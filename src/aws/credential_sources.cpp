@@ -8,17 +8,12 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "aws/sts.hpp"
+
 namespace imagegate::aws::sources {
 namespace {
 
 using nlohmann::json;
-
-std::optional<std::string> find_header(const http::Response& response, std::string_view name) {
-  for (const auto& [key, value] : response.headers) {
-    if (key == name) return value;
-  }
-  return std::nullopt;
-}
 
 std::optional<std::string> read_secret_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -107,68 +102,40 @@ Result<Attempt> web_identity(const CredentialChainOptions& options,
     return fail("AUTH_FAILED",
                 fmt::format("{}: cannot read the token file {}", config.label, config.token_file));
   }
-  if (options.sts_http == nullptr) {
-    return fail("AUTH_FAILED", fmt::format("{}: no HTTP client for STS", config.label));
+  const std::string region = config.region.empty() ? options.region : config.region;
+  const auto [endpoint, signing_region] = sts::endpoint_for(options, region, config.legacy_sts);
+  sts::Call call;
+  call.action = "AssumeRoleWithWebIdentity";
+  call.params = {
+      {"RoleArn", config.role_arn},
+      {"RoleSessionName",
+       config.session_name.empty() ? sts::default_session_name(options) : config.session_name},
+      {"WebIdentityToken", *token}};
+  if (config.duration_seconds) {
+    call.params.emplace_back("DurationSeconds", std::to_string(*config.duration_seconds));
   }
-  const std::string endpoint =
-      options.sts_endpoint ? *options.sts_endpoint
-      : options.region.empty()
-          ? std::string("https://sts.amazonaws.com")
-          : resolve_endpoint("sts", options.region, std::nullopt, *options.env);
-  const std::string session_name =
-      config.session_name.empty()
-          ? fmt::format("imagegate-{}", std::chrono::duration_cast<std::chrono::seconds>(
-                                            options.now().time_since_epoch())
-                                            .count())
-          : config.session_name;
+  call.endpoint = endpoint;
+  call.signing_region = signing_region;
+  call.label = config.label;
+  call.role_arn = config.role_arn;
+  call.secrets = {*token};
+  auto credentials = sts::call(options, call);
+  if (!credentials) return std::unexpected(credentials.error());
+  credentials->source = fmt::format("{} (role {})", config.label, config.role_arn);
+  return accept_unless_expired(std::move(*credentials), options);
+}
 
-  http::Request request;
-  request.method = "POST";
-  request.url = endpoint + "/";
-  request.headers = {{"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"},
-                     {"Accept", "text/xml"}};
-  request.body = "Action=AssumeRoleWithWebIdentity&Version=2011-06-15&RoleArn=" +
-                 detail::form_encode(config.role_arn) +
-                 "&RoleSessionName=" + detail::form_encode(session_name) +
-                 "&WebIdentityToken=" + detail::form_encode(*token);
-  request.follow_redirects = false;
-  const http::Response response = options.sts_http->run_one(request);
-
-  const std::string what = fmt::format("{}: STS AssumeRoleWithWebIdentity at {} for role {}",
-                                       config.label, origin_of(endpoint), config.role_arn);
-  if (!response.error_code.empty()) {
-    return fail(response.error_code,
-                redact(fmt::format("{} failed: {}", what, response.error), {*token}));
+Attempt environment(const Environment& env) {
+  auto key_id = env.get("AWS_ACCESS_KEY_ID");
+  auto secret = env.get("AWS_SECRET_ACCESS_KEY");
+  if (key_id && secret) {
+    return {Credentials{*key_id, *secret, env.get_or("AWS_SESSION_TOKEN", ""), std::nullopt,
+                        "environment"},
+            ""};
   }
-  const std::string request_id =
-      detail::xml_value(response.body, "RequestId")
-          .or_else([&] { return find_header(response, "x-amzn-requestid"); })
-          .value_or("none");
-  if (response.status != 200) {
-    const std::string code = detail::xml_value(response.body, "Code").value_or("unknown error");
-    const std::string message = detail::xml_value(response.body, "Message").value_or("");
-    return fail("AUTH_FAILED", redact(fmt::format("{} failed: HTTP {} {}: {} (request id {})", what,
-                                                  response.status, code, message, request_id),
-                                      {*token}));
-  }
-  auto key_id = detail::xml_value(response.body, "AccessKeyId");
-  auto secret = detail::xml_value(response.body, "SecretAccessKey");
-  auto session = detail::xml_value(response.body, "SessionToken");
-  auto expiration = detail::xml_value(response.body, "Expiration");
-  if (!key_id || !secret || !session || key_id->empty() || secret->empty() || session->empty()) {
-    return fail(
-        "BAD_RESPONSE",
-        fmt::format("{}: answer has no complete Credentials (request id {})", what, request_id));
-  }
-  Credentials credentials{*key_id, *secret, *session, std::nullopt,
-                          fmt::format("{} (role {})", config.label, config.role_arn)};
-  if (expiration) {
-    credentials.expiration = detail::parse_iso8601(*expiration);
-    if (!credentials.expiration) {
-      return fail("BAD_RESPONSE", fmt::format("{}: unreadable Expiration", what));
-    }
-  }
-  return accept_unless_expired(std::move(credentials), options);
+  if (key_id) return {std::nullopt, "AWS_ACCESS_KEY_ID set without AWS_SECRET_ACCESS_KEY"};
+  if (secret) return {std::nullopt, "AWS_SECRET_ACCESS_KEY set without AWS_ACCESS_KEY_ID"};
+  return {};
 }
 
 Result<Attempt> container(const CredentialChainOptions& options) {

@@ -1,6 +1,7 @@
 // The chain follows the SDKs (botocore, Go v2, Java v2): static environment keys, then web
-// identity from the environment, then the selected profile, then the container endpoint and
-// instance metadata. The first source that yields usable credentials wins.
+// identity from the environment, then the selected profile (profile_chain.cpp: assume-role,
+// web identity, SSO, static keys, credential_process), then the container endpoint and instance
+// metadata. The first source that yields usable credentials wins.
 #include "aws/credentials.hpp"
 
 #include <fmt/format.h>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "aws/credential_sources.hpp"
+#include "aws/profile_chain.hpp"
 #include "aws/sigv4_detail.hpp"
 
 namespace imagegate::aws {
@@ -22,66 +24,19 @@ std::string tried_entry(const std::string& name, const std::string& note) {
   return note.empty() ? name : name + " (" + note + ")";
 }
 
-Attempt from_environment(const Environment& env) {
-  auto key_id = env.get("AWS_ACCESS_KEY_ID");
-  auto secret = env.get("AWS_SECRET_ACCESS_KEY");
-  if (key_id && secret) {
-    return {Credentials{*key_id, *secret, env.get_or("AWS_SESSION_TOKEN", ""), std::nullopt,
-                        "environment"},
-            ""};
-  }
-  if (key_id) return {std::nullopt, "AWS_ACCESS_KEY_ID set without AWS_SECRET_ACCESS_KEY"};
-  if (secret) return {std::nullopt, "AWS_SECRET_ACCESS_KEY set without AWS_ACCESS_KEY_ID"};
-  return {};
-}
-
-// Static keys, or web identity configured in the profile. Profile features imagegate does not
-// implement fail instead of being skipped: skipping would silently pick other credentials.
+// The selected profile. A profile AWS_PROFILE (or --registry-profile) names must exist: falling
+// through to other sources would use credentials the user did not choose.
 Result<Attempt> from_profile(const CredentialChainOptions& options) {
   const SharedConfig& shared = *options.shared;
-  const std::string label = "profile " + shared.profile_name;
   if (!shared.has_profile()) {
     if (shared.profile_from_env) {
-      throw UsageError(fmt::format("AWS_PROFILE names profile '{}', which is in neither {} nor {}",
-                                   shared.profile_name, shared.credentials_file,
-                                   shared.config_file));
+      throw UsageError(fmt::format("{} names profile '{}', which is in neither {} nor {}",
+                                   shared.profile_origin, shared.profile_name,
+                                   shared.credentials_file, shared.config_file));
     }
     return Attempt{};
   }
-  auto key_id = shared.value("aws_access_key_id");
-  auto secret = shared.value("aws_secret_access_key");
-  if (key_id && secret) {
-    return Attempt{Credentials{*key_id, *secret, shared.value("aws_session_token").value_or(""),
-                               std::nullopt, label},
-                   ""};
-  }
-  if (key_id || secret) {
-    return fail(
-        "AUTH_FAILED",
-        fmt::format("{} has only one of aws_access_key_id and aws_secret_access_key", label));
-  }
-  auto role_arn = shared.value("role_arn");
-  if (role_arn) {
-    if (auto token_file = shared.value("web_identity_token_file")) {
-      return sources::web_identity(
-          options, {*role_arn, *token_file, shared.value("role_session_name").value_or(""),
-                    label + " web identity"});
-    }
-    return fail("AUTH_FAILED",
-                fmt::format("{} assumes role {} through source_profile or credential_source, "
-                            "which imagegate does not support; use AWS_ACCESS_KEY_ID/"
-                            "AWS_SECRET_ACCESS_KEY or web identity",
-                            label, *role_arn));
-  }
-  for (const char* key : {"credential_process", "sso_session", "sso_start_url"}) {
-    if (shared.value(key)) {
-      return fail("AUTH_FAILED",
-                  fmt::format("{} uses {}, which imagegate does not support; export the "
-                              "credentials (e.g. aws configure export-credentials --format env)",
-                              label, key));
-    }
-  }
-  return Attempt{std::nullopt, "no credentials in the profile"};
+  return profiles::resolve(options, shared);
 }
 
 }  // namespace
@@ -99,15 +54,19 @@ Result<Credentials> resolve_credentials(const CredentialChainOptions& options) {
   const Environment& env = *options.env;
   std::vector<std::string> tried;
 
-  Attempt env_attempt = from_environment(env);
+  const bool explicit_profile = options.shared->profile_explicit;
+  Attempt env_attempt = explicit_profile ? Attempt{} : sources::environment(env);
   if (env_attempt.found) return *env_attempt.found;
-  tried.push_back(tried_entry("environment", env_attempt.note));
+  tried.push_back(explicit_profile ? "environment (not used: " + options.shared->profile_origin +
+                                         " names the profile)"
+                                   : tried_entry("environment", env_attempt.note));
 
-  auto role_arn = env.get("AWS_ROLE_ARN");
-  auto token_file = env.get("AWS_WEB_IDENTITY_TOKEN_FILE");
+  auto role_arn = explicit_profile ? std::nullopt : env.get("AWS_ROLE_ARN");
+  auto token_file = explicit_profile ? std::nullopt : env.get("AWS_WEB_IDENTITY_TOKEN_FILE");
   if (role_arn && token_file) {
     auto attempt = sources::web_identity(
-        options, {*role_arn, *token_file, env.get_or("AWS_ROLE_SESSION_NAME", ""), "web identity"});
+        options, {*role_arn, *token_file, env.get_or("AWS_ROLE_SESSION_NAME", ""), "web identity",
+                  "", false, std::nullopt});
     if (!attempt) return std::unexpected(attempt.error());
     if (attempt->found) return *attempt->found;
     tried.push_back(tried_entry("web identity", attempt->note));
@@ -140,6 +99,7 @@ Result<Credentials> resolve_credentials(const CredentialChainOptions& options) {
 
 Result<Credentials> CredentialProvider::get() {
   std::lock_guard lock(mutex_);
+  const bool refreshing = cached_.has_value();
   if (cached_) {
     if (!options_ || !cached_->expiration) return *cached_;
     auto now = options_->now ? options_->now() : std::chrono::system_clock::now();
@@ -149,7 +109,21 @@ Result<Credentials> CredentialProvider::get() {
   auto resolved = resolve_credentials(*options_);
   if (!resolved) return resolved;
   cached_ = *resolved;
+  ++resolutions_;
+  if (options_->on_resolved) options_->on_resolved(resolved->source, refreshing);
   return resolved;
+}
+
+bool CredentialProvider::invalidate(const std::string& access_key_id) {
+  std::lock_guard lock(mutex_);
+  if (!options_) return false;
+  if (cached_ && cached_->access_key_id == access_key_id) cached_.reset();
+  return true;
+}
+
+int CredentialProvider::resolutions() const {
+  std::lock_guard lock(mutex_);
+  return resolutions_;
 }
 
 namespace detail {

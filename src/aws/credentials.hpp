@@ -1,7 +1,8 @@
-// The AWS credential chain in the SDKs' order: environment, shared credentials/config profile,
-// web identity (STS AssumeRoleWithWebIdentity), ECS container credentials, EC2 instance metadata
-// (IMDSv2). Failing to find credentials is AUTH_FAILED with every source tried; no message ever
-// holds a secret.
+// The AWS credential chain in the SDKs' order: environment, web identity (STS
+// AssumeRoleWithWebIdentity), the shared credentials/config profile (static keys, assume-role
+// chains, web identity, SSO, credential_process), ECS/EKS container credentials, EC2 instance
+// metadata (IMDSv2). Failing to find credentials is AUTH_FAILED with every source tried; no message
+// ever holds a secret.
 #pragma once
 
 #include <chrono>
@@ -25,6 +26,11 @@ struct CredentialChainOptions {
   std::string region;                       // for the STS endpoint; empty = global endpoint
   std::optional<std::string> sts_endpoint;  // overrides resolve_endpoint("sts", ...)
   std::function<std::chrono::system_clock::time_point()> now = std::chrono::system_clock::now;
+  // credential_process is stopped after this long (IMAGEGATE_CREDENTIAL_PROCESS_TIMEOUT).
+  std::chrono::milliseconds process_timeout{60000};
+  // Told where credentials came from (a source's name, never a value) each time the provider
+  // resolves them; refresh says whether they replace earlier ones. For -v output.
+  std::function<void(const std::string& source, bool refresh)> on_resolved;
 };
 
 // ClientOptions for metadata_http: 1 s timeouts, one attempt, so a machine that is not on EC2 or
@@ -48,12 +54,18 @@ class CredentialProvider {
   explicit CredentialProvider(Credentials fixed) : cached_(std::move(fixed)) {}
 
   Result<Credentials> get();
+  // A service rejected access_key_id as expired: forget it so that the next get() resolves
+  // again. False for fixed credentials, which cannot be refreshed.
+  bool invalidate(const std::string& access_key_id);
+  // How often the chain was walked (first resolution and refreshes).
+  int resolutions() const;
 
  private:
   std::optional<CredentialChainOptions> options_;
   std::chrono::seconds refresh_margin_{300};
   std::optional<Credentials> cached_;
-  std::mutex mutex_;
+  int resolutions_ = 0;
+  mutable std::mutex mutex_;
 };
 
 namespace detail {

@@ -233,6 +233,7 @@ std::vector<AwsResult<json>> JsonClient::call_batch(const std::vector<JsonCall>&
   std::vector<AwsResult<json>> results(calls.size(), std::unexpected(AwsError{}));
   std::vector<int> attempts(calls.size(), 0);
   std::vector<int> last_cost(calls.size(), 0);
+  std::vector<bool> refreshed(calls.size(), false);
   std::vector<std::size_t> pending(calls.size());
   for (std::size_t i = 0; i < calls.size(); ++i) pending[i] = i;
 
@@ -325,6 +326,14 @@ std::vector<AwsResult<json>> JsonClient::call_batch(const std::vector<JsonCall>&
                                        seconds.count() > 0 ? "behind" : "ahead of");
           outcome.retryable = true;
         }
+      }
+      // Credentials that expired earlier than they said (or a clock that is off): resolve them
+      // again once and retry, as the SDKs do; fixed credentials cannot be refreshed.
+      if ((error.aws_code == "ExpiredTokenException" || error.aws_code == "ExpiredToken") &&
+          !refreshed[i] && options_.credentials->invalidate(credentials->access_key_id)) {
+        refreshed[i] = true;
+        retry_next.push_back(i);
+        continue;
       }
       bool quota_exhausted = false;
       if (outcome.retryable && attempts[i] < options_.retry.max_attempts) {

@@ -1,9 +1,11 @@
 #include "aws/session.hpp"
 
+#include "util/duration.hpp"
+
 namespace imagegate::aws {
 
 Session::Session(const SessionOptions& options, Environment env)
-    : env_(std::move(env)), shared_(load_shared_config(env_)) {
+    : env_(std::move(env)), shared_(load_shared_config(env_, options.profile)) {
   region_ = resolve_region(options.region, env_, shared_);
   for (const char* service : {"ecr", "ecs"}) {
     endpoints_[service] = resolve_endpoint(service, region_, options.endpoint_url, env_);
@@ -22,6 +24,11 @@ Session::Session(const SessionOptions& options, Environment env)
     chain.region = region_;
     chain.sts_endpoint = endpoints_["sts"];
     if (options.now) chain.now = options.now;
+    if (auto timeout = env_.get("IMAGEGATE_CREDENTIAL_PROCESS_TIMEOUT")) {
+      chain.process_timeout =
+          util::parse_duration(*timeout, "IMAGEGATE_CREDENTIAL_PROCESS_TIMEOUT");
+    }
+    chain.on_resolved = options.on_credentials;
     credentials_ = std::make_unique<CredentialProvider>(std::move(chain));
   }
 

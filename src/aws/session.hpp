@@ -21,8 +21,12 @@ struct SessionOptions {
   std::optional<std::string> endpoint_url;  // --endpoint-url: the API services (ecr, ecs), not STS
   http::Client* http = nullptr;             // API and STS calls (required)
   http::Client* metadata_http = nullptr;  // container/instance metadata: metadata_client_options()
+  // Profile of the shared files instead of AWS_PROFILE (--registry-profile).
+  std::optional<std::string> profile;
   // Fixed credentials instead of the chain (tests, or credentials resolved elsewhere).
   std::optional<Credentials> credentials;
+  // -v: told each credential source used (its name, never a value); see CredentialChainOptions.
+  std::function<void(const std::string& source, bool refresh)> on_credentials;
   // For tests; defaults are the system clock, sleep_for and a randomly initialised generator.
   std::function<std::chrono::system_clock::time_point()> now;
   std::function<void(std::chrono::milliseconds)> sleep;

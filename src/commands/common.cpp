@@ -10,6 +10,14 @@
 
 namespace imagegate::commands {
 
+std::function<void(const std::string& source, bool refresh)> aws_credentials_logger(
+    std::string side) {
+  return [side = std::move(side)](const std::string& source, bool refresh) {
+    std::cerr << fmt::format("AWS credentials for {}{}: {}\n", side, refresh ? " refreshed" : "",
+                             util::escape_display(source));
+  };
+}
+
 void add_common_options(CLI::App& app, CommonOptions& options) {
   app.add_option("-m,--manifest", options.manifest, "Images manifest (JSON)")
       ->envname("IMAGEGATE_MANIFEST")

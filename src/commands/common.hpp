@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,10 @@ struct CommonOptions {
   bool no_annotations = false;       // no GitHub annotations even when GITHUB_ACTIONS=true
   bool strict = false;               // unknown manifest keys are errors, not warnings
 };
+
+// -v: prints which AWS credential source `side` ("registry", "ECS") uses, by name only.
+std::function<void(const std::string& source, bool refresh)> aws_credentials_logger(
+    std::string side);
 
 // -m/--manifest (IMAGEGATE_MANIFEST), --root, --output, --no-color, -v.
 void add_common_options(CLI::App& app, CommonOptions& options);

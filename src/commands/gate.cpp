@@ -69,7 +69,9 @@ registry::RegistrySettings registry_settings(const RegistryCliOptions& o,
   s.http.ca_file = o.ca_file;
   if (!o.region.empty()) s.region = o.region;
   if (!o.endpoint_url.empty()) s.endpoint_url = o.endpoint_url;
+  if (!o.registry_profile.empty()) s.profile = o.registry_profile;
   if (verbose > 0) {
+    s.on_credentials = aws_credentials_logger("registry");
     s.http.on_attempt = [](const std::string& method, const std::string& target, long status,
                            double seconds, int attempt) {
       std::cerr << fmt::format("{} {} -> {} ({:.1f} ms, attempt {})\n", method,
@@ -116,6 +118,10 @@ void add_registry_options(CLI::App& app, RegistryCliOptions& o) {
   app.add_option("--ca-file", o.ca_file, "Extra CA certificates (PEM) for a private registry");
   app.add_option("--region", o.region, "AWS region (else AWS_REGION, AWS_DEFAULT_REGION, profile)");
   app.add_option("--endpoint-url", o.endpoint_url, "AWS API endpoint (ECR/ECS), e.g. for tests");
+  app.add_option("--registry-profile", o.registry_profile,
+                 "AWS profile for the ECR registry (default: AWS_PROFILE), e.g. the tooling "
+                 "account's")
+      ->envname("IMAGEGATE_REGISTRY_PROFILE");
 }
 
 CLI::App* add_gate_command(CLI::App& app, GateOptions& options) {

@@ -19,6 +19,7 @@ struct RegistryCliOptions {
   std::string ca_file;
   std::string region;
   std::string endpoint_url;
+  std::string registry_profile;  // --registry-profile / IMAGEGATE_REGISTRY_PROFILE (ECR only)
 };
 
 void add_registry_options(CLI::App& app, RegistryCliOptions& options);

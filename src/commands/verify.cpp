@@ -160,6 +160,7 @@ class RegistryResolver {
     cli.ca_file = options_.ca_file;
     cli.region = options_.region;
     cli.endpoint_url = options_.endpoint_url;
+    cli.registry_profile = options_.registry_profile;
     auto opened =
         registry::open_registry(registry_settings(cli, manifest_, options_.common.verbose));
     gate::GateInput input;
@@ -201,6 +202,10 @@ CLI::App* add_verify_command(CLI::App& app, VerifyOptions& options) {
                   "URLs as gate; default: the manifest's registry, else ecr)")
       ->envname("IMAGEGATE_REGISTRY");
   cmd->add_option("--ca-file", options.ca_file, "Extra CA certificates (PEM) for the registry");
+  cmd->add_option("--registry-profile", options.registry_profile,
+                  "Without --evidence: AWS profile for the ECR registry (default: AWS_PROFILE, "
+                  "which ECS always uses)")
+      ->envname("IMAGEGATE_REGISTRY_PROFILE");
   cmd->add_option("--cluster", options.cluster, "ECS cluster (env ECS_CLUSTER)");
   cmd->add_option("--service", options.services,
                   "ECS service (repeatable; env ECS_SERVICE, comma separated)");
@@ -284,6 +289,7 @@ int run_verify(const VerifyOptions& options, const deploy::DigestResolver& resol
     aws::SessionOptions session_options;
     if (!options.region.empty()) session_options.region = options.region;
     if (!options.endpoint_url.empty()) session_options.endpoint_url = options.endpoint_url;
+    if (options.common.verbose > 0) session_options.on_credentials = aws_credentials_logger("ECS");
     http::ClientOptions client_options;
     if (options.common.verbose > 0) {
       // The HTTP layer hands over the URL without credentials, never headers or bodies.

@@ -26,7 +26,8 @@ struct VerifyOptions {
   std::string wait;  // DURATION, e.g. "10m", "90s"
   std::string region;
   std::string endpoint_url;
-  std::string registry;  // without --evidence: where the expected digests are resolved
+  std::string registry;          // without --evidence: where the expected digests are resolved
+  std::string registry_profile;  // --registry-profile: AWS profile of the registry side
   std::string ca_file;
   std::vector<std::string> allow_unmanaged;
   bool keep_absent_optional = false;

@@ -21,6 +21,10 @@ OpenedRegistry& OpenedRegistry::operator=(OpenedRegistry&&) noexcept = default;
 OpenedRegistry open_registry(const RegistrySettings& s) {
   OpenedRegistry out;
   const std::string_view url = s.url;
+  if (s.profile && url != "ecr" && !url.starts_with("ecr://")) {
+    throw UsageError(fmt::format("--registry-profile {} applies only to ECR registries, not {}",
+                                 util::quote(*s.profile), util::quote(s.url)));
+  }
   if (url.starts_with("oci-layout:")) {
     std::filesystem::path dir(url.substr(std::string_view("oci-layout:").size()));
     if (dir.empty()) throw UsageError("--registry oci-layout: needs a directory: oci-layout:DIR");
@@ -57,6 +61,8 @@ OpenedRegistry open_registry(const RegistrySettings& s) {
     session.region = s.region;
     if (!session.region && !location->region.empty()) session.region = location->region;
     session.endpoint_url = s.endpoint_url;
+    session.profile = s.profile;
+    session.on_credentials = s.on_credentials;
     session.http = out.http_.get();
     session.metadata_http = out.metadata_http_.get();
     out.session_ = std::make_unique<aws::Session>(session, aws::Environment::system());

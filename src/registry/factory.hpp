@@ -3,6 +3,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -22,6 +23,9 @@ struct RegistrySettings {
   http::ClientOptions http;                 // concurrency, timeouts, CA file, -v callback
   std::optional<std::string> region;        // ECR: --region
   std::optional<std::string> endpoint_url;  // ECR: --endpoint-url
+  std::optional<std::string> profile;       // ECR: --registry-profile instead of AWS_PROFILE
+  // ECR, -v: told each AWS credential source used (a name, never a value).
+  std::function<void(const std::string& source, bool refresh)> on_credentials;
 };
 
 // Owns everything a backend needs (HTTP client, AWS session) for as long as it lives.

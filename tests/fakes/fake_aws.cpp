@@ -17,11 +17,14 @@
 //        GetAuthorizationToken
 //   ECS: RegisterTaskDefinition DescribeTaskDefinition CreateService UpdateService
 //        DescribeServices ListTasks DescribeTasks
-//   STS: AssumeRoleWithWebIdentity (unsigned) GetCallerIdentity
+//   STS: AssumeRoleWithWebIdentity (unsigned) AssumeRole GetCallerIdentity
+//   SSO portal: GET /federation/credentials (GetRoleCredentials, bearer token; sso.hpp)
+//   Container credentials: GET /_fake/container-credentials (identity.hpp)
+//   Roles, SSO assignments and per-credential services/accounts: tests/fakes/aws/identity.hpp.
 //
-// Every request except AssumeRoleWithWebIdentity must be SigV4-signed with credentials in the
-// state: unknown key -> UnrecognizedClientException (STS: InvalidClientTokenId), wrong signature,
-// scope or a clock skew over 15 minutes -> 403 InvalidSignatureException (STS:
+// Every request except AssumeRoleWithWebIdentity and the SSO portal must be SigV4-signed with
+// credentials in the state: unknown key -> UnrecognizedClientException (STS: InvalidClientTokenId),
+// wrong signature, scope or a clock skew over 15 minutes -> 403 InvalidSignatureException (STS:
 // SignatureDoesNotMatch), a session-token credential without its X-Amz-Security-Token ->
 // UnrecognizedClientException, past its expiration -> ExpiredTokenException (STS: ExpiredToken).
 //
@@ -54,7 +57,9 @@
 //   POST /_fake/state                 replace it; POST /_fake/state?merge=1 applies the body as
 //                                     a JSON merge patch (RFC 7386) to the current state
 //   GET  /_fake/counters              {"<Operation>": requests, ...} (failed ones included)
-//   POST /_fake/reset-counters
+//   POST /_fake/reset-counters        (also empties the request log)
+//   GET  /_fake/requests              [{"operation", "accessKeyId", "status", ...}]: who called
+//                                     what, never a secret
 //   GET|POST /_fake/faults            {"throttle": {"count": N, "operation"?: "Op"},
 //                                      "internalFailure": {"count": N, "operation"?: "Op"},
 //                                      "delayMs": M}: the next N (matching) calls get

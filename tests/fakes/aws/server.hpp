@@ -14,6 +14,7 @@
 #include "ecr.hpp"
 #include "ecs.hpp"
 #include "httplib.h"
+#include "sso.hpp"
 #include "state_json.hpp"
 #include "sts.hpp"
 
@@ -100,6 +101,23 @@ class FakeAws {
         res.set_content(*blob, "application/octet-stream");
       }
     });
+    server.Get("/federation/credentials", [this](const httplib::Request& req,
+                                                 httplib::Response& res) { handle_sso(req, res); });
+    server.Get("/_fake/container-credentials", [this](const httplib::Request& req,
+                                                      httplib::Response& res) {
+      std::lock_guard lock(mutex_);
+      ++runtime_.counters["ContainerCredentials"];
+      try {
+        res.set_content(container_credentials(state_, req.get_header_value("Authorization")).dump(),
+                        "application/json");
+      } catch (const AwsError& e) {
+        res.status = e.status;
+        res.set_content(Json{{"message", e.message}}.dump(), "application/json");
+      }
+    });
+    server.Get("/_fake/requests", [this](const httplib::Request&, httplib::Response& res) {
+      control(res, [&] { return Json(runtime_.requests); });
+    });
     server.Get("/_fake/state", [this](const httplib::Request&, httplib::Response& res) {
       std::lock_guard lock(mutex_);
       res.set_content(dump_state(state_).dump(2), "application/json");
@@ -122,6 +140,7 @@ class FakeAws {
     server.Post("/_fake/reset-counters", [this](const httplib::Request&, httplib::Response& res) {
       control(res, [&] {
         runtime_.counters.clear();
+        runtime_.requests.clear();
         return Json::object();
       });
     });
@@ -233,6 +252,17 @@ class FakeAws {
     std::string prefix = target.substr(0, dot);
     std::string op = dot == std::string::npos ? "" : target.substr(dot + 1);
     std::lock_guard lock(mutex_);
+    std::string caller;
+    struct Logged {  // one entry per answered request, however it ends
+      FakeAws& fake;
+      const std::string& operation;
+      const std::string& key;
+      httplib::Response& response;
+      ~Logged() {
+        fake.log_request(
+            {{"operation", operation}, {"accessKeyId", key}, {"status", response.status}});
+      }
+    } logged{*this, op, caller, res};
     try {
       const auto* ops = prefix == kEcrPrefix   ? &ecr_operations()
                         : prefix == kEcsPrefix ? &ecs_operations()
@@ -242,8 +272,11 @@ class FakeAws {
         throw AwsError{400, "UnknownOperationException", ""};
       }
       ++runtime_.counters[op];
-      AuthResult auth = verify_request(req, state_, prefix == kEcrPrefix ? "ecr" : "ecs", now());
+      const std::string service = prefix == kEcrPrefix ? "ecr" : "ecs";
+      AuthResult auth = verify_request(req, state_, service, now());
       if (auth.failure) throw auth_error(auth, false);
+      caller = auth.access_key_id;
+      check_service_allowed(caller, service, op);
       apply_faults(op, false);
       Json body;
       try {
@@ -278,9 +311,11 @@ class FakeAws {
     sts::Params params(raw.begin(), raw.end());
     std::string action = params.count("Action") ? params["Action"] : "";
     std::lock_guard lock(mutex_);
+    Json entry = Json::object();
     try {
       if (params["Version"] != "2011-06-15" ||
-          (action != "AssumeRoleWithWebIdentity" && action != "GetCallerIdentity")) {
+          (action != "AssumeRoleWithWebIdentity" && action != "GetCallerIdentity" &&
+           action != "AssumeRole")) {
         std::string message =
             fmt::format("Could not find operation {} for version {}", action, params["Version"]);
         action.clear();  // not logged: an unknown action is arbitrary client text
@@ -294,8 +329,17 @@ class FakeAws {
       } else {
         AuthResult auth = verify_request(req, state_, "sts", now());
         if (auth.failure) throw auth_error(auth, true);
+        entry["accessKeyId"] = auth.access_key_id;
         apply_faults(action, true);
-        body = sts::get_caller_identity(state_, auth.access_key_id, request_id);
+        if (action == "AssumeRole") {
+          entry["roleArn"] = params["RoleArn"];
+          entry["roleSessionName"] = params["RoleSessionName"];
+          entry["externalIdSent"] = params.count("ExternalId") > 0;
+          if (params.count("DurationSeconds")) entry["durationSeconds"] = params["DurationSeconds"];
+          body = sts::assume_role(state_, params, auth.access_key_id, request_id);
+        } else {
+          body = sts::get_caller_identity(state_, auth.access_key_id, request_id);
+        }
       }
       res.status = 200;
       res.set_content(body, "text/xml");
@@ -303,7 +347,56 @@ class FakeAws {
       res.status = e.status;
       res.set_content(sts::error_xml(e, request_id), "text/xml");
     }
+    if (!action.empty()) {
+      entry["operation"] = action;
+      entry["status"] = res.status;
+      log_request(entry);
+    }
     return action;
+  }
+
+  // The SSO portal (unsigned: the bearer token authenticates). Never logs the token.
+  void handle_sso(const httplib::Request& req, httplib::Response& res) {
+    const std::string request_id = new_request_id();
+    res.set_header("x-amzn-RequestId", request_id);
+    const std::string account = req.get_param_value("account_id");
+    const std::string role = req.get_param_value("role_name");
+    std::lock_guard lock(mutex_);
+    ++runtime_.counters["GetRoleCredentials"];
+    try {
+      apply_faults("GetRoleCredentials", false);
+      Json out = sso::get_role_credentials(state_, req.get_header_value("x-amz-sso_bearer_token"),
+                                           account, role);
+      res.status = 200;
+      res.set_content(out.dump(), "application/json");
+    } catch (const AwsError& e) {
+      res.status = e.status;
+      res.set_header("x-amzn-ErrorType", e.type + ":http://internal.amazon.com/coral/");
+      res.set_content(Json{{"message", e.message}}.dump(), "application/json");
+    }
+    log_request({{"operation", "GetRoleCredentials"},
+                 {"accountId", account},
+                 {"roleName", role},
+                 {"status", res.status}});
+    if (verbose_) {
+      std::cerr << fmt::format("fake_aws: GetRoleCredentials {} {}\n", res.status, request_id)
+                << std::flush;
+    }
+  }
+
+  // Who called what, for tests that must show which credentials reached which service. Never
+  // secrets or tokens; access key ids are not secret. Callers hold mutex_.
+  void log_request(Json entry) { runtime_.requests.push_back(std::move(entry)); }
+
+  // Credentials limited to some services (identity.hpp) are refused elsewhere, as IAM would.
+  void check_service_allowed(const std::string& caller, const std::string& service,
+                             const std::string& op) {
+    const Credential& who = state_.credentials.at(caller);
+    if (!service_allowed(who.services, service)) {
+      throw AwsError{
+          400, "AccessDeniedException",
+          fmt::format("User: {} is not authorized to perform: {}:{}", who.arn, service, op)};
+    }
   }
 
   std::mutex mutex_;

@@ -93,10 +93,12 @@ struct Repository {
 
 struct Credential {
   std::string secret;
-  std::string session_token;         // when set, requests must carry it in X-Amz-Security-Token
-  std::optional<double> expiration;  // epoch seconds; past it -> ExpiredTokenException
-  std::string arn;                   // GetCallerIdentity's Arn
-  std::string user_id;               // GetCallerIdentity's UserId
+  std::string session_token;          // when set, requests must carry it in X-Amz-Security-Token
+  std::optional<double> expiration;   // epoch seconds; past it -> ExpiredTokenException
+  std::string arn;                    // GetCallerIdentity's Arn
+  std::string user_id;                // GetCallerIdentity's UserId
+  std::string account;                // GetCallerIdentity's Account; empty: the state's
+  std::vector<std::string> services;  // services it may call ("ecr", "ecs", "sts"); empty: all
 };
 
 struct Container {
@@ -159,6 +161,33 @@ struct Fault {
   std::string operation;  // empty = any operation
 };
 
+// Roles and SSO assignments: tests/fakes/aws/identity.hpp reads and serves them.
+struct Role {
+  std::string arn;
+  std::string external_id;  // empty: none required
+  std::vector<std::string> trusted_keys;
+  std::vector<std::string> services;
+  std::optional<int> credential_seconds;
+  std::string access_key_id;  // issued credentials get this key id (a fresh secret each time)
+};
+
+struct SsoRole {
+  std::string account_id;
+  std::string role_name;
+  std::vector<std::string> services;
+  std::string access_key_id;  // as Role::access_key_id
+};
+
+struct Identity {
+  std::vector<Role> roles;
+  std::string sso_access_token;
+  std::vector<SsoRole> sso_roles;
+  // The container credentials endpoint (GET /_fake/container-credentials): the Authorization
+  // value it wants and the known credential it hands out.
+  std::string container_token;
+  std::string container_key;
+};
+
 struct State {
   std::string account = "123456789012";
   std::string region = "eu-central-1";
@@ -169,6 +198,7 @@ struct State {
   std::vector<Json> task_definitions;  // as DescribeTaskDefinition returns them, in order
   std::map<std::string, Cluster> clusters;
   int list_tasks_page_size = 100;  // ListTasks never returns more per page than this
+  Identity identity;               // roles for AssumeRole, the SSO portal (identity.hpp)
 };
 
 // Runtime knobs, not part of the state document.
@@ -180,6 +210,7 @@ struct Runtime {
   // stamped by it, so a client's clock-skew correction can be tested.
   int clock_offset_seconds = 0;
   std::map<std::string, int> counters;  // requests per operation
+  std::vector<Json> requests;           // GET /_fake/requests: who called what (no secrets)
 };
 
 // Random ids (task ids, deployment ids, request ids) like AWS's: unique without bookkeeping, so

@@ -9,6 +9,7 @@
 
 #include "aws/sigv4.hpp"
 #include "ecs_model.hpp"
+#include "identity.hpp"
 #include "state.hpp"
 
 namespace imagegate::fake_aws {
@@ -176,10 +177,11 @@ inline Json normalize_task_definition(const State& s, Json td, const std::string
 }
 
 inline State parse_state(const Json& j) {
-  check_keys(j,
-             {"account", "region", "credentials", "webIdentityToken", "ecrPassword",
-              "listTasksPageSize", "repositories", "taskDefinitions", "clusters"},
-             "state");
+  check_keys(
+      j,
+      {"account", "region", "credentials", "webIdentityToken", "ecrPassword", "listTasksPageSize",
+       "repositories", "taskDefinitions", "clusters", "roles", "sso", "container"},
+      "state");
   State s;
   s.account = get_or<std::string>(j, "account", s.account, "state");
   s.region = get_or<std::string>(j, "region", s.region, "state");
@@ -189,7 +191,8 @@ inline State parse_state(const Json& j) {
   if (s.list_tasks_page_size < 1) throw StateError("state.listTasksPageSize: must be >= 1");
   for (const auto& cj : j.value("credentials", Json::array())) {
     check_keys(cj,
-               {"accessKeyId", "secretAccessKey", "sessionToken", "expiration", "arn", "userId"},
+               {"accessKeyId", "secretAccessKey", "sessionToken", "expiration", "arn", "userId",
+                "account", "services"},
                "state.credentials[]");
     std::string akid = get_or<std::string>(cj, "accessKeyId", "", "state.credentials[]");
     Credential c;
@@ -203,8 +206,11 @@ inline State parse_state(const Json& j) {
                                 fmt::format("arn:aws:iam::{}:user/imagegate-test", s.account),
                                 "state.credentials[]");
     c.user_id = get_or<std::string>(cj, "userId", akid, "state.credentials[]");
+    c.account = get_or<std::string>(cj, "account", "", "state.credentials[]");
+    c.services = string_list(cj, "services", "state.credentials[]");
     s.credentials[akid] = std::move(c);
   }
+  s.identity = parse_identity(j);
   const Json repositories = j.value("repositories", Json::object());
   for (const auto& [name, rj] : repositories.items()) {
     std::string where = "state.repositories." + name;
@@ -249,8 +255,11 @@ inline Json dump_state(const State& s) {
     if (c.expiration) cj["expiration"] = format_iso8601(*c.expiration);
     cj["arn"] = c.arn;
     cj["userId"] = c.user_id;
+    if (!c.account.empty()) cj["account"] = c.account;
+    if (!c.services.empty()) cj["services"] = c.services;
     j["credentials"].push_back(cj);
   }
+  dump_identity(s.identity, j);
   j["repositories"] = Json::object();
   for (const auto& [name, r] : s.repositories) {
     Json images = Json::array();

@@ -1,6 +1,6 @@
 // STS operations of the fake AWS (query protocol, XML answers): AssumeRoleWithWebIdentity
-// (unsigned; issues temporary credentials that are then accepted for signing) and
-// GetCallerIdentity.
+// (unsigned; issues temporary credentials that are then accepted for signing), AssumeRole
+// (signed; the roles of the state, their external id and trusted callers) and GetCallerIdentity.
 #pragma once
 
 #include <cctype>
@@ -8,6 +8,7 @@
 #include <map>
 #include <string>
 
+#include "identity.hpp"
 #include "state.hpp"
 
 namespace imagegate::fake_aws::sts {
@@ -107,6 +108,7 @@ inline std::string assume_role_with_web_identity(State& s, const Params& p,
   c.arn = fmt::format("arn:aws:sts::{}:assumed-role/{}/{}", s.account, role_name, session);
   std::string role_id = "AROA" + random_string(17, upper);
   c.user_id = role_id + ":" + session;
+  c.account = arn_account(role_arn, "");
   s.credentials[akid] = c;
   std::string result = fmt::format(
       "    <Credentials>\n      <AccessKeyId>{}</AccessKeyId>\n"
@@ -122,12 +124,70 @@ inline std::string assume_role_with_web_identity(State& s, const Params& p,
   return response("AssumeRoleWithWebIdentity", result, request_id);
 }
 
+inline int duration_param(const Params& p) {
+  int duration = 3600;
+  if (auto it = p.find("DurationSeconds"); it != p.end()) {
+    try {
+      duration = std::stoi(it->second);
+    } catch (const std::exception&) {
+      duration = -1;
+    }
+    if (duration < 900 || duration > 43200) {
+      throw AwsError{400, "ValidationError",
+                     fmt::format("1 validation error detected: Value '{}' at 'durationSeconds' "
+                                 "failed to satisfy constraint: Member must have value between "
+                                 "900 and 43200",
+                                 it->second)};
+    }
+  }
+  return duration;
+}
+
+// caller: the access key id that signed the request (verified).
+inline std::string assume_role(State& s, const Params& p, const std::string& caller,
+                               const std::string& request_id) {
+  std::string role_arn = param(p, "RoleArn");
+  std::string session = param(p, "RoleSessionName");
+  const int duration = duration_param(p);
+  const Credential& who = s.credentials.at(caller);
+  const Role* role = nullptr;
+  for (const auto& r : s.identity.roles) {
+    if (r.arn == role_arn) role = &r;
+  }
+  auto external = p.find("ExternalId");
+  const std::string external_id = external == p.end() ? "" : external->second;
+  if (role == nullptr ||
+      (!role->trusted_keys.empty() && !service_allowed(role->trusted_keys, caller)) ||
+      role->external_id != external_id || !service_allowed(who.services, "sts")) {
+    throw AwsError{403, "AccessDenied",
+                   fmt::format("User: {} is not authorized to perform: sts:AssumeRole on "
+                               "resource: {}",
+                               who.arn, role_arn)};
+  }
+  const std::string account = arn_account(role_arn, s.account);
+  const std::string role_name = role_arn.substr(role_arn.rfind('/') + 1);
+  const std::string role_id = "AROA" + random_string(17, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789");
+  auto [akid, c] = issue_credentials(
+      s, account, fmt::format("arn:aws:sts::{}:assumed-role/{}/{}", account, role_name, session),
+      role_id + ":" + session, role->credential_seconds.value_or(duration), role->services,
+      role->access_key_id);
+  std::string result = fmt::format(
+      "    <Credentials>\n      <AccessKeyId>{}</AccessKeyId>\n"
+      "      <SecretAccessKey>{}</SecretAccessKey>\n      <SessionToken>{}</SessionToken>\n"
+      "      <Expiration>{}</Expiration>\n    </Credentials>\n"
+      "    <AssumedRoleUser>\n      <AssumedRoleId>{}</AssumedRoleId>\n      <Arn>{}</Arn>\n"
+      "    </AssumedRoleUser>\n",
+      akid, xml_escape(c.secret), xml_escape(c.session_token), format_iso8601(*c.expiration),
+      xml_escape(c.user_id), xml_escape(c.arn));
+  return response("AssumeRole", result, request_id);
+}
+
 inline std::string get_caller_identity(const State& s, const std::string& access_key_id,
                                        const std::string& request_id) {
   const Credential& c = s.credentials.at(access_key_id);
-  std::string result =
-      fmt::format("    <Arn>{}</Arn>\n    <UserId>{}</UserId>\n    <Account>{}</Account>\n",
-                  xml_escape(c.arn), xml_escape(c.user_id), s.account);
+  std::string result = fmt::format(
+      "    <Arn>{}</Arn>\n    <UserId>{}</UserId>\n    <Account>{}</Account>\n", xml_escape(c.arn),
+      xml_escape(c.user_id), c.account.empty() ? s.account : c.account);
   return response("GetCallerIdentity", result, request_id);
 }
 

@@ -133,24 +133,23 @@ TEST(CredentialChain, NamedProfileThatDoesNotExistIsUsageError) {
   }
 }
 
-TEST(CredentialChain, UnsupportedProfileFeaturesFailInsteadOfFallingThrough) {
+TEST(CredentialChain, BrokenProfileFeaturesFailInsteadOfFallingThrough) {
   Chain chain;
   chain.vars["AWS_CONFIG_FILE"] = chain.dir.write(
       "config", "[default]\nrole_arn = arn:aws:iam::1:role/r\nsource_profile = base\n");
   auto creds = chain.resolve();
   ASSERT_FALSE(creds);
   EXPECT_EQ(creds.error().code, "AUTH_FAILED");
-  EXPECT_EQ(creds.error().message,
-            "profile default assumes role arn:aws:iam::1:role/r through source_profile or "
-            "credential_source, which imagegate does not support; use "
-            "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or web identity");
+  EXPECT_EQ(creds.error().message, "profile default: source_profile base is in neither " +
+                                       chain.dir.path("home") + "/.aws/credentials nor " +
+                                       chain.dir.path("config"));
 
-  chain.vars["AWS_CONFIG_FILE"] = chain.dir.write("config2", "[default]\ncredential_process = x\n");
+  chain.vars["AWS_CONFIG_FILE"] =
+      chain.dir.write("config2", "[default]\ncredential_process = /nonexistent/helper --x\n");
   creds = chain.resolve();
   ASSERT_FALSE(creds);
   EXPECT_EQ(creds.error().message,
-            "profile default uses credential_process, which imagegate does not support; export "
-            "the credentials (e.g. aws configure export-credentials --format env)");
+            "profile default: credential_process /nonexistent/helper cannot be started");
 
   chain.vars["AWS_CONFIG_FILE"] =
       chain.dir.write("config3", "[default]\naws_access_key_id = AKID\n");
