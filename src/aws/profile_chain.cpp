@@ -26,7 +26,9 @@ std::optional<Credentials> static_keys(const SharedConfig& profile, bool credent
   auto key_id = get("aws_access_key_id");
   auto secret = get("aws_secret_access_key");
   if (!key_id || !secret) return std::nullopt;
-  return Credentials{*key_id, *secret, get("aws_session_token").value_or(""), std::nullopt,
+  // The token may sit in the other file (liberal, as imagegate always read it).
+  auto token = get("aws_session_token").or_else([&] { return profile.value("aws_session_token"); });
+  return Credentials{*key_id, *secret, token.value_or(""), std::nullopt,
                      "profile " + profile.profile_name};
 }
 
