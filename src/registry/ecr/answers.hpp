@@ -39,6 +39,7 @@ struct ManifestInfo {
   std::string media_type;
   bool is_index = false;            // OCI index or Docker manifest list
   std::vector<Platform> platforms;  // of an index: its entries' platform fields
+  std::vector<IndexEntry> entries{};  // of an index: the entries, parallel to platforms
   std::string config_digest;        // of a single manifest
 };
 
