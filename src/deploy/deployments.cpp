@@ -121,8 +121,7 @@ class Judge {
       failed_call("DescribeServiceRevisions", answer.error());
       return;
     }
-    const json revisions = answer->is_object() ? answer->value("serviceRevisions", json())
-                                               : json();
+    const json revisions = answer->is_object() ? answer->value("serviceRevisions", json()) : json();
     const auto found =
         revisions.is_array()
             ? std::find_if(revisions.begin(), revisions.end(),
@@ -147,8 +146,7 @@ class Judge {
       if (want == digests_.end()) continue;
       if (!want->second) {
         if (unknown_reported.insert(image->id).second) {
-          findings_.error(want->second.error().code, image->id, name,
-                          want->second.error().message);
+          findings_.error(want->second.error().code, image->id, name, want->second.error().message);
         }
         continue;
       }
@@ -232,15 +230,16 @@ DeploymentReport check_deployments(EcsApi& api, const std::string& cluster,
   if (report.status.starts_with("ROLLBACK_")) {
     judge.judge_rollback(deployment, report.arn, report.status);
   } else if (report.status == "STOPPED" || report.status == "STOP_REQUESTED") {
-    findings.error("DEPLOYMENT_STOPPED", "", service,
-                   fmt::format("deployment {} of revision {} is {}: {}", report.arn,
-                               report.target_revision, report.status,
-                               reason.empty() ? "no reason given" : reason));
+    findings.error(
+        "DEPLOYMENT_STOPPED", "", service,
+        fmt::format("deployment {} of revision {} is {}: {}", report.arn, report.target_revision,
+                    report.status, reason.empty() ? "no reason given" : reason));
   } else if (report.status == "PENDING" || report.status == "IN_PROGRESS") {
-    findings.error("ROLLOUT_IN_PROGRESS", "", service,
-                   fmt::format("deployment {} of revision {} is still {}{}", report.arn,
-                               report.target_revision, report.status,
-                               wait_more ? " after --wait" : "; pass --wait DURATION to wait for it"));
+    findings.error(
+        "ROLLOUT_IN_PROGRESS", "", service,
+        fmt::format("deployment {} of revision {} is still {}{}", report.arn,
+                    report.target_revision, report.status,
+                    wait_more ? " after --wait" : "; pass --wait DURATION to wait for it"));
   } else if (report.status == "SUCCESSFUL") {
     if (report.target_revision.empty()) {
       judge.bad(fmt::format("deployment {} names no target revision", report.arn));

@@ -17,9 +17,9 @@ namespace imagegate::deploy {
 inline constexpr std::size_t kMaxArnsPerDescribe = 20;
 
 struct DeploymentReport {
-  bool judged = false;  // the APIs answered and listed a deployment
-  std::string arn{};    // the service's current (newest) deployment
-  std::string status{}; // its status after any waiting: SUCCESSFUL, ROLLBACK_SUCCESSFUL, ...
+  bool judged = false;   // the APIs answered and listed a deployment
+  std::string arn{};     // the service's current (newest) deployment
+  std::string status{};  // its status after any waiting: SUCCESSFUL, ROLLBACK_SUCCESSFUL, ...
   std::string target_revision{};
   std::string task_definition{};  // of the target revision, when it was read
 };

@@ -267,15 +267,15 @@ std::vector<ServiceReport> verify_services(EcsApi& api, const std::string& clust
         auto arns = list_all_tasks(api, cluster, name, looked);
         auto tasks = arns ? describe_all_tasks(api, cluster, name, *arns, looked) : std::nullopt;
         // A task still starting is waited for (--wait), not judged too early.
-        const bool starting =
-            tasks && std::any_of(tasks->begin(), tasks->end(),
-                                 [](const json& t) { return is_pending_task(t); });
+        const bool starting = tasks && std::any_of(tasks->begin(), tasks->end(), [](const json& t) {
+                                return is_pending_task(t);
+                              });
         if (starting && !looked.has_errors() && wait_more && wait_more()) continue;
         own.append(looked);
         if (tasks) {
           report.tasks_checked = tasks->size();
-          check_tasks(name, *tasks, report.rollout.primary_task_definition, expectations,
-                      digests, own);
+          check_tasks(name, *tasks, report.rollout.primary_task_definition, expectations, digests,
+                      own);
         }
         break;
       }

@@ -40,8 +40,9 @@ struct ServiceReport {
 
 // Verifies every service of `cluster`; findings for everything that does not hold or could not
 // be checked, each naming its service (as subject, or "(service 'cluster/name')" at the end).
-// With a wait deadline, rollouts, deployments and tasks still starting are waited for. One report per service, in the order given. Together the services' primary task
-// definitions must hold a container for every required image (CONTAINER_MISSING otherwise).
+// With a wait deadline, rollouts, deployments and tasks still starting are waited for. One report
+// per service, in the order given. Together the services' primary task definitions must hold a
+// container for every required image (CONTAINER_MISSING otherwise).
 std::vector<ServiceReport> verify_services(EcsApi& api, const std::string& cluster,
                                            const std::vector<std::string>& services,
                                            const Expectations& expectations,

@@ -140,10 +140,10 @@ class ImageJudge {
               : fmt::format("its imageStatus is {}, not ACTIVE", t.image_status);
       add(image_.required ? report::Severity::kError : report::Severity::kWarning,
           "IMAGE_NOT_PULLABLE", t.tag,
-          fmt::format("{} in {} cannot be pulled: {}{}", short_digest(t.digest),
-                      util::quote(image_.name), why,
-                      t.image_status == "ARCHIVED" ? " (restore it with UpdateImageStorageClass)"
-                                                   : ""));
+          fmt::format(
+              "{} in {} cannot be pulled: {}{}", short_digest(t.digest), util::quote(image_.name),
+              why,
+              t.image_status == "ARCHIVED" ? " (restore it with UpdateImageStorageClass)" : ""));
     }
   }
 

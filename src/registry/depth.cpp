@@ -47,9 +47,9 @@ void check_children(Registry& registry, const std::vector<TagQuery>& queries,
           if (!entry.platform.satisfies(wanted)) continue;
           ChildCheck check{wanted, entry, {}, {}};
           if (!is_sha256_digest(entry.digest)) {
-            check.error = Error{"BAD_RESPONSE",
-                                fmt::format("the index entry for {} has no sha256 digest",
-                                            entry.platform.to_string())};
+            check.error =
+                Error{"BAD_RESPONSE", fmt::format("the index entry for {} has no sha256 digest",
+                                                  entry.platform.to_string())};
           } else {
             manifest_keys.insert({queries[q].repository, entry.digest});
           }
@@ -62,8 +62,8 @@ void check_children(Registry& registry, const std::vector<TagQuery>& queries,
 
   // 2. The child manifests, each once.
   std::map<Key, std::size_t> manifest_at;
-  const auto manifests = registry.fetch(requests_for(manifest_keys, ContentKind::kManifest,
-                                                     manifest_at));
+  const auto manifests =
+      registry.fetch(requests_for(manifest_keys, ContentKind::kManifest, manifest_at));
   std::map<Key, Result<std::string>> config_of;  // child key -> config digest or why not
   std::set<Key> config_keys;
   for (const auto& [key, at] : manifest_at) {
@@ -79,8 +79,8 @@ void check_children(Registry& registry, const std::vector<TagQuery>& queries,
     } else if (auto content = parse_manifest(answer->body, what); !content) {
       config_of.emplace(key, std::unexpected(content.error()));
     } else if (content->is_index) {
-      config_of.emplace(key, fail("BAD_RESPONSE",
-                                  what + " is an index itself, not a single-image manifest"));
+      config_of.emplace(
+          key, fail("BAD_RESPONSE", what + " is an index itself, not a single-image manifest"));
     } else {
       config_of.emplace(key, content->config_digest);
       config_keys.insert({key.first, content->config_digest});
@@ -139,11 +139,11 @@ void check_children(Registry& registry, const std::vector<TagQuery>& queries,
                             (claimed.variant.empty() || check.actual.variant.empty() ||
                              check.actual.variant == claimed.variant);
           if (!same) {
-            check.error = Error{
-                "PLATFORM_MISMATCH",
-                fmt::format("the index entry claims {} but its image {} is built for {}",
-                            claimed.to_string(), short_hex(check.entry.digest),
-                            check.actual.to_string())};
+            check.error =
+                Error{"PLATFORM_MISMATCH",
+                      fmt::format("the index entry claims {} but its image {} is built for {}",
+                                  claimed.to_string(), short_hex(check.entry.digest),
+                                  check.actual.to_string())};
           }
         }
       }

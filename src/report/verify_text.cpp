@@ -86,8 +86,7 @@ std::string render_verify_service(const std::string& cluster, const deploy::Serv
   out += fmt::format("rollout {}, task definition {}\n", rollout_name(r.rollout.state),
                      util::escape_display(r.rollout.primary_task_definition));
   if (r.deployment.judged) {
-    out += fmt::format("  deployment {} {}, revision {}\n",
-                       util::escape_display(r.deployment.arn),
+    out += fmt::format("  deployment {} {}, revision {}\n", util::escape_display(r.deployment.arn),
                        util::escape_display(r.deployment.status),
                        util::escape_display(r.deployment.target_revision));
   }

@@ -22,7 +22,6 @@ nlohmann::json verify_containers_json(const std::vector<deploy::ContainerVerdict
 // the deployments API answered, the containers and the number of tasks checked.
 std::string render_verify_service(const std::string& cluster, const deploy::ServiceReport& report,
                                   const Style& style);
-nlohmann::json verify_service_json(const std::string& cluster,
-                                   const deploy::ServiceReport& report);
+nlohmann::json verify_service_json(const std::string& cluster, const deploy::ServiceReport& report);
 
 }  // namespace imagegate::report

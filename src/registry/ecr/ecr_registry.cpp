@@ -356,8 +356,8 @@ void EcrRegistry::resolve_status(const std::vector<TagQuery>& queries,
         ids.push_back({{"imageDigest", list[k].first}});
         part.push_back(list[k].second);
       }
-      calls.push_back(make_call("DescribeImages",
-                                json{{"repositoryName", repository}, {"imageIds", std::move(ids)}}));
+      calls.push_back(make_call(
+          "DescribeImages", json{{"repositoryName", repository}, {"imageIds", std::move(ids)}}));
       asked.push_back(std::move(part));
     }
   }

@@ -84,8 +84,8 @@ Json describe_by_arn(State& s, const Json& body, const char* request_key, const 
                      const char* arn_key, const char* answer_key, Visit visit) {
   Json arns = list(body, request_key, 1, 1000, true);
   if (arns.size() > kMaxDeploymentArns) {
-    throw invalid_parameter(fmt::format("{} can have at most {} items.", request_key,
-                                        kMaxDeploymentArns));
+    throw invalid_parameter(
+        fmt::format("{} can have at most {} items.", request_key, kMaxDeploymentArns));
   }
   Json found = Json::array();
   Json failures = Json::array();
@@ -95,7 +95,7 @@ Json describe_by_arn(State& s, const Json& body, const char* request_key, const 
     for (auto& [cname, c] : s.clusters) {
       for (auto& [sname, svc] : c.services) {
         for (auto& object : key == std::string("serviceDeployments") ? svc.service_deployments
-                                                                      : svc.service_revisions) {
+                                                                     : svc.service_revisions) {
           if (object.value(arn_key, "") != wanted) continue;
           visit(object);
           found.push_back(with_service_arns(s, cname, sname, object));

@@ -111,11 +111,10 @@ inline std::string resolve_td_arn(const State& s, const std::string& ref,
 
 inline Service parse_service(State& s, const std::string& cluster, const Json& j,
                              const std::string& where) {
-  check_keys(
-      j,
-      {"taskDefinition", "desiredCount", "status", "createdAt", "deployments", "tasks", "onUpdate",
-       "serviceDeployments", "serviceRevisions"},
-      where);
+  check_keys(j,
+             {"taskDefinition", "desiredCount", "status", "createdAt", "deployments", "tasks",
+              "onUpdate", "serviceDeployments", "serviceRevisions"},
+             where);
   Service svc;
   svc.task_definition =
       resolve_td_arn(s, get_or<std::string>(j, "taskDefinition", "", where), where);
@@ -191,11 +190,11 @@ inline Json normalize_task_definition(const State& s, Json td, const std::string
 }
 
 inline State parse_state(const Json& j) {
-  check_keys(j,
-             {"account", "region", "credentials", "webIdentityToken", "ecrPassword",
-              "listTasksPageSize", "repositories", "taskDefinitions", "clusters",
-              "unavailableOperations"},
-             "state");
+  check_keys(
+      j,
+      {"account", "region", "credentials", "webIdentityToken", "ecrPassword", "listTasksPageSize",
+       "repositories", "taskDefinitions", "clusters", "unavailableOperations"},
+      "state");
   State s;
   s.account = get_or<std::string>(j, "account", s.account, "state");
   s.region = get_or<std::string>(j, "region", s.region, "state");
@@ -203,8 +202,8 @@ inline State parse_state(const Json& j) {
   s.ecr_password = get_or<std::string>(j, "ecrPassword", s.ecr_password, "state");
   s.list_tasks_page_size = get_or<int>(j, "listTasksPageSize", 100, "state");
   if (s.list_tasks_page_size < 1) throw StateError("state.listTasksPageSize: must be >= 1");
-  s.unavailable_operations = get_or<std::map<std::string, std::string>>(
-      j, "unavailableOperations", {}, "state");
+  s.unavailable_operations =
+      get_or<std::map<std::string, std::string>>(j, "unavailableOperations", {}, "state");
   for (const auto& cj : j.value("credentials", Json::array())) {
     check_keys(cj,
                {"accessKeyId", "secretAccessKey", "sessionToken", "expiration", "arn", "userId"},
@@ -258,9 +257,12 @@ inline State parse_state(const Json& j) {
 }
 
 inline Json dump_state(const State& s) {
-  Json j = {{"account", s.account},          {"region", s.region},
-            {"credentials", Json::array()},  {"webIdentityToken", s.web_identity_token},
-            {"ecrPassword", s.ecr_password}, {"listTasksPageSize", s.list_tasks_page_size},
+  Json j = {{"account", s.account},
+            {"region", s.region},
+            {"credentials", Json::array()},
+            {"webIdentityToken", s.web_identity_token},
+            {"ecrPassword", s.ecr_password},
+            {"listTasksPageSize", s.list_tasks_page_size},
             {"unavailableOperations", s.unavailable_operations}};
   for (const auto& [akid, c] : s.credentials) {
     Json cj = {{"accessKeyId", akid}, {"secretAccessKey", c.secret}};

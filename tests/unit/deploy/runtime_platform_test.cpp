@@ -12,10 +12,10 @@ using nlohmann::json;
 using Strings = std::vector<std::string>;
 
 TaskDefinition with_platform(const json& runtime_platform) {
-  json doc = {{"family", "f"},
-              {"containerDefinitions",
-               json::array({{{"name", "app"}, {"image", "afu9/a:old"}},
-                            {{"name", "sidekick"}, {"image", "afu9/b:old"}}})}};
+  json doc = {
+      {"family", "f"},
+      {"containerDefinitions", json::array({{{"name", "app"}, {"image", "afu9/a:old"}},
+                                            {{"name", "sidekick"}, {"image", "afu9/b:old"}}})}};
   if (!runtime_platform.is_null()) doc["runtimePlatform"] = runtime_platform;
   auto td = parse_task_definition(doc, "td.json");
   EXPECT_TRUE(td);
@@ -25,8 +25,8 @@ TaskDefinition with_platform(const json& runtime_platform) {
 TEST(RuntimePlatform, AbsentIsLinuxAmd64AndTheFieldsMapToGoPlatforms) {
   EXPECT_EQ(runtime_platform(with_platform(nullptr)).platform, "linux/amd64");
   EXPECT_EQ(runtime_platform(with_platform(json::object())).platform, "linux/amd64");
-  EXPECT_EQ(runtime_platform(with_platform({{"cpuArchitecture", "ARM64"},
-                                            {"operatingSystemFamily", "LINUX"}}))
+  EXPECT_EQ(runtime_platform(
+                with_platform({{"cpuArchitecture", "ARM64"}, {"operatingSystemFamily", "LINUX"}}))
                 .platform,
             "linux/arm64");
   EXPECT_EQ(runtime_platform(with_platform({{"cpuArchitecture", "ARM64"}})).platform,

@@ -325,8 +325,8 @@ json revision(const std::string& id, const std::string& digest_a) {
 TEST_F(ServiceCheckTest, TheNewestSuccessfulDeploymentWithTheEvidenceDigestsPasses) {
   ecs_.services["web"] = {service("web", "COMPLETED")};
   ecs_.tasks["web"] = json::array({task("t1")});
-  ecs_.deployments["web"] = json::array(
-      {deployment("old", "ROLLBACK_SUCCESSFUL", 100, "1"), deployment("new", "SUCCESSFUL", 200, "2")});
+  ecs_.deployments["web"] = json::array({deployment("old", "ROLLBACK_SUCCESSFUL", 100, "1"),
+                                         deployment("new", "SUCCESSFUL", 200, "2")});
   ecs_.revisions[kRev + "2"] = revision("2", kDigestA);
   const auto reports = verify({"web"});
   EXPECT_TRUE(findings_.empty()) << findings_.items().front().message;

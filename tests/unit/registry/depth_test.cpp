@@ -55,8 +55,8 @@ class Layout {
     std::filesystem::remove(dir_.path() / root_ / "blobs/sha256" / digest.substr(7));
   }
   void tag(const std::string& name, const std::string& digest) {
-    const auto size = std::filesystem::file_size(dir_.path() / root_ / "blobs/sha256" /
-                                                 digest.substr(7));
+    const auto size =
+        std::filesystem::file_size(dir_.path() / root_ / "blobs/sha256" / digest.substr(7));
     entries_.push_back({{"mediaType", kOciIndex},
                         {"digest", digest},
                         {"size", size},
@@ -154,20 +154,21 @@ TEST(Depth, AChildThatIsAnIndexIsNoImage) {
 }
 
 TEST(Depth, AttestationEntriesAreNoPlatformAndAreNotRead) {
-  const std::string index = nlohmann::json{
-      {"schemaVersion", 2},
-      {"mediaType", kOciIndex},
-      {"manifests",
-       {{{"mediaType", kOciManifest},
-         {"digest", "sha256:" + std::string(64, 'a')},
-         {"platform", {{"os", "linux"}, {"architecture", "amd64"}}}},
-        {{"mediaType", kOciManifest},
-         {"digest", "sha256:" + std::string(64, 'b')},
-         {"platform", {{"os", "linux"}, {"architecture", "arm64"}}},
-         {"annotations", {{"vnd.docker.reference.type", "attestation-manifest"}}}},
-        {{"mediaType", kOciManifest},
-         {"digest", "sha256:" + std::string(64, 'c')},
-         {"platform", {{"os", "unknown"}, {"architecture", "unknown"}}}}}}}.dump();
+  const std::string index =
+      nlohmann::json{{"schemaVersion", 2},
+                     {"mediaType", kOciIndex},
+                     {"manifests",
+                      {{{"mediaType", kOciManifest},
+                        {"digest", "sha256:" + std::string(64, 'a')},
+                        {"platform", {{"os", "linux"}, {"architecture", "amd64"}}}},
+                       {{"mediaType", kOciManifest},
+                        {"digest", "sha256:" + std::string(64, 'b')},
+                        {"platform", {{"os", "linux"}, {"architecture", "arm64"}}},
+                        {"annotations", {{"vnd.docker.reference.type", "attestation-manifest"}}}},
+                       {{"mediaType", kOciManifest},
+                        {"digest", "sha256:" + std::string(64, 'c')},
+                        {"platform", {{"os", "unknown"}, {"architecture", "unknown"}}}}}}}
+          .dump();
   const auto content = parse_manifest(index, "index");
   ASSERT_TRUE(content) << content.error().message;
   ASSERT_EQ(content->entries.size(), 1u);

@@ -1,6 +1,6 @@
 // An in-memory ECR behind a scripted http::Client: answers DescribeRepositories, BatchGetImage,
-// DescribeImages and GetDownloadUrlForLayer the way the service does, counts calls per operation, and lets a test
-// replace any answer.
+// DescribeImages and GetDownloadUrlForLayer the way the service does, counts calls per operation,
+// and lets a test replace any answer.
 #pragma once
 
 #include <fmt/format.h>
@@ -160,9 +160,10 @@ class FakeEcr {
       for (const auto& [tag, image] : it->second.tags) known |= digest_of(image.manifest) == digest;
       if (!known) return error(400, "ImageNotFoundException", "The image does not exist");
       const auto status = image_status.find(digest);
-      details.push_back({{"repositoryName", it->first},
-                         {"imageDigest", digest},
-                         {"imageStatus", status == image_status.end() ? "ACTIVE" : status->second}});
+      details.push_back(
+          {{"repositoryName", it->first},
+           {"imageDigest", digest},
+           {"imageStatus", status == image_status.end() ? "ACTIVE" : status->second}});
     }
     return aws::testing::respond(200, json{{"imageDetails", details}}.dump());
   }
