@@ -194,7 +194,7 @@ int run_gate(const GateOptions& options) {
       const ProgressLine progress(
           fmt::format(" checking {} tags in {} repositories…", count_tags(queries), queries.size()),
           options.common.verbose == 0 && ProgressLine::stderr_is_terminal());
-      input.results = opened.get().resolve(queries);
+      input.results = registry::resolve_deep(opened.get(), queries);
     }
     evidence = gate::evaluate(input);
     {

@@ -17,6 +17,7 @@
 #include "http/http.hpp"
 #include "manifest/tagging.hpp"
 #include "registry/factory.hpp"
+#include "report/verify_text.hpp"
 #include "util/duration.hpp"
 #include "util/error.hpp"
 #include "util/text.hpp"
@@ -51,73 +52,6 @@ std::vector<std::string> split_commas(const std::string& text) {
     start = comma + 1;
   }
   return out;
-}
-
-std::string_view mark_name(ContainerVerdict::Mark mark) {
-  switch (mark) {
-    case ContainerVerdict::Mark::kOk:
-      return "ok";
-    case ContainerVerdict::Mark::kWarning:
-      return "warning";
-    case ContainerVerdict::Mark::kUnmanaged:
-      return "unmanaged";
-    case ContainerVerdict::Mark::kFailed:
-      return "failed";
-  }
-  return "failed";
-}
-
-std::string render_containers(const std::vector<ContainerVerdict>& containers,
-                              const report::Style& style) {
-  std::string out;
-  for (const auto& c : containers) {
-    std::string mark;
-    switch (c.mark) {
-      case ContainerVerdict::Mark::kOk:
-        mark = style.green("✓");
-        break;
-      case ContainerVerdict::Mark::kWarning:
-        mark = style.yellow("!");
-        break;
-      case ContainerVerdict::Mark::kUnmanaged:
-        mark = style.dim("-");
-        break;
-      case ContainerVerdict::Mark::kFailed:
-        mark = style.red("✗");
-        break;
-    }
-    out += fmt::format(
-        "  {} {} {}{}\n", mark, util::escape_display(c.container), util::escape_display(c.image),
-        c.mark == ContainerVerdict::Mark::kUnmanaged ? " (unmanaged, kept as is)" : "");
-  }
-  return out;
-}
-
-json containers_json(const std::vector<ContainerVerdict>& containers) {
-  json out = json::array();
-  for (const auto& c : containers) {
-    out.push_back({{"container", c.container},
-                   {"image", c.image},
-                   {"imageId", c.image_id},
-                   {"status", mark_name(c.mark)}});
-  }
-  return out;
-}
-
-std::string_view rollout_name(deploy::Rollout::State state) {
-  switch (state) {
-    case deploy::Rollout::State::kCompleted:
-      return "COMPLETED";
-    case deploy::Rollout::State::kInProgress:
-      return "IN_PROGRESS";
-    case deploy::Rollout::State::kFailed:
-      return "FAILED";
-    case deploy::Rollout::State::kInactive:
-      return "INACTIVE";
-    case deploy::Rollout::State::kInvalid:
-      return "INVALID";
-  }
-  return "INVALID";
 }
 
 // Resolving a digest may mean a registry round trip: once per image is enough.
@@ -169,7 +103,7 @@ class RegistryResolver {
     input.sha = target_.sha;
     input.registry = opened.get().describe();
     input.tags = tags_;
-    input.results = opened.get().resolve(gate::build_queries(manifest_, tags_));
+    input.results = registry::resolve_deep(opened.get(), gate::build_queries(manifest_, tags_));
     evidence_ = gate::evaluate(input);
   }
 
@@ -206,7 +140,9 @@ CLI::App* add_verify_command(CLI::App& app, VerifyOptions& options) {
                   "Without --evidence: AWS profile for the ECR registry (default: AWS_PROFILE, "
                   "which ECS always uses)")
       ->envname("IMAGEGATE_REGISTRY_PROFILE");
-  cmd->add_option("--cluster", options.cluster, "ECS cluster (env ECS_CLUSTER)");
+  cmd->add_option("--cluster", options.clusters,
+                  "ECS cluster (env ECS_CLUSTER); repeated, the Nth --cluster is the Nth "
+                  "--service's");
   cmd->add_option("--service", options.services,
                   "ECS service (repeatable; env ECS_SERVICE, comma separated)");
   cmd->add_option("--task-def", options.task_def,
@@ -231,24 +167,42 @@ int run_verify(const VerifyOptions& options, const deploy::DigestResolver& resol
 
   // ECS_CLUSTER/ECS_SERVICE are often exported for a whole pipeline: they apply only when no
   // --task-def asks for an offline check.
-  std::string cluster = options.cluster;
+  std::vector<std::string> clusters = options.clusters;
   std::vector<std::string> services;
   for (const auto& s : options.services) {
     for (auto& item : split_commas(s)) services.push_back(std::move(item));
   }
   const bool offline = !options.task_def.empty();
-  if (offline && (!cluster.empty() || !services.empty())) {
+  if (offline && (!clusters.empty() || !services.empty())) {
     throw UsageError("--task-def checks a file; it cannot be combined with --cluster/--service");
   }
   if (offline && !options.wait.empty()) {
     throw UsageError("--wait applies to ECS services, not to --task-def");
   }
+  // (cluster, its services) in the order given: one --cluster for every service, or one each.
+  std::vector<std::pair<std::string, std::vector<std::string>>> targets;
   if (!offline) {
-    if (cluster.empty()) cluster = env_or_empty("ECS_CLUSTER");
+    if (clusters.empty() && !env_or_empty("ECS_CLUSTER").empty()) {
+      clusters.push_back(env_or_empty("ECS_CLUSTER"));
+    }
     if (services.empty()) services = split_commas(env_or_empty("ECS_SERVICE"));
-    if (cluster.empty() || services.empty()) {
+    if (clusters.empty() || services.empty()) {
       throw UsageError(
           "give --task-def FILE, or --cluster (or ECS_CLUSTER) and --service (or ECS_SERVICE)");
+    }
+    if (clusters.size() == 1) {
+      targets.emplace_back(clusters.front(), services);
+    } else if (clusters.size() == services.size()) {
+      for (std::size_t i = 0; i < services.size(); ++i) {
+        if (targets.empty() || targets.back().first != clusters[i]) {
+          targets.emplace_back(clusters[i], std::vector<std::string>{});
+        }
+        targets.back().second.push_back(services[i]);
+      }
+    } else {
+      throw UsageError(fmt::format(
+          "{} --cluster for {} --service: give one cluster for all services, or one per service",
+          clusters.size(), services.size()));
     }
   }
   deploy::WaitPolicy wait;
@@ -281,7 +235,7 @@ int run_verify(const VerifyOptions& options, const deploy::DigestResolver& resol
   }
   const auto resolve = caching(effective);
   std::vector<ContainerVerdict> file_containers;
-  std::vector<deploy::ServiceReport> reports;
+  std::vector<std::pair<std::string, deploy::ServiceReport>> reports;  // cluster, report
   if (offline) {
     file_containers =
         deploy::check_task_definition(*task_definition, expectations, resolve, findings);
@@ -305,8 +259,12 @@ int run_verify(const VerifyOptions& options, const deploy::DigestResolver& resol
     session_options.metadata_http = metadata_http.get();
     aws::Session session(session_options, aws::Environment::system());
     deploy::JsonEcsApi api(session.client());
-    reports =
-        deploy::verify_services(api, cluster, services, expectations, resolve, wait, findings);
+    for (const auto& [cluster, names] : targets) {
+      for (auto& r :
+           deploy::verify_services(api, cluster, names, expectations, resolve, wait, findings)) {
+        reports.emplace_back(cluster, std::move(r));
+      }
+    }
   }
 
   const bool ok = !findings.has_errors();
@@ -322,17 +280,11 @@ int run_verify(const VerifyOptions& options, const deploy::DigestResolver& resol
                 {"findings", report::findings_json(findings)}};
     if (offline) {
       doc["taskDefinition"] = {{"source", options.task_def},
-                               {"containers", containers_json(file_containers)}};
+                               {"containers", report::verify_containers_json(file_containers)}};
     } else {
       json list = json::array();
-      for (const auto& r : reports) {
-        list.push_back({{"cluster", cluster},
-                        {"service", r.name},
-                        {"found", r.found},
-                        {"rollout", r.found ? json(rollout_name(r.rollout.state)) : json(nullptr)},
-                        {"taskDefinition", r.rollout.primary_task_definition},
-                        {"containers", containers_json(r.containers)},
-                        {"tasksChecked", r.tasks_checked}});
+      for (const auto& [cluster, r] : reports) {
+        list.push_back(report::verify_service_json(cluster, r));
       }
       doc["services"] = list;
     }
@@ -344,19 +296,10 @@ int run_verify(const VerifyOptions& options, const deploy::DigestResolver& resol
   const auto style = stdout_style(options.common);
   if (offline) {
     std::cout << "task definition " << util::quote(options.task_def) << ":\n"
-              << render_containers(file_containers, style);
+              << report::render_verify_containers(file_containers, style);
   }
-  for (const auto& r : reports) {
-    std::cout << "service " << util::quote(cluster + "/" + r.name) << ": ";
-    if (!r.found) {
-      std::cout << "not checked\n";
-      continue;
-    }
-    std::cout << "rollout " << rollout_name(r.rollout.state) << ", task definition "
-              << util::escape_display(r.rollout.primary_task_definition) << "\n"
-              << render_containers(r.containers, style);
-    std::cout << fmt::format("  {} running task{} checked\n", r.tasks_checked,
-                             r.tasks_checked == 1 ? "" : "s");
+  for (const auto& [cluster, r] : reports) {
+    std::cout << report::render_verify_service(cluster, r, style);
   }
   std::cout << report::render_findings(findings, style);
   std::cout << (ok ? style.green(summary) : style.red(summary)) << "\n";

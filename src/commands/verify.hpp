@@ -19,7 +19,7 @@ struct VerifyOptions {
   std::string sha;
   std::string version;
   std::vector<std::string> features;  // default: IMAGEGATE_FEATURES, else the evidence's
-  std::string cluster;                // ECS_CLUSTER when not given and no --task-def
+  std::vector<std::string> clusters;  // ECS_CLUSTER when not given and no --task-def
   std::vector<std::string> services;  // ECS_SERVICE (comma separated) likewise
   std::string task_def;
   std::string evidence;

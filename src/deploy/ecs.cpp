@@ -59,6 +59,28 @@ aws::AwsResult<json> JsonEcsApi::describe_tasks(const std::string& cluster,
   return call(client_, "DescribeTasks", {{"cluster", cluster}, {"tasks", tasks}});
 }
 
+aws::AwsResult<json> JsonEcsApi::list_service_deployments(const std::string& cluster,
+                                                          const std::string& service,
+                                                          const std::string& next_token) {
+  json body = {{"cluster", cluster}, {"service", service}};
+  if (!next_token.empty()) body["nextToken"] = next_token;
+  return call(client_, "ListServiceDeployments", std::move(body));
+}
+
+aws::AwsResult<json> JsonEcsApi::describe_service_deployments(
+    const std::vector<std::string>& arns) {
+  return call(client_, "DescribeServiceDeployments", {{"serviceDeploymentArns", arns}});
+}
+
+aws::AwsResult<json> JsonEcsApi::describe_service_revisions(const std::vector<std::string>& arns) {
+  return call(client_, "DescribeServiceRevisions", {{"serviceRevisionArns", arns}});
+}
+
+bool is_pending_task(const json& task) {
+  const auto status = string_field(task, "lastStatus");
+  return status == "PROVISIONING" || status == "PENDING" || status == "ACTIVATING";
+}
+
 Rollout assess_rollout(const json& service) {
   using State = Rollout::State;
   if (!service.is_object()) return {State::kInvalid, "", "the service is not a JSON object"};
@@ -188,6 +210,13 @@ void check_tasks(const std::string& service, const json& tasks,
       findings.error("BAD_RESPONSE", "", subject,
                      "DescribeTasks answer not understood: a task lacks taskArn, "
                      "taskDefinitionArn or containers");
+      continue;
+    }
+    if (is_pending_task(task)) {
+      findings.error("TASK_PENDING", "", arn,
+                     fmt::format("task {} is {}: it has not started, so what it will run is not "
+                                 "known yet (verify --wait DURATION waits for it)",
+                                 util::quote(arn), string_field(task, "lastStatus")));
       continue;
     }
     if (td != primary_task_definition) {

@@ -38,6 +38,14 @@ class EcsApi {
   // DescribeTasks for at most kMaxTasksPerDescribe ARNs.
   virtual aws::AwsResult<nlohmann::json> describe_tasks(const std::string& cluster,
                                                         const std::vector<std::string>& tasks) = 0;
+  // One page of ListServiceDeployments of a service.
+  virtual aws::AwsResult<nlohmann::json> list_service_deployments(
+      const std::string& cluster, const std::string& service, const std::string& next_token) = 0;
+  // DescribeServiceDeployments / DescribeServiceRevisions for at most 20 ARNs.
+  virtual aws::AwsResult<nlohmann::json> describe_service_deployments(
+      const std::vector<std::string>& arns) = 0;
+  virtual aws::AwsResult<nlohmann::json> describe_service_revisions(
+      const std::vector<std::string>& arns) = 0;
 };
 
 // EcsApi over the AWS JSON 1.1 client (service "ecs").
@@ -52,6 +60,13 @@ class JsonEcsApi : public EcsApi {
                                             const std::string& next_token) override;
   aws::AwsResult<nlohmann::json> describe_tasks(const std::string& cluster,
                                                 const std::vector<std::string>& tasks) override;
+  aws::AwsResult<nlohmann::json> list_service_deployments(const std::string& cluster,
+                                                          const std::string& service,
+                                                          const std::string& next_token) override;
+  aws::AwsResult<nlohmann::json> describe_service_deployments(
+      const std::vector<std::string>& arns) override;
+  aws::AwsResult<nlohmann::json> describe_service_revisions(
+      const std::vector<std::string>& arns) override;
 
  private:
   aws::JsonClient& client_;
@@ -87,10 +102,14 @@ ExpectedDigests expected_digests(const Expectations& expectations, const DigestR
 // Running tasks (DescribeTasks' tasks[]): each must run primary_task_definition (else
 // STALE_TASK), and each managed container's imageDigest must be the expected one (else
 // DIGEST_MISMATCH; none reported: DIGEST_UNVERIFIED). Unknown digests are reported once per
-// image. No task at all is NO_RUNNING_TASKS.
+// image. No task at all is NO_RUNNING_TASKS. A task still PROVISIONING, PENDING or ACTIVATING
+// is TASK_PENDING (what it will run is not known yet), never a pass.
 void check_tasks(const std::string& service, const nlohmann::json& tasks,
                  const std::string& primary_task_definition, const Expectations& expectations,
                  const ExpectedDigests& digests, report::Findings& findings);
+
+// A task whose lastStatus says it has not started yet.
+bool is_pending_task(const nlohmann::json& task);
 
 // Finding code for an AWS error: AWS_ERROR with ClusterNotFoundException -> CLUSTER_MISSING,
 // ServiceNotFoundException -> SERVICE_MISSING; other codes kept.

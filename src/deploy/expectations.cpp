@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "deploy/runtime_platform.hpp"
 #include "util/text.hpp"
 
 namespace imagegate::deploy {
@@ -51,6 +52,7 @@ Expectations build_expectations(const manifest::Manifest& manifest,
         e.evidence_status = found->status;
         e.repository_uri = found->repository_uri;
         if (found->status == "pass") e.digest = found->digest;
+        e.platforms = found->platforms;
       }
     }
     out.images.push_back(std::move(e));
@@ -254,6 +256,7 @@ std::vector<ContainerVerdict> check_task_definition(const TaskDefinition& task_d
   using Mark = ContainerVerdict::Mark;
   const auto containers = task_definition.containers();
   const auto mapped = map_containers(containers, expectations, findings, report_missing);
+  check_runtime_platform(task_definition, containers, mapped, findings);
   std::vector<ContainerVerdict> out;
   for (std::size_t i = 0; i < containers.size(); ++i) {
     const auto& c = containers[i];
@@ -279,6 +282,7 @@ void pin_containers(TaskDefinition& task_definition, const Expectations& expecta
                     bool keep_absent_optional, report::Findings& findings) {
   const auto containers = task_definition.containers();
   const auto mapped = map_containers(containers, expectations, findings);
+  check_runtime_platform(task_definition, containers, mapped, findings);
   for (std::size_t i = 0; i < containers.size(); ++i) {
     const auto* image = mapped[i];
     if (image == nullptr) continue;

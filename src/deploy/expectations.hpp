@@ -27,7 +27,8 @@ struct ExpectedImage {
   bool has_evidence = false;
   std::string evidence_status;  // "pass" | "fail" | "absent" | "" (image not in the evidence)
   std::string repository_uri;
-  std::string digest;  // set only when evidence_status == "pass"
+  std::string digest;                    // set only when evidence_status == "pass"
+  std::vector<std::string> platforms{};  // the platforms the gate found ("linux/amd64"), if any
 };
 
 // Resolves the digest an image's expected tags name (the registry seam used when no evidence is

@@ -161,6 +161,17 @@ void check_primary_task_definition(EcsApi& api, ServiceReport& report,
   report.task_definition_checked = true;
 }
 
+// Several services in one run: every finding says which service it is about.
+void name_service(const report::Findings& own, const std::string& cluster,
+                  const std::string& service, report::Findings& findings) {
+  for (auto f : own.items()) {
+    if (f.subject != service) {
+      f.message += fmt::format(" (service {})", util::quote(cluster + "/" + service));
+    }
+    findings.add(std::move(f));
+  }
+}
+
 }  // namespace
 
 milliseconds next_delay(const WaitPolicy& policy, milliseconds previous, milliseconds left) {
@@ -209,33 +220,67 @@ std::vector<ServiceReport> verify_services(EcsApi& api, const std::string& clust
   }
   pending.clear();
 
+  // With --wait, one more look after a pause, until the deadline.
+  milliseconds poll_delay{0};
+  std::function<bool()> wait_more;
+  if (wait.deadline.count() > 0) {
+    wait_more = [&]() {
+      const auto left = std::chrono::duration_cast<milliseconds>(deadline - now());
+      if (left.count() <= 0) return false;
+      poll_delay = next_delay(wait, poll_delay, left);
+      sleep(poll_delay);
+      return true;
+    };
+  }
+
   std::vector<ServiceReport> reports;
   const auto digests = expected_digests(expectations, resolver);
   for (const auto& name : services) {
-    ServiceReport report{name, false, {}, {}, false, 0};
+    ServiceReport report{name, false, {}, {}, false, 0, {}};
     const auto rollout = rollouts.find(name);
     if (rollout == rollouts.end()) {
       reports.push_back(std::move(report));
       continue;
     }
+    report::Findings own;
     report.found = true;
     report.rollout = rollout->second;
-    record_rollout(name, report.rollout, wait.deadline.count() > 0, findings);
+    record_rollout(name, report.rollout, wait.deadline.count() > 0, own);
     if (!report.rollout.primary_task_definition.empty() &&
         report.rollout.state != Rollout::State::kInvalid &&
         report.rollout.state != Rollout::State::kInactive) {
-      check_primary_task_definition(api, report, expectations, resolver, findings);
+      check_primary_task_definition(api, report, expectations, resolver, own);
+    }
+    // The deployment record first: while it runs, tasks are still being replaced. A rollout
+    // still in progress is a finding already; a settled or failed one may have been rolled back.
+    if (report.rollout.state == Rollout::State::kCompleted ||
+        report.rollout.state == Rollout::State::kFailed) {
+      poll_delay = milliseconds(0);
+      report.deployment =
+          check_deployments(api, cluster, name, expectations, digests, wait_more, own);
     }
     // Tasks are judged only once the rollout has settled: mid-rollout, old tasks are expected.
     if (report.rollout.state == Rollout::State::kCompleted) {
-      if (auto arns = list_all_tasks(api, cluster, name, findings)) {
-        if (auto tasks = describe_all_tasks(api, cluster, name, *arns, findings)) {
+      poll_delay = milliseconds(0);
+      while (true) {
+        report::Findings looked;
+        auto arns = list_all_tasks(api, cluster, name, looked);
+        auto tasks = arns ? describe_all_tasks(api, cluster, name, *arns, looked) : std::nullopt;
+        // A task still starting is waited for (--wait), not judged too early.
+        const bool starting = tasks && std::any_of(tasks->begin(), tasks->end(), [](const json& t) {
+                                return is_pending_task(t);
+                              });
+        if (starting && !looked.has_errors() && wait_more && wait_more()) continue;
+        own.append(looked);
+        if (tasks) {
           report.tasks_checked = tasks->size();
           check_tasks(name, *tasks, report.rollout.primary_task_definition, expectations, digests,
-                      findings);
+                      own);
         }
+        break;
       }
     }
+    name_service(own, cluster, name, findings);
     reports.push_back(std::move(report));
   }
   // Several services may split the manifest's containers between them: an image is missing when

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "deploy/deployments.hpp"
 #include "deploy/ecs.hpp"
 #include "deploy/expectations.hpp"
 
@@ -34,11 +35,14 @@ struct ServiceReport {
   std::vector<ContainerVerdict> containers;  // of the primary task definition
   bool task_definition_checked = false;
   std::size_t tasks_checked = 0;
+  DeploymentReport deployment{};  // ListServiceDeployments' newest, when the APIs answered
 };
 
 // Verifies every service of `cluster`; findings for everything that does not hold or could not
-// be checked. One report per service, in the order given. Together the services' primary task
-// definitions must hold a container for every required image (CONTAINER_MISSING otherwise).
+// be checked, each naming its service (as subject, or "(service 'cluster/name')" at the end).
+// With a wait deadline, rollouts, deployments and tasks still starting are waited for. One report
+// per service, in the order given. Together the services' primary task definitions must hold a
+// container for every required image (CONTAINER_MISSING otherwise).
 std::vector<ServiceReport> verify_services(EcsApi& api, const std::string& cluster,
                                            const std::vector<std::string>& services,
                                            const Expectations& expectations,

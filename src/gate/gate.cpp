@@ -76,6 +76,7 @@ class ImageJudge {
       }
     }
     check_digests();
+    check_pullable();
     check_platforms();
     out_.status = has_error_ ? "fail" : "pass";
     if (has_error_) out_.digest.clear();
@@ -124,13 +125,37 @@ class ImageJudge {
                     util::join(parts, ", ")));
   }
 
+  // ECR keeps an ARCHIVED image listed, and BatchGetImage still answers it, but a task cannot
+  // pull it until it is restored: for a required image that is no pass.
+  void check_pullable() {
+    std::set<std::string> reported;
+    for (const auto& t : result_.tags) {
+      if (t.status != TagStatus::kFound || t.image_status.empty() || t.image_status == "ACTIVE" ||
+          !reported.insert(t.digest).second) {
+        continue;
+      }
+      const std::string why =
+          t.image_status == "NOT_LISTED"
+              ? "DescribeImages does not list it, so it is not an ACTIVE image"
+              : fmt::format("its imageStatus is {}, not ACTIVE", t.image_status);
+      add(image_.required ? report::Severity::kError : report::Severity::kWarning,
+          "IMAGE_NOT_PULLABLE", t.tag,
+          fmt::format(
+              "{} in {} cannot be pulled: {}{}", short_digest(t.digest), util::quote(image_.name),
+              why,
+              t.image_status == "ARCHIVED" ? " (restore it with UpdateImageStorageClass)" : ""));
+    }
+  }
+
   void check_platforms() {
     if (image_.platforms.empty() || out_.digest.empty()) return;
     out_.required_platforms = image_.platforms;
     std::vector<registry::Platform> found;
+    const std::vector<registry::ChildCheck>* children = nullptr;
     for (const auto& t : result_.tags) {
       if (t.status == TagStatus::kFound && t.digest == out_.digest) {
         found = t.platforms;
+        children = &t.children;
         break;
       }
     }
@@ -144,6 +169,14 @@ class ImageJudge {
             fmt::format("platform {} is not provided by {}; found: {}", wanted_text,
                         short_digest(out_.digest),
                         out_.platforms.empty() ? "none" : util::join(out_.platforms, ", ")));
+        continue;
+      }
+      // The index lists it; the child manifest and its config must bear that out.
+      for (const auto& check : children ? *children : std::vector<registry::ChildCheck>{}) {
+        if (!wanted || !(check.wanted == *wanted) || check.error.code.empty()) continue;
+        add(report::Severity::kError, check.error.code, wanted_text,
+            fmt::format("platform {} of {}: {}", wanted_text, short_digest(out_.digest),
+                        check.error.message));
       }
     }
   }
@@ -160,7 +193,11 @@ std::vector<registry::TagQuery> build_queries(const manifest::Manifest& manifest
                                               const std::vector<std::string>& tags) {
   std::vector<registry::TagQuery> queries;
   for (const auto& image : manifest.images) {
-    queries.push_back({image.name, tags, !image.platforms.empty()});
+    std::vector<registry::Platform> platforms;
+    for (const auto& text : image.platforms) {
+      if (auto p = registry::Platform::parse(text)) platforms.push_back(*p);
+    }
+    queries.push_back({image.name, tags, !image.platforms.empty(), std::move(platforms)});
   }
   return queries;
 }

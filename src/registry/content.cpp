@@ -94,15 +94,21 @@ std::string string_field(const nlohmann::json& object, const char* key) {
   return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
-// buildx stores provenance/SBOM attestations as index entries with platform unknown/unknown;
-// they are not runnable images, so they never count as a platform.
-bool is_attestation(const nlohmann::json& entry) {
-  const auto annotations = entry.find("annotations");
-  return annotations != entry.end() && annotations->is_object() &&
-         annotations->contains("vnd.docker.reference.type");
-}
-
 }  // namespace
+
+// buildx stores provenance/SBOM attestations as index entries with platform unknown/unknown;
+// they are not runnable images, so they never count as a platform (whatever platform they claim).
+bool is_attestation_entry(const nlohmann::json& entry) {
+  const auto annotations = entry.find("annotations");
+  if (annotations != entry.end() && annotations->is_object() &&
+      annotations->contains("vnd.docker.reference.type")) {
+    return true;
+  }
+  const auto platform = entry.find("platform");
+  return platform != entry.end() && platform->is_object() &&
+         string_field(*platform, "os") == "unknown" &&
+         string_field(*platform, "architecture") == "unknown";
+}
 
 Result<ManifestContent> parse_manifest(std::string_view body, std::string_view what) {
   const auto doc = nlohmann::json::parse(body, nullptr, false);
@@ -122,7 +128,7 @@ Result<ManifestContent> parse_manifest(std::string_view body, std::string_view w
         return fail("BAD_RESPONSE", fmt::format("{}: index entry is not an object", what));
       }
       const auto platform = entry.find("platform");
-      if (platform == entry.end() || is_attestation(entry)) continue;
+      if (platform == entry.end() || is_attestation_entry(entry)) continue;
       if (!platform->is_object()) {
         return fail("BAD_RESPONSE", fmt::format("{}: index entry platform is not an object", what));
       }
@@ -132,6 +138,8 @@ Result<ManifestContent> parse_manifest(std::string_view body, std::string_view w
         return fail("BAD_RESPONSE",
                     fmt::format("{}: index entry platform lacks os or architecture", what));
       }
+      content.entries.push_back(
+          IndexEntry{string_field(entry, "digest"), string_field(entry, "mediaType"), p});
       content.platforms.push_back(std::move(p));
     }
     return content;

@@ -2,6 +2,7 @@
 // platforms out of manifests, so the OCI and the oci-layout backends judge content identically.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -44,12 +45,18 @@ struct ManifestContent {
   std::string media_type;  // from the document's mediaType, may be empty
   // is_index: platforms of the entries (attestation entries left out).
   std::vector<Platform> platforms;
+  // is_index: the entries themselves, parallel to platforms.
+  std::vector<IndexEntry> entries{};
   // !is_index: the config blob's digest.
   std::string config_digest;
 };
 
 // Parses a manifest or index; BAD_RESPONSE naming `what` when it is not one.
 Result<ManifestContent> parse_manifest(std::string_view body, std::string_view what);
+
+// True for an index entry that is an attestation, not an image: buildx marks them with the
+// vnd.docker.reference.type annotation and the platform unknown/unknown.
+bool is_attestation_entry(const nlohmann::json& entry);
 
 // Reads os/architecture/variant from an image config blob; BAD_RESPONSE when absent.
 Result<Platform> parse_config_platform(std::string_view body, std::string_view what);

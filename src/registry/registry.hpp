@@ -30,6 +30,26 @@ struct TagQuery {
   // When true, the backend reports the platforms of each found manifest: the entries of an
   // index/list, or the os/architecture of a single manifest's config blob (read, not guessed).
   bool want_platforms = false;
+  // The platforms the caller requires; check_children() reads the child manifest of every index
+  // entry that claims one of them.
+  std::vector<Platform> platforms{};
+};
+
+// One runnable entry of an image index (attestation entries are left out).
+struct IndexEntry {
+  std::string digest{};
+  std::string media_type{};
+  Platform platform{};
+};
+
+// What reading one index entry's child manifest and config showed, for one required platform.
+// error.code empty: the child is there, is a single image, and its config names the platform the
+// entry claims. Otherwise CHILD_MISSING, PLATFORM_MISMATCH or the code of a failed read.
+struct ChildCheck {
+  Platform wanted{};
+  IndexEntry entry{};
+  Platform actual{};  // from the child's config, when it was read
+  Error error{};
 };
 
 enum class TagStatus { kFound, kMissing, kError };
@@ -41,6 +61,11 @@ struct TagResult {
   std::string media_type;           // manifest media type when found
   std::vector<Platform> platforms;  // when want_platforms and found
   Error error;  // when status == kError: code (UNREACHABLE, AUTH_FAILED, BAD_RESPONSE...) + message
+  std::vector<IndexEntry> entries{};   // when want_platforms and found and an index
+  std::vector<ChildCheck> children{};  // filled by check_children()
+  // Where the registry tells (ECR's DescribeImages imageStatus): ACTIVE, ARCHIVED, ACTIVATING.
+  // Empty when the backend has no such notion; anything but ACTIVE cannot be pulled.
+  std::string image_status{};
 };
 
 enum class RepositoryStatus { kExists, kMissing, kError };
@@ -95,5 +120,16 @@ class Registry {
   // The registry as given by the user, without credentials (for reports and evidence).
   virtual std::string describe() const = 0;
 };
+
+// Multi-arch depth, the same for every backend: for each found index, the child manifest of
+// every entry that claims a required platform is fetched by digest (each distinct digest once per
+// repository, through Registry::fetch), must be a single-image manifest, and its config's
+// os/architecture/variant must be what the entry claims. Fills TagResult::children.
+void check_children(Registry& registry, const std::vector<TagQuery>& queries,
+                    std::vector<RepositoryResult>& results);
+
+// resolve() followed by check_children(): what the commands call.
+std::vector<RepositoryResult> resolve_deep(Registry& registry,
+                                           const std::vector<TagQuery>& queries);
 
 }  // namespace imagegate::registry

@@ -82,7 +82,10 @@ class SuiteBuilder {
     Case platforms{classname(image.id), "platforms", {}, {}, {}};
     for (const auto& f : image.findings) {
       if (f.code == "DIGEST_MISMATCH") digest.failures.push_back(f), used.insert(&f);
-      if (f.code == "PLATFORM_MISSING") platforms.failures.push_back(f), used.insert(&f);
+      if (f.code == "PLATFORM_MISSING" || f.code == "PLATFORM_MISMATCH" ||
+          f.code == "CHILD_MISSING") {
+        platforms.failures.push_back(f), used.insert(&f);
+      }
     }
     if (digest.failures.empty() && !image.digest.empty()) {
       digest.out.push_back("every tag names " + image.digest);

@@ -93,6 +93,7 @@ expect_exit 0 -- gate "$M" --evidence-out "$SCRATCH/evidence.json"
 expect_eq 1 "$(fake_aws_count DescribeRepositories)" "one DescribeRepositories for 4 repositories"
 expect_eq 4 "$(fake_aws_count BatchGetImage)" "one BatchGetImage per repository"
 expect_eq 0 "$(fake_aws_count GetDownloadUrlForLayer)" "no config blob without wanted platforms"
+expect_eq 4 "$(fake_aws_count DescribeImages)" "one DescribeImages per repository (imageStatus)"
 want_digest="sha256:$(sha256_of "$(manifest_of "$(config_of afu9/mcp-deploy amd64)")")"
 expect_eq "$want_digest" \
   "$(jq -r '.images[] | select(.repository == "afu9/mcp-deploy") | .digest' "$SCRATCH/evidence.json")" \
@@ -177,18 +178,64 @@ index="$(jq -nc --arg a "sha256:$(sha256_of "$amd_man")" --argjson asz "${#amd_m
       platform: {os: "linux", architecture: "amd64"}},
      {mediaType: "application/vnd.oci.image.manifest.v1+json", digest: $b, size: $bsz,
       platform: {os: "linux", architecture: "arm64", variant: "v8"}}]}')"
-fake_aws_merge_state "$(jq -nc --arg a "$amd_man" --arg b "$arm_man" --arg i "$index" \
-  --arg t1 "${TAGS[0]}" --arg t2 "${TAGS[1]}" --arg t3 "${TAGS[2]}" \
-  '{repositories: {"afu9/mcp-github": {images: [{manifest: $a, tags: []}, {manifest: $b, tags: []},
-                                                {manifest: $i, tags: [$t1, $t2, $t3]}]}}}')" >/dev/null
+# ecr_index CHILDREN_JSON INDEX : mcp-github holds the children (untagged) and the index under the
+# three production tags, with the config blobs of the children.
+ecr_index() {
+  fake_aws_merge_state "$(jq -nc --argjson c "$1" --arg i "$2" --arg ac "$amd_cfg" --arg bc "$arm_cfg" \
+    --arg t1 "${TAGS[0]}" --arg t2 "${TAGS[1]}" --arg t3 "${TAGS[2]}" \
+    '{repositories: {"afu9/mcp-github": {images: ([$c[] | {manifest: ., tags: []}]
+                                                  + [{manifest: $i, tags: [$t1, $t2, $t3]}]),
+                                         blobs: [$ac, $bc]}}}')" >/dev/null
+}
+ecr_index "$(jq -nc --arg a "$amd_man" --arg b "$arm_man" '[$a, $b]')" "$index"
 multi="$(manifest_variant multi '(.images[] | select(.id == "mcp-github") | .platforms) = ["linux/amd64", "linux/arm64"]')"
 expect_exit 0 -- gate "$multi" --evidence-out "$SCRATCH/multi-evidence.json"
 expect_eq "linux/amd64,linux/arm64/v8" "$(jq -r '.images[] | select(.id == "mcp-github") | .platforms | join(",")' "$SCRATCH/multi-evidence.json")" \
   "the index entries' platforms are in the evidence"
-expect_eq 0 "$(fake_aws_count GetDownloadUrlForLayer)" "an index needs no config blob"
+expect_eq 5 "$(fake_aws_count BatchGetImage)" \
+  "one BatchGetImage per repository, and one for both children of the index"
+expect_eq 2 "$(fake_aws_count GetDownloadUrlForLayer)" "each child's config blob is read once"
+
+section "an index whose arm64 child was never pushed: CHILD_MISSING"
+reset_fake
+ecr_index "$(jq -nc --arg a "$amd_man" '[$a]')" "$index"
+index_digest="sha256:$(sha256_of "$index")"
+arm_digest="sha256:$(sha256_of "$arm_man")"
+expect_exit 1 -- gate "$multi"
+expect_output_contains "error[CHILD_MISSING] mcp-github linux/arm64: platform linux/arm64 of ${index_digest:0:19}: child manifest ${arm_digest:0:19} is not in the registry"
+expect_output_contains "✗ gate failed: 1 error, 0 warnings"
+
+section "an index entry claiming arm64 for an amd64 image: PLATFORM_MISMATCH"
+reset_fake
+liar="$(jq -c --arg a "sha256:$(sha256_of "$amd_man")" '.manifests[1].digest = $a' <<<"$index")"
+ecr_index "$(jq -nc --arg a "$amd_man" '[$a]')" "$liar"
+expect_exit 1 -- gate "$multi"
+expect_output_contains "error[PLATFORM_MISMATCH] mcp-github linux/arm64: platform linux/arm64 of sha256:$(sha256_of "$liar" | cut -c1-12): the index entry claims linux/arm64/v8 but its image sha256:$(sha256_of "$amd_man" | cut -c1-12) is built for linux/amd64"
+
+section "arm64 only as an attestation entry: PLATFORM_MISSING"
+reset_fake
+att="$(jq -c '.manifests[1].annotations = {"vnd.docker.reference.type": "attestation-manifest"}' <<<"$index")"
+ecr_index "$(jq -nc --arg a "$amd_man" --arg b "$arm_man" '[$a, $b]')" "$att"
+expect_exit 1 -- gate "$multi"
+expect_output_contains "error[PLATFORM_MISSING] mcp-github linux/arm64: platform linux/arm64 is not provided by sha256:$(sha256_of "$att" | cut -c1-12); found: linux/amd64"
 s390="$(manifest_variant s390 '(.images[] | select(.id == "mcp-github") | .platforms) = ["linux/s390x"]')"
 expect_exit 1 -- gate "$s390"
 expect_output_contains PLATFORM_MISSING
+
+section "an ARCHIVED image is listed but cannot be pulled: IMAGE_NOT_PULLABLE"
+reset_fake
+fake_aws_merge_state "$(jq -c '{repositories: {"afu9/mcp-deploy": (.repositories["afu9/mcp-deploy"]
+  | .images[0].imageStatus = "ARCHIVED")}}' <<<"$BASE_STATE")" >/dev/null
+expect_exit 1 -- gate "$M" --evidence-out "$SCRATCH/archived-evidence.json"
+expect_output_contains "error[IMAGE_NOT_PULLABLE] mcp-deploy prod-$SHA: ${want_digest:0:19} in 'afu9/mcp-deploy' cannot be pulled: its imageStatus is ARCHIVED, not ACTIVE (restore it with UpdateImageStorageClass)"
+expect_output_contains "✗ gate failed: 1 error, 0 warnings"
+expect_eq "fail IMAGE_NOT_PULLABLE" \
+  "$(jq -r '"\(.verdict) \(.findings[0].code)"' "$SCRATCH/archived-evidence.json")" "evidence: not pullable"
+reset_fake
+fake_aws_merge_state "$(jq -c '{repositories: {"afu9/mcp-deploy": (.repositories["afu9/mcp-deploy"]
+  | .images[0].imageStatus = "ACTIVATING")}}' <<<"$BASE_STATE")" >/dev/null
+expect_exit 1 -- gate "$M"
+expect_output_contains "error[IMAGE_NOT_PULLABLE] mcp-deploy prod-$SHA: ${want_digest:0:19} in 'afu9/mcp-deploy' cannot be pulled: its imageStatus is ACTIVATING, not ACTIVE"
 
 section "throttled twice, then answered"
 reset_fake

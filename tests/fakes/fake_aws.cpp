@@ -14,9 +14,10 @@
 //   Action=...&Version=2011-06-15, XML answers and <ErrorResponse> errors). Every answer carries
 //   x-amzn-RequestId and Date (the fake's clock).
 //   ECR: CreateRepository PutImage DescribeRepositories BatchGetImage DescribeImages
-//        GetAuthorizationToken
+//        GetAuthorizationToken GetDownloadUrlForLayer DescribeImageScanFindings (aws/ecr_scan.hpp)
 //   ECS: RegisterTaskDefinition DescribeTaskDefinition CreateService UpdateService
-//        DescribeServices ListTasks DescribeTasks
+//        DescribeServices ListTasks DescribeTasks ListServiceDeployments
+//        DescribeServiceDeployments DescribeServiceRevisions (aws/ecs_deployments.hpp)
 //   STS: AssumeRoleWithWebIdentity (unsigned) AssumeRole GetCallerIdentity
 //   SSO portal: GET /federation/credentials (GetRoleCredentials, bearer token; sso.hpp)
 //   Container credentials: GET /_fake/container-credentials (identity.hpp)
@@ -36,15 +37,19 @@
 //    "ecrPassword": "...",             // GetAuthorizationToken answers base64("AWS:" + this)
 //    "listTasksPageSize": 100,         // ListTasks pages are never larger: forces pagination
 //    "repositories": {"<name>": {"imageTagMutability": "MUTABLE", "images": [
-//        {"manifest": "<exact bytes>", "mediaType"?: "...", "tags": ["..."]}]}},
+//        {"manifest": "<exact bytes>", "mediaType"?: "...", "tags": ["..."],
+//         "imageStatus"?: "ACTIVE|ARCHIVED|ACTIVATING", "scan"?: {"imageScanStatus": {...},
+//         "imageScanFindings": {...}}}]}},
+//    "unavailableOperations": {"<Op>": "AccessDeniedException"|"UnknownOperationException"},
 //    "taskDefinitions": [{"family", "revision"?, "containerDefinitions": [...], ...}],
 //    "clusters": {"<name>": {"services": {"<name>": {
 //        "taskDefinition": "family[:rev]|arn", "desiredCount": 1,
 //        "deployments"?: [{"status": "PRIMARY|ACTIVE", "taskDefinition", "desiredCount",
 //                          "runningCount", "pendingCount", "failedTasks", "rolloutState",
 //                          "rolloutStateReason", "completeAfterDescribes"}],
-//        "tasks"?: [{"taskDefinitionArn", "lastStatus", "containers"?: [{"name", "image",
-//                    "imageDigest"}]}],
+//        "tasks"?: [{"taskDefinitionArn", "lastStatus", "runningAfterDescribes"?,
+//                    "containers"?: [{"name", "image", "imageDigest"}]}],
+//        "serviceDeployments"?: [...], "serviceRevisions"?: [...]  (aws/ecs_deployments.hpp),
 //        "onUpdate"?: {"rolloutState", "rolloutStateReason", "completeAfterDescribes"}}}}}}
 //   Left out, deployments default to one PRIMARY COMPLETED deployment and tasks to runningCount
 //   tasks per deployment; a task's container digests default to what ECS would resolve (the

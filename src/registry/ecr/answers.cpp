@@ -85,11 +85,7 @@ Result<ManifestInfo> read_manifest(std::string_view manifest,
       if (!entry.is_object()) return fail("BAD_RESPONSE", "an index entry is not a JSON object");
       // Attestations (buildx provenance, SBOM) ride in the index as "unknown/unknown"
       // entries; they run nowhere, so they are no platform of the image.
-      if (entry.contains("annotations") &&
-          string_field(entry["annotations"], "vnd.docker.reference.type") ==
-              "attestation-manifest") {
-        continue;
-      }
+      if (is_attestation_entry(entry)) continue;
       if (!entry.contains("platform")) continue;
       const json& p = entry["platform"];
       Platform platform{string_field(p, "os"), string_field(p, "architecture"),
@@ -97,6 +93,8 @@ Result<ManifestInfo> read_manifest(std::string_view manifest,
       if (platform.os.empty() || platform.architecture.empty()) {
         return fail("BAD_RESPONSE", "an index entry's platform lacks os or architecture");
       }
+      info.entries.push_back(
+          IndexEntry{string_field(entry, "digest"), string_field(entry, "mediaType"), platform});
       info.platforms.push_back(std::move(platform));
     }
     return info;

@@ -37,9 +37,10 @@ Result<void> check_manifest_digest(std::string_view manifest, std::string_view d
 
 struct ManifestInfo {
   std::string media_type;
-  bool is_index = false;            // OCI index or Docker manifest list
-  std::vector<Platform> platforms;  // of an index: its entries' platform fields
-  std::string config_digest;        // of a single manifest
+  bool is_index = false;              // OCI index or Docker manifest list
+  std::vector<Platform> platforms;    // of an index: its entries' platform fields
+  std::vector<IndexEntry> entries{};  // of an index: the entries, parallel to platforms
+  std::string config_digest;          // of a single manifest
 };
 
 // Media type from ECR's imageManifestMediaType, else the manifest's own mediaType field; only the

@@ -3,7 +3,9 @@
 //     read from the error, dropped and the rest asked again; when the message cannot be read, the
 //     rest is asked name by name.
 //  2. BatchGetImage, one call per repository with every tag (100 ids a call).
-//  3. For platforms of single-platform manifests: GetDownloadUrlForLayer for each distinct config
+//  3. DescribeImages for the distinct digests found (100 a call): imageStatus, since an ARCHIVED
+//     image is still listed and answered but cannot be pulled.
+//  4. For platforms of single-platform manifests: GetDownloadUrlForLayer for each distinct config
 //     blob, then the blobs themselves over plain HTTP.
 // Any answer that does not fit the model leaves the tag in kError: nothing is found by default.
 #include <fmt/format.h>
@@ -99,6 +101,8 @@ class EcrRegistry : public Registry {
                    std::map<std::string, TagState>& tags);
   void resolve_platforms(const std::vector<TagQuery>& queries,
                          std::vector<std::map<std::string, TagState>>& tags);
+  void resolve_status(const std::vector<TagQuery>& queries,
+                      std::vector<std::map<std::string, TagState>>& tags);
 
   EcrOptions options_;
 };
@@ -259,6 +263,7 @@ void EcrRegistry::resolve_platforms(const std::vector<TagQuery>& queries,
         set_error(state.result, info.error().code, info.error().message);
       } else if (info->is_index) {
         state.result.platforms = std::move(info->platforms);
+        state.result.entries = std::move(info->entries);
       } else {
         blobs[{queries[q].repository, info->config_digest}].push_back(&state.result);
       }
@@ -323,6 +328,78 @@ void EcrRegistry::resolve_platforms(const std::vector<TagQuery>& queries,
         tag->platforms = {*platform};
       } else {
         set_error(*tag, platform.error().code, what + ": " + platform.error().message);
+      }
+    }
+  }
+}
+
+void EcrRegistry::resolve_status(const std::vector<TagQuery>& queries,
+                                 std::vector<std::map<std::string, TagState>>& tags) {
+  // repository -> digest -> the tags found on it (tags of several queries may share one).
+  std::map<std::string, std::map<std::string, std::vector<TagResult*>>> found;
+  for (std::size_t q = 0; q < queries.size(); ++q) {
+    for (auto& [tag, state] : tags[q]) {
+      if (state.result.status == TagStatus::kFound) {
+        found[queries[q].repository][state.result.digest].push_back(&state.result);
+      }
+    }
+  }
+  std::vector<JsonCall> calls;
+  std::vector<std::vector<std::vector<TagResult*>>> asked;  // per call, per id: its tags
+  for (const auto& [repository, digests] : found) {
+    std::vector<std::pair<std::string, std::vector<TagResult*>>> list(digests.begin(),
+                                                                      digests.end());
+    for (std::size_t i = 0; i < list.size(); i += kMaxIdsPerCall) {
+      json ids = json::array();
+      std::vector<std::vector<TagResult*>> part;
+      for (std::size_t k = i; k < std::min(list.size(), i + kMaxIdsPerCall); ++k) {
+        ids.push_back({{"imageDigest", list[k].first}});
+        part.push_back(list[k].second);
+      }
+      calls.push_back(make_call(
+          "DescribeImages", json{{"repositoryName", repository}, {"imageIds", std::move(ids)}}));
+      asked.push_back(std::move(part));
+    }
+  }
+  if (calls.empty()) return;
+  auto answers = call_all(calls);
+  for (std::size_t k = 0; k < calls.size(); ++k) {
+    const std::string repository = calls[k].body.value("repositoryName", "");
+    if (!answers[k]) {
+      const aws::AwsError& error = answers[k].error();
+      for (const auto& tag_list : asked[k]) {
+        for (TagResult* tag : tag_list) {
+          if (error.aws_code == "ImageNotFoundException") {
+            // BatchGetImage found it; DescribeImages does not list it: not an ACTIVE image.
+            tag->image_status = "NOT_LISTED";
+          } else {
+            set_error(*tag, error.code, "DescribeImages: " + error.message);
+          }
+        }
+      }
+      continue;
+    }
+    const json details = answers[k]->is_object() && answers[k]->contains("imageDetails") &&
+                                 (*answers[k])["imageDetails"].is_array()
+                             ? (*answers[k])["imageDetails"]
+                             : json::array();
+    const json& ids = calls[k].body["imageIds"];
+    for (std::size_t i = 0; i < asked[k].size(); ++i) {
+      const std::string digest = ids[i].value("imageDigest", "");
+      const auto detail = std::find_if(details.begin(), details.end(), [&](const json& d) {
+        return string_field(d, "imageDigest") == digest;
+      });
+      for (TagResult* tag : asked[k][i]) {
+        if (detail == details.end()) {
+          set_error(*tag, "BAD_RESPONSE",
+                    fmt::format("DescribeImages gave no imageDetails for {} in {}", digest,
+                                util::quote(repository)));
+          continue;
+        }
+        // Regions and partitions without archival answer no imageStatus: such an image has
+        // only ever been ACTIVE.
+        const std::string status = string_field(*detail, "imageStatus");
+        tag->image_status = status.empty() ? "ACTIVE" : status;
       }
     }
   }
@@ -407,6 +484,7 @@ std::vector<RepositoryResult> EcrRegistry::resolve(const std::vector<TagQuery>& 
     }
   }
 
+  resolve_status(queries, tags);
   resolve_platforms(queries, tags);
 
   for (std::size_t q = 0; q < queries.size(); ++q) {

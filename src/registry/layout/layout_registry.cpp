@@ -212,11 +212,14 @@ class LayoutRegistry final : public Registry {
   }
 
   Result<std::vector<Platform>> platforms_of(const std::filesystem::path& layout,
-                                             const std::string& manifest,
-                                             std::string_view what) const {
+                                             const std::string& manifest, std::string_view what,
+                                             std::vector<IndexEntry>& entries) const {
     auto content = parse_manifest(manifest, what);
     if (!content) return std::unexpected(content.error());
-    if (content->is_index) return content->platforms;
+    if (content->is_index) {
+      entries = content->entries;
+      return content->platforms;
+    }
     auto config = read_blob(layout, content->config_digest, -1, what);
     if (!config) return std::unexpected(config.error());
     auto platform = parse_config_platform(*config, what);
@@ -331,7 +334,7 @@ class LayoutRegistry final : public Registry {
       tag.media_type = media != descriptor.end() && media->is_string() ? media->get<std::string>()
                                                                        : content->media_type;
       if (query.want_platforms) {
-        auto platforms = platforms_of(layout, *manifest, tag_what);
+        auto platforms = platforms_of(layout, *manifest, tag_what, tag.entries);
         if (platforms) {
           tag.platforms = *platforms;
         } else {

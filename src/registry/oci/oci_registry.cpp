@@ -86,6 +86,7 @@ class Resolution {
   std::vector<std::optional<Error>> repo_error_;  // per query
   std::vector<Outcome> repo_probe_;               // tag-list answer for queries without tags
   std::map<std::pair<std::size_t, std::string>, Result<std::vector<Platform>>> platforms_;
+  std::map<std::pair<std::size_t, std::string>, std::vector<IndexEntry>> entries_;  // of indexes
 };
 
 std::vector<http::Response> Resolution::run_phase(const std::vector<Pending>& pending) {
@@ -266,6 +267,7 @@ void Resolution::read_platforms() {
       platforms_.emplace(key, std::unexpected(content.error()));
     } else if (content->is_index) {
       platforms_.emplace(key, content->platforms);
+      entries_.emplace(key, content->entries);
     } else {
       // Blobs are commonly served from a storage redirect; the client follows it.
       configs.push_back(
@@ -351,6 +353,9 @@ std::vector<RepositoryResult> Resolution::assemble() const {
             tag.error = it->second.error();
           } else {
             tag.platforms = *it->second;
+            if (const auto e = entries_.find({q, s.digest}); e != entries_.end()) {
+              tag.entries = e->second;
+            }
           }
         }
       } else if (s.outcome == Outcome::kTagMissing || s.outcome == Outcome::kRepoMissing) {

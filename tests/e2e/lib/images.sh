@@ -11,7 +11,9 @@
 #   image_push_tags REF REPO TAG...             -> the same image under several tags
 #   digest="$(image_push_as v2s2 REF REPO:TAG [--all])" -> as Docker schema 2 / manifest list
 #   image_retag REPO:TAG NEW_TAG                -> one more tag, registry to registry
-#   digest="$(image_push_index REPO:TAG ARCH...)" -> a multi-arch OCI image index
+#   digest="$(image_push_index REPO:TAG SPEC...)" -> a multi-arch OCI image index (SPEC: ARCH,
+#                                               ARCH:CLAIMED_ARCH, ARCH+att)
+#   index_build REPO:TAG SPEC... / index_children REPO:TAG SPEC -> the same, not pushed; a child
 #   index_layout_ref REPO:TAG                   -> oci:DIR:index that image_push_index built
 #   layout_tag DIR/REPO TAG [REF]               -> DIR/REPO is an OCI layout with TAG
 #   manifest_tags MANIFEST ENV SHA              -> "NAME TAG" lines the manifest expects
@@ -184,14 +186,28 @@ image_retag() {
   image_push "docker://$REGISTRY_HOST/$src" "$repo:$tag" "${flags[@]}"
 }
 
-# image_push_index REPO:TAG ARCH... : builds one image per ARCH, writes an OCI image index over
-# them into the layout, pushes all of it, and prints the index digest.
+# image_push_index REPO:TAG SPEC... : builds one image per SPEC, writes an OCI image index over
+# them into the layout, pushes all of it, and prints the index digest. A SPEC is ARCH (an image
+# for linux/ARCH, its entry says so), ARCH:CLAIM (an image for ARCH whose entry claims
+# linux/CLAIM: an index that lies) or ARCH+att (an attestation entry, annotated the way buildx
+# does, claiming linux/ARCH). The child digests are in index_children REPO:TAG.
 image_push_index() {
   local dest="${1:-}"
   [ "$#" -ge 2 ] || {
-    echo "error: image_push_index REPO:TAG ARCH..." >&2
+    echo "error: image_push_index REPO:TAG SPEC..." >&2
     return 2
   }
+  index_build "$@" >/dev/null || return 1
+  local layout
+  layout="$(index_layout_ref "$dest")"
+  image_push "$layout" "$dest" --all || return 1
+  image_digest "$layout"
+}
+
+# index_build REPO:TAG SPEC... : the layout image_push_index pushes (index_layout_ref REPO:TAG),
+# without pushing it; prints the index digest.
+index_build() {
+  local dest="$1"
   shift
   local layout
   layout="$(index_layout_ref "$dest")"
@@ -200,17 +216,25 @@ image_push_index() {
   rm -rf "$layout"
   mkdir -p "$SCRATCH/images"
   umoci init --layout "$layout" || return 1
-  local arch entry entries=()
-  for arch in "$@"; do
-    _umoci_image "$layout" "$arch" "$dest $arch" "$arch" 2>>"$layout.umoci.log" || {
+  local spec arch claim att n=0 entry entries=()
+  : >"$layout.children"
+  for spec in "$@"; do
+    arch="${spec%%[:+]*}" claim="$arch" att=false n=$((n + 1))
+    case "$spec" in
+      *:*) claim="${spec#*:}" ;;
+      *+att) att=true ;;
+    esac
+    _umoci_image "$layout" "c$n" "$dest $spec" "$arch" 2>>"$layout.umoci.log" || {
       cat "$layout.umoci.log" >&2
       return 1
     }
-    entry="$(jq -ec --arg a "$arch" '.manifests[]
-        | select(.annotations["org.opencontainers.image.ref.name"] == $a)
-        | {mediaType, digest, size, platform: {architecture: $a, os: "linux"}}' \
-      "$layout/index.json")" || return 1
+    entry="$(jq -ec --arg t "c$n" --arg a "$claim" --argjson att "$att" '.manifests[]
+        | select(.annotations["org.opencontainers.image.ref.name"] == $t)
+        | {mediaType, digest, size, platform: {architecture: $a, os: "linux"}}
+        | if $att then . + {annotations: {"vnd.docker.reference.type": "attestation-manifest"}}
+          else . end' "$layout/index.json")" || return 1
     entries+=("$entry")
+    printf '%s %s\n' "$spec" "$(jq -r .digest <<<"$entry")" >>"$layout.children"
   done
   # The index blob is written byte-exact: its digest is the sha256 of exactly these bytes.
   local blob="$layout/index.blob" hex size
@@ -224,8 +248,15 @@ image_push_index() {
       annotations: {"org.opencontainers.image.ref.name": "index"}}]' \
     "$layout/index.json" >"$layout/index.json.new" &&
     mv "$layout/index.json.new" "$layout/index.json" || return 1
-  image_push "oci:$layout:index" "$dest" --all || return 1
   printf 'sha256:%s\n' "$hex"
+}
+
+# index_children REPO:TAG SPEC : the digest of the child index_build made for SPEC.
+index_children() {
+  local layout
+  layout="$(index_layout_ref "$1")"
+  layout="${layout#oci:}"
+  awk -v s="$2" '$1 == s { print $2 }' "${layout%:index}.children"
 }
 
 # layout_tag DIR/REPO TAG [REF] : copies REF (default: an image built from "REPO") into the OCI

@@ -8,6 +8,7 @@
 #   registry_start tls
 #   registry_start token [REALM_URL]   (starts token_server unless token_server_start ran)
 #   registry_stop
+#   registry_delete_manifest REPO DIGEST
 #
 # Each start exports REGISTRY_HOST (127.0.0.1:PORT), REGISTRY_URL, REGISTRY_LOG, REGISTRY_MODE,
 # REGISTRY_PID, and where they apply REGISTRY_USER/REGISTRY_PASSWORD (what a client logs in with),
@@ -251,4 +252,17 @@ registry_requests() {
 # registry_request_count REGEX : how many access-log lines of the current registry match.
 registry_request_count() {
   registry_requests "$1" | wc -l | tr -d ' '
+}
+
+# registry_delete_manifest REPO DIGEST : deletes one manifest through the registry API (the
+# registry runs with delete enabled), e.g. a child of an index, which then answers 404.
+registry_delete_manifest() {
+  local curl_tls=() code
+  [ -z "${REGISTRY_CA:-}" ] || curl_tls=(--cacert "$REGISTRY_CA")
+  code="$(curl -s -o /dev/null -w '%{http_code}' -X DELETE "${curl_tls[@]}" \
+    "$REGISTRY_URL/v2/$1/manifests/$2")" || return 1
+  [ "$code" = 202 ] || {
+    echo "error: DELETE $1@$2 answered $code" >&2
+    return 1
+  }
 }

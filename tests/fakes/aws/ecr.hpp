@@ -323,6 +323,7 @@ inline Json image_detail(const State& s, const std::string& name, const Image& i
   d["imageSizeInBytes"] = image_size(img);
   d["imagePushedAt"] = img.pushed_at;
   d["imageManifestMediaType"] = img.media_type;
+  d["imageStatus"] = img.status;
   try {
     Json m = Json::parse(img.manifest);
     if (m.contains("config") && m["config"].contains("mediaType")) {
@@ -368,9 +369,15 @@ inline Json describe_images(State& s, const Json& body) {
     throw validation(std::to_string(*max_results), "maxResults",
                      "Member must have value between 1 and 1000");
   }
+  // Listing shows only ACTIVE images unless the filter asks for others (imageIds show any).
+  std::string image_status = "ACTIVE";
+  if (body.contains("filter") && !str(body["filter"], "imageStatus").empty()) {
+    image_status = str(body["filter"], "imageStatus");
+  }
   std::vector<const Image*> matching;
   for (const auto& img : repo.images) {
     bool tagged = !img.tags.empty();
+    if (image_status != "ANY" && img.status != image_status) continue;
     if (tag_status == "ANY" || (tag_status == "TAGGED") == tagged) matching.push_back(&img);
   }
   Page page = paginate(matching.size(), token, max_results.value_or(100));

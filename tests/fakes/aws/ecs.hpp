@@ -231,9 +231,14 @@ inline Json describe_tasks(State& s, const Json& body) {
     std::string r = ref.is_string() ? ref.get<std::string>() : "";
     std::string id = arn_last_part(r);
     bool found = false;
-    for (const auto& [name, svc] : c->services) {
-      for (const auto& t : svc.tasks) {
+    for (auto& [name, svc] : c->services) {
+      for (auto& t : svc.tasks) {
         if (arn_last_part(t.arn) == id && (!r.starts_with("arn:") || t.arn == r)) {
+          if (t.running_after_describes == 0) {
+            t.last_status = "RUNNING";
+            for (auto& ct : t.containers) ct.last_status = "RUNNING";
+          }
+          if (t.running_after_describes >= 0) --t.running_after_describes;
           tasks.push_back(task_json(s, cname, name, t));
           found = true;
         }

@@ -12,7 +12,9 @@
 
 #include "auth.hpp"
 #include "ecr.hpp"
+#include "ecr_scan.hpp"
 #include "ecs.hpp"
+#include "ecs_deployments.hpp"
 #include "httplib.h"
 #include "sso.hpp"
 #include "state_json.hpp"
@@ -34,7 +36,8 @@ inline const std::map<std::string, Operation>& ecr_operations() {
       {"BatchGetImage", ecr::batch_get_image},
       {"DescribeImages", ecr::describe_images},
       {"GetAuthorizationToken", ecr::get_authorization_token},
-      {"GetDownloadUrlForLayer", ecr::get_download_url_for_layer}};
+      {"GetDownloadUrlForLayer", ecr::get_download_url_for_layer},
+      {"DescribeImageScanFindings", ecr::describe_image_scan_findings}};
   return ops;
 }
 
@@ -46,7 +49,10 @@ inline const std::map<std::string, Operation>& ecs_operations() {
       {"UpdateService", ecs::update_service},
       {"DescribeServices", ecs::describe_services},
       {"ListTasks", ecs::list_tasks},
-      {"DescribeTasks", ecs::describe_tasks}};
+      {"DescribeTasks", ecs::describe_tasks},
+      {"ListServiceDeployments", ecs::list_service_deployments},
+      {"DescribeServiceDeployments", ecs::describe_service_deployments},
+      {"DescribeServiceRevisions", ecs::describe_service_revisions}};
   return ops;
 }
 
@@ -278,6 +284,13 @@ class FakeAws {
       caller = auth.access_key_id;
       check_service_allowed(caller, service, op);
       apply_faults(op, false);
+      if (const auto gone = state_.unavailable_operations.find(op);
+          gone != state_.unavailable_operations.end()) {
+        throw AwsError{400, gone->second,
+                       fmt::format("{} is not available to this caller (fake: "
+                                   "unavailableOperations)",
+                                   op)};
+      }
       Json body;
       try {
         body = Json::parse(req.body.empty() ? "{}" : req.body);

@@ -80,6 +80,11 @@ struct Image {
   std::string media_type;
   std::vector<std::string> tags;
   double pushed_at = 0;
+  // ACTIVE, ARCHIVED or ACTIVATING (ECR's archive storage class): DescribeImages' imageStatus.
+  std::string status = "ACTIVE";
+  // DescribeImageScanFindings' answer for this image, less the ids (imageScanStatus,
+  // imageScanFindings), as the state gives it; absent: ScanNotFoundException.
+  Json scan{};
 };
 
 struct Repository {
@@ -116,6 +121,9 @@ struct Task {
   std::string started_by;
   std::vector<Container> containers;
   double created_at = 0;
+  // A PROVISIONING/PENDING task: the next N DescribeTasks still show it so, the one after shows it
+  // RUNNING. -1 = stays as it is.
+  int running_after_describes = -1;
 };
 
 struct Deployment {
@@ -150,6 +158,10 @@ struct Service {
   std::vector<Deployment> deployments;
   std::vector<Task> tasks;
   std::optional<RolloutPlan> on_update;
+  // ListServiceDeployments / DescribeServiceDeployments / DescribeServiceRevisions answers, as
+  // the state gives them (ServiceDeployment and ServiceRevision objects; see ecs_deployments.hpp).
+  Json service_deployments = Json::array();
+  Json service_revisions = Json::array();
 };
 
 struct Cluster {
@@ -199,6 +211,9 @@ struct State {
   std::map<std::string, Cluster> clusters;
   int list_tasks_page_size = 100;  // ListTasks never returns more per page than this
   Identity identity;               // roles for AssumeRole, the SSO portal (identity.hpp)
+  // Operation -> error type every call of it gets (AccessDeniedException: denied by policy;
+  // UnknownOperationException: a partition without the API).
+  std::map<std::string, std::string> unavailable_operations{};
 };
 
 // Runtime knobs, not part of the state document.

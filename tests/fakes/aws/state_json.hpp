@@ -44,7 +44,8 @@ inline double parse_time(const Json& obj, const char* key, double fallback,
 }
 
 inline Image parse_image(const Json& j, const std::string& where) {
-  check_keys(j, {"digest", "manifest", "mediaType", "tags", "pushedAt"}, where);
+  check_keys(j, {"digest", "manifest", "mediaType", "tags", "pushedAt", "imageStatus", "scan"},
+             where);
   Image img;
   if (!j.contains("manifest")) throw StateError(where + ".manifest: required");
   img.manifest = get_or<std::string>(j, "manifest", "", where);
@@ -61,6 +62,11 @@ inline Image parse_image(const Json& j, const std::string& where) {
   if (img.media_type.empty()) throw StateError(where + ".mediaType: required (not in manifest)");
   img.tags = get_or<std::vector<std::string>>(j, "tags", {}, where);
   img.pushed_at = parse_time(j, "pushedAt", now_epoch(), where);
+  img.status = get_or<std::string>(j, "imageStatus", "ACTIVE", where);
+  if (j.contains("scan")) {
+    if (!j["scan"].is_object()) throw StateError(where + ".scan: expected an object");
+    img.scan = j["scan"];
+  }
   return img;
 }
 
@@ -68,7 +74,7 @@ inline Task parse_task(State& s, const std::string& cluster, const Json& j,
                        const std::string& where) {
   check_keys(j,
              {"taskArn", "taskDefinitionArn", "lastStatus", "desiredStatus", "startedBy",
-              "containers", "createdAt"},
+              "containers", "createdAt", "runningAfterDescribes"},
              where);
   std::string td_ref = get_or<std::string>(j, "taskDefinitionArn", "", where);
   const Json* td = find_task_definition(s, td_ref);
@@ -80,6 +86,7 @@ inline Task parse_task(State& s, const std::string& cluster, const Json& j,
   t.desired_status = get_or<std::string>(j, "desiredStatus", t.desired_status, where);
   t.started_by = get_or<std::string>(j, "startedBy", "", where);
   t.created_at = parse_time(j, "createdAt", t.created_at, where);
+  t.running_after_describes = get_or<int>(j, "runningAfterDescribes", -1, where);
   if (j.contains("containers")) {
     t.containers.clear();
     for (const auto& cj : j.at("containers")) {
@@ -105,10 +112,10 @@ inline std::string resolve_td_arn(const State& s, const std::string& ref,
 
 inline Service parse_service(State& s, const std::string& cluster, const Json& j,
                              const std::string& where) {
-  check_keys(
-      j,
-      {"taskDefinition", "desiredCount", "status", "createdAt", "deployments", "tasks", "onUpdate"},
-      where);
+  check_keys(j,
+             {"taskDefinition", "desiredCount", "status", "createdAt", "deployments", "tasks",
+              "onUpdate", "serviceDeployments", "serviceRevisions"},
+             where);
   Service svc;
   svc.task_definition =
       resolve_td_arn(s, get_or<std::string>(j, "taskDefinition", "", where), where);
@@ -160,6 +167,13 @@ inline Service parse_service(State& s, const std::string& cluster, const Json& j
     plan.complete_after_describes = get_or<int>(pj, "completeAfterDescribes", -1, w);
     svc.on_update = plan;
   }
+  for (const char* key : {"serviceDeployments", "serviceRevisions"}) {
+    if (j.contains(key) && !j.at(key).is_array()) {
+      throw StateError(fmt::format("{}.{}: expected an array", where, key));
+    }
+  }
+  svc.service_deployments = j.value("serviceDeployments", Json::array());
+  svc.service_revisions = j.value("serviceRevisions", Json::array());
   return svc;
 }
 
@@ -180,7 +194,8 @@ inline State parse_state(const Json& j) {
   check_keys(
       j,
       {"account", "region", "credentials", "webIdentityToken", "ecrPassword", "listTasksPageSize",
-       "repositories", "taskDefinitions", "clusters", "roles", "sso", "container"},
+       "repositories", "taskDefinitions", "clusters", "roles", "sso", "container",
+       "unavailableOperations"},
       "state");
   State s;
   s.account = get_or<std::string>(j, "account", s.account, "state");
@@ -189,6 +204,8 @@ inline State parse_state(const Json& j) {
   s.ecr_password = get_or<std::string>(j, "ecrPassword", s.ecr_password, "state");
   s.list_tasks_page_size = get_or<int>(j, "listTasksPageSize", 100, "state");
   if (s.list_tasks_page_size < 1) throw StateError("state.listTasksPageSize: must be >= 1");
+  s.unavailable_operations =
+      get_or<std::map<std::string, std::string>>(j, "unavailableOperations", {}, "state");
   for (const auto& cj : j.value("credentials", Json::array())) {
     check_keys(cj,
                {"accessKeyId", "secretAccessKey", "sessionToken", "expiration", "arn", "userId",
@@ -246,9 +263,13 @@ inline State parse_state(const Json& j) {
 }
 
 inline Json dump_state(const State& s) {
-  Json j = {{"account", s.account},          {"region", s.region},
-            {"credentials", Json::array()},  {"webIdentityToken", s.web_identity_token},
-            {"ecrPassword", s.ecr_password}, {"listTasksPageSize", s.list_tasks_page_size}};
+  Json j = {{"account", s.account},
+            {"region", s.region},
+            {"credentials", Json::array()},
+            {"webIdentityToken", s.web_identity_token},
+            {"ecrPassword", s.ecr_password},
+            {"listTasksPageSize", s.list_tasks_page_size},
+            {"unavailableOperations", s.unavailable_operations}};
   for (const auto& [akid, c] : s.credentials) {
     Json cj = {{"accessKeyId", akid}, {"secretAccessKey", c.secret}};
     if (!c.session_token.empty()) cj["sessionToken"] = c.session_token;
@@ -268,7 +289,9 @@ inline Json dump_state(const State& s) {
                         {"manifest", img.manifest},
                         {"mediaType", img.media_type},
                         {"tags", img.tags},
-                        {"pushedAt", img.pushed_at}});
+                        {"pushedAt", img.pushed_at},
+                        {"imageStatus", img.status}});
+      if (!img.scan.is_null()) images.back()["scan"] = img.scan;
     }
     j["repositories"][name] = {{"imageTagMutability", r.mutability},
                                {"createdAt", r.created_at},
@@ -302,14 +325,17 @@ inline Json dump_state(const State& s) {
                          {"desiredStatus", t.desired_status},
                          {"startedBy", t.started_by},
                          {"containers", containers},
-                         {"createdAt", t.created_at}});
+                         {"createdAt", t.created_at},
+                         {"runningAfterDescribes", t.running_after_describes}});
       }
       Json sj = {{"taskDefinition", svc.task_definition},
                  {"desiredCount", svc.desired_count},
                  {"status", svc.status},
                  {"createdAt", svc.created_at},
                  {"deployments", deployments},
-                 {"tasks", tasks}};
+                 {"tasks", tasks},
+                 {"serviceDeployments", svc.service_deployments},
+                 {"serviceRevisions", svc.service_revisions}};
       if (svc.on_update) {
         sj["onUpdate"] = {{"rolloutState", svc.on_update->rollout_state},
                           {"rolloutStateReason", svc.on_update->rollout_state_reason},

@@ -67,6 +67,44 @@ class ScriptedEcs : public EcsApi {
     if (start + page_size < all.size()) out["nextToken"] = std::to_string(start + page_size);
     return out;
   }
+  // Deployments per service (ServiceDeployment objects) and revisions by ARN.
+  std::map<std::string, json> deployments;
+  std::map<std::string, json> revisions;
+  std::optional<aws::AwsError> list_deployments_error;
+  std::vector<std::size_t> describe_deployments_sizes;
+  aws::AwsResult<json> list_service_deployments(const std::string&, const std::string& service,
+                                                const std::string&) override {
+    if (list_deployments_error) return std::unexpected(*list_deployments_error);
+    json briefs = json::array();
+    for (const auto& d : deployments[service]) {
+      briefs.push_back({{"serviceDeploymentArn", d["serviceDeploymentArn"]},
+                        {"createdAt", d.value("createdAt", 0)},
+                        {"status", d["status"]}});
+    }
+    return json{{"serviceDeployments", briefs}};
+  }
+  aws::AwsResult<json> describe_service_deployments(const std::vector<std::string>& arns) override {
+    describe_deployments_sizes.push_back(arns.size());
+    json out = {{"serviceDeployments", json::array()}, {"failures", json::array()}};
+    for (auto& [service, list] : deployments) {
+      for (auto& d : list) {
+        if (std::find(arns.begin(), arns.end(), d["serviceDeploymentArn"]) == arns.end()) continue;
+        out["serviceDeployments"].push_back(d);
+        // IN_PROGRESS until described once more.
+        if (d["status"] == "IN_PROGRESS" && d.value("settlesTo", "") != "") {
+          d["status"] = d["settlesTo"];
+        }
+      }
+    }
+    return out;
+  }
+  aws::AwsResult<json> describe_service_revisions(const std::vector<std::string>& arns) override {
+    json out = {{"serviceRevisions", json::array()}, {"failures", json::array()}};
+    for (const auto& arn : arns) {
+      if (revisions.contains(arn)) out["serviceRevisions"].push_back(revisions[arn]);
+    }
+    return out;
+  }
   aws::AwsResult<json> describe_tasks(const std::string&,
                                       const std::vector<std::string>& arns) override {
     describe_tasks_sizes.push_back(arns.size());
@@ -264,6 +302,116 @@ TEST_F(ServiceCheckTest, ServicesTogetherMustHoldEveryRequiredImage) {
   findings_ = {};
   verify({"side", "gone"});
   EXPECT_EQ(codes(findings_), (Strings{"error SERVICE_MISSING"}));
+}
+
+const std::string kDep = "arn:aws:ecs:eu-central-1:123456789012:service-deployment/afu9/web/";
+const std::string kRev = "arn:aws:ecs:eu-central-1:123456789012:service-revision/afu9/web/";
+
+json deployment(const std::string& id, const std::string& status, double created,
+                const std::string& revision) {
+  return {{"serviceDeploymentArn", kDep + id},
+          {"status", status},
+          {"createdAt", created},
+          {"targetServiceRevision", {{"arn", kRev + revision}}}};
+}
+
+json revision(const std::string& id, const std::string& digest_a) {
+  json images = json::array({{{"containerName", "app"}, {"image", "x"}},
+                             {{"containerName", "sidekick"}, {"imageDigest", kDigestB}}});
+  if (!digest_a.empty()) images[0]["imageDigest"] = digest_a;
+  return {{"serviceRevisionArn", kRev + id}, {"taskDefinition", kTd}, {"containerImages", images}};
+}
+
+TEST_F(ServiceCheckTest, TheNewestSuccessfulDeploymentWithTheEvidenceDigestsPasses) {
+  ecs_.services["web"] = {service("web", "COMPLETED")};
+  ecs_.tasks["web"] = json::array({task("t1")});
+  ecs_.deployments["web"] = json::array({deployment("old", "ROLLBACK_SUCCESSFUL", 100, "1"),
+                                         deployment("new", "SUCCESSFUL", 200, "2")});
+  ecs_.revisions[kRev + "2"] = revision("2", kDigestA);
+  const auto reports = verify({"web"});
+  EXPECT_TRUE(findings_.empty()) << findings_.items().front().message;
+  EXPECT_TRUE(reports[0].deployment.judged);
+  EXPECT_EQ(reports[0].deployment.arn, kDep + "new");
+  EXPECT_EQ(reports[0].deployment.task_definition, kTd);
+  EXPECT_EQ(ecs_.describe_deployments_sizes, (std::vector<std::size_t>{2}));
+}
+
+TEST_F(ServiceCheckTest, ARolledBackDeploymentFailsThoughTheServiceLooksStable) {
+  ecs_.services["web"] = {service("web", "COMPLETED")};
+  ecs_.tasks["web"] = json::array({task("t1")});
+  auto d = deployment("new", "ROLLBACK_SUCCESSFUL", 200, "2");
+  d["rollback"] = {{"reason", "circuit breaker: 3 tasks failed"},
+                   {"serviceRevisionArn", kRev + "1"}};
+  d["deploymentCircuitBreaker"] = {{"status", "TRIGGERED"}, {"failureCount", 3}, {"threshold", 3}};
+  ecs_.deployments["web"] = json::array({d});
+  verify({"web"});
+  ASSERT_EQ(codes(findings_), (Strings{"error ROLLOUT_ROLLED_BACK"}));
+  EXPECT_EQ(findings_.items()[0].subject, "web");
+  EXPECT_EQ(findings_.items()[0].message,
+            "deployment " + kDep + "new of revision " + kRev +
+                "2 was rolled back (ROLLBACK_SUCCESSFUL) to revision " + kRev +
+                "1: circuit breaker: 3 tasks failed; circuit breaker TRIGGERED (3 failed tasks, "
+                "threshold 3)");
+}
+
+TEST_F(ServiceCheckTest, StoppedDeploymentsAndRevisionDigestsFail) {
+  ecs_.services["web"] = {service("web", "COMPLETED")};
+  ecs_.tasks["web"] = json::array({task("t1")});
+  auto d = deployment("new", "STOPPED", 200, "2");
+  d["statusReason"] = "stopped by UpdateService";
+  ecs_.deployments["web"] = json::array({d});
+  verify({"web"});
+  EXPECT_EQ(codes(findings_), (Strings{"error DEPLOYMENT_STOPPED"}));
+
+  findings_ = {};
+  ecs_.deployments["web"] = json::array({deployment("new", "SUCCESSFUL", 200, "2")});
+  ecs_.revisions[kRev + "2"] = revision("2", kOtherDigest);
+  verify({"web"});
+  ASSERT_EQ(codes(findings_), (Strings{"error REVISION_DIGEST_MISMATCH"}));
+  EXPECT_EQ(findings_.items()[0].subject, "app");
+  EXPECT_NE(findings_.items()[0].message.find("(service 'afu9/web')"), std::string::npos);
+
+  findings_ = {};
+  ecs_.revisions[kRev + "2"] = revision("2", "");
+  verify({"web"});
+  EXPECT_EQ(codes(findings_), (Strings{"error DIGEST_UNVERIFIED"}));
+}
+
+TEST_F(ServiceCheckTest, DeniedDeploymentApisAreOneWarningAndOtherFailuresErrors) {
+  ecs_.services["web"] = {service("web", "COMPLETED")};
+  ecs_.tasks["web"] = json::array({task("t1")});
+  ecs_.list_deployments_error =
+      aws::AwsError{"AUTH_FAILED", "AccessDeniedException", 400, "", "denied", 1};
+  verify({"web"});
+  EXPECT_EQ(codes(findings_), (Strings{"warning DEPLOYMENTS_UNAVAILABLE"}));
+  EXPECT_FALSE(findings_.has_errors());
+
+  findings_ = {};
+  ecs_.list_deployments_error =
+      aws::AwsError{"THROTTLED", "ThrottlingException", 400, "", "slow down", 3};
+  verify({"web"});
+  EXPECT_EQ(codes(findings_), (Strings{"error THROTTLED"}));
+}
+
+TEST_F(ServiceCheckTest, DeploymentsAndPendingTasksAreWaitedForWithWait) {
+  ecs_.services["web"] = {service("web", "COMPLETED")};
+  auto starting = task("t1");
+  starting["lastStatus"] = "PENDING";
+  ecs_.tasks["web"] = json::array({starting});
+  auto d = deployment("new", "IN_PROGRESS", 200, "2");
+  d["settlesTo"] = "SUCCESSFUL";
+  ecs_.deployments["web"] = json::array({d});
+  ecs_.revisions[kRev + "2"] = revision("2", kDigestA);
+  // Without --wait: both are findings, never a pass.
+  verify({"web"});
+  EXPECT_EQ(codes(findings_), (Strings{"error ROLLOUT_IN_PROGRESS", "error TASK_PENDING"}));
+  // With --wait the deployment settles; the task never starts within the deadline.
+  findings_ = {};
+  ecs_.deployments["web"][0]["status"] = "IN_PROGRESS";
+  wait_.deadline = milliseconds(10000);
+  verify({"web"});
+  EXPECT_EQ(codes(findings_), (Strings{"error TASK_PENDING"}));
+  EXPECT_FALSE(sleeps_.empty());
 }
 
 TEST(NextDelay, GrowsToTheCapAndNeverPastTheDeadline) {

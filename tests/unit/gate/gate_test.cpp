@@ -158,6 +158,48 @@ TEST(Gate, PlatformsMustAllBeProvided) {
   EXPECT_EQ(run(m, {a, found("afu9/b", kB)}).verdict, "pass");
 }
 
+TEST(Gate, ChildChecksThatFailAreFindingsOfTheirPlatform) {
+  auto m = two_images();
+  m.images[0].platforms = {"linux/amd64", "linux/arm64"};
+  auto a = found("afu9/a", kA);
+  const registry::Platform amd{"linux", "amd64", ""};
+  const registry::Platform arm{"linux", "arm64", ""};
+  for (auto& t : a.tags) {
+    t.platforms = {amd, arm};
+    t.children = {{amd, {kB, "m", amd}, amd, {}},
+                  {arm, {kB, "m", arm}, {}, {"CHILD_MISSING", "child manifest x is not there"}}};
+  }
+  auto e = run(m, {a, found("afu9/b", kB)});
+  ASSERT_EQ(codes(e), std::vector<std::string>{"CHILD_MISSING"});
+  EXPECT_EQ(e.verdict, "fail");
+  EXPECT_EQ(e.findings[0].subject, "linux/arm64");
+  EXPECT_EQ(e.findings[0].message,
+            "platform linux/arm64 of sha256:aaaaaaaaaaaa: child manifest x is not there");
+  for (auto& t : a.tags) t.children[1].error = {"PLATFORM_MISMATCH", "it lies"};
+  e = run(m, {a, found("afu9/b", kB)});
+  EXPECT_EQ(codes(e), std::vector<std::string>{"PLATFORM_MISMATCH"});
+  EXPECT_EQ(e.images[0].digest, "");
+}
+
+TEST(Gate, AnArchivedImageIsNotPullable) {
+  const auto m = two_images(false);
+  auto a = found("afu9/a", kA);
+  auto b = found("afu9/b", kB);
+  for (auto& t : a.tags) t.image_status = "ARCHIVED";
+  for (auto& t : b.tags) t.image_status = "ARCHIVED";
+  const auto e = run(m, {a, b});
+  ASSERT_EQ(codes(e), (std::vector<std::string>{"IMAGE_NOT_PULLABLE", "IMAGE_NOT_PULLABLE"}));
+  EXPECT_EQ(e.verdict, "fail");
+  EXPECT_EQ(e.findings[0].severity, report::Severity::kError);
+  EXPECT_EQ(e.findings[0].message,
+            "sha256:aaaaaaaaaaaa in 'afu9/a' cannot be pulled: its imageStatus is ARCHIVED, not "
+            "ACTIVE (restore it with UpdateImageStorageClass)");
+  // The optional image: a warning.
+  EXPECT_EQ(e.findings[1].severity, report::Severity::kWarning);
+  for (auto& t : a.tags) t.image_status = "ACTIVE";
+  EXPECT_EQ(run(m, {a, found("afu9/b", kB)}).verdict, "pass");
+}
+
 TEST(Gate, WarningsFromTheBackendAreKept) {
   const auto m = two_images();
   auto a = found("afu9/a", kA);
@@ -174,6 +216,7 @@ TEST(Gate, QueriesAskForPlatformsOnlyWhereRequired) {
   ASSERT_EQ(q.size(), 2u);
   EXPECT_FALSE(q[0].want_platforms);
   EXPECT_TRUE(q[1].want_platforms);
+  EXPECT_EQ(q[1].platforms, (std::vector<registry::Platform>{{"linux", "amd64", ""}}));
   EXPECT_EQ(q[1].tags, kTags);
 }
 

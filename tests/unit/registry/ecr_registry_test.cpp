@@ -123,10 +123,12 @@ TEST_F(EcrRegistryTest, MissingNamesInSeveralBatchesAreRetriedTogether) {
   EXPECT_EQ(describes[2]["repositoryNames"].size(), 99u);
   EXPECT_EQ(describes[3]["repositoryNames"].size(), 99u);
   // Both batches' second attempts went out together; then the 198 BatchGetImage calls, at most
-  // `concurrency` (16) handed to the client at once.
+  // `concurrency` (16) handed to the client at once, and as many DescribeImages (imageStatus).
   std::vector<std::size_t> want{2, 2};
-  for (int i = 0; i < 12; ++i) want.push_back(16);
-  want.push_back(6);
+  for (int round = 0; round < 2; ++round) {
+    for (int i = 0; i < 12; ++i) want.push_back(16);
+    want.push_back(6);
+  }
   EXPECT_EQ(fake.api.batch_sizes, want);
 }
 
@@ -465,6 +467,36 @@ TEST_F(EcrRegistryTest, DescribeNamesTheRegistry) {
   EXPECT_EQ(make()->describe(), "ecr://eu-central-1");
   EXPECT_EQ(make("123456789012")->describe(),
             "ecr://123456789012.dkr.ecr.eu-central-1.amazonaws.com");
+}
+
+TEST_F(EcrRegistryTest, ImageStatusComesFromOneDescribeImagesPerRepository) {
+  add_repository("afu9/a", build_tags());
+  add_repository("afu9/b", build_tags());
+  const std::string digest = digest_of(fake.repositories["afu9/b"].tags.begin()->second.manifest);
+  fake.image_status[digest] = "ARCHIVED";
+  auto results = make()->resolve({{"afu9/a", build_tags()}, {"afu9/b", build_tags()}});
+  EXPECT_EQ(fake.calls["DescribeImages"], 2);
+  auto bodies = fake.bodies("DescribeImages");
+  ASSERT_EQ(bodies.size(), 2u);
+  EXPECT_EQ(bodies[1]["imageIds"], json::array({{{"imageDigest", digest}}}));
+  for (const auto& tag : results[0].tags) EXPECT_EQ(tag.image_status, "ACTIVE");
+  for (const auto& tag : results[1].tags) {
+    EXPECT_EQ(tag.status, TagStatus::kFound);
+    EXPECT_EQ(tag.image_status, "ARCHIVED");
+  }
+}
+
+TEST_F(EcrRegistryTest, AFailedDescribeImagesNeverPasses) {
+  add_repository("afu9/a", {"t1"});
+  fake.override_answer = [](const std::string& operation,
+                            const json&) -> std::optional<http::Response> {
+    if (operation != "DescribeImages") return std::nullopt;
+    return testing::FakeEcr::error(400, "AccessDeniedException", "not allowed");
+  };
+  auto results = make()->resolve({{"afu9/a", {"t1"}}});
+  ASSERT_EQ(results[0].tags.size(), 1u);
+  EXPECT_EQ(results[0].tags[0].status, TagStatus::kError);
+  EXPECT_EQ(results[0].tags[0].error.code, "AUTH_FAILED");
 }
 
 }  // namespace

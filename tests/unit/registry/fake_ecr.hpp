@@ -1,6 +1,6 @@
-// An in-memory ECR behind a scripted http::Client: answers DescribeRepositories, BatchGetImage and
-// GetDownloadUrlForLayer the way the service does, counts calls per operation, and lets a test
-// replace any answer.
+// An in-memory ECR behind a scripted http::Client: answers DescribeRepositories, BatchGetImage,
+// DescribeImages and GetDownloadUrlForLayer the way the service does, counts calls per operation,
+// and lets a test replace any answer.
 #pragma once
 
 #include <fmt/format.h>
@@ -59,6 +59,7 @@ class FakeEcr {
   std::map<std::string, FakeRepository> repositories;
   std::map<std::string, std::string> blobs;            // digest -> bytes, served at kBlobBase
   std::map<std::string, int> calls;                    // operation -> count
+  std::map<std::string, std::string> image_status;     // digest -> imageStatus (default ACTIVE)
   std::vector<std::pair<std::string, json>> requests;  // operation, body
   // Replaces the answer to any call when it returns a response.
   std::function<std::optional<http::Response>(const std::string& operation, const json& body)>
@@ -96,6 +97,7 @@ class FakeEcr {
     if (operation == "DescribeRepositories") return describe(body);
     if (operation == "BatchGetImage") return batch_get_image(body);
     if (operation == "GetDownloadUrlForLayer") return download_url(body);
+    if (operation == "DescribeImages") return describe_images(body);
     return error(400, "UnknownOperationException", operation);
   }
 
@@ -144,6 +146,26 @@ class FakeEcr {
       images.push_back(entry);
     }
     return aws::testing::respond(200, json{{"images", images}, {"failures", failures}}.dump());
+  }
+
+  // DescribeImages by digest: every id must be an image of the repository (else, as ECR does,
+  // the whole call fails with ImageNotFoundException).
+  http::Response describe_images(const json& body) {
+    auto it = repositories.find(body["repositoryName"].get<std::string>());
+    if (it == repositories.end()) return not_found(body["repositoryName"]);
+    json details = json::array();
+    for (const auto& id : body["imageIds"]) {
+      const std::string digest = id.value("imageDigest", "");
+      bool known = false;
+      for (const auto& [tag, image] : it->second.tags) known |= digest_of(image.manifest) == digest;
+      if (!known) return error(400, "ImageNotFoundException", "The image does not exist");
+      const auto status = image_status.find(digest);
+      details.push_back(
+          {{"repositoryName", it->first},
+           {"imageDigest", digest},
+           {"imageStatus", status == image_status.end() ? "ACTIVE" : status->second}});
+    }
+    return aws::testing::respond(200, json{{"imageDetails", details}}.dump());
   }
 
   http::Response download_url(const json& body) {
