@@ -30,6 +30,10 @@ struct TagQuery {
   // When true, the backend reports the platforms of each found manifest: the entries of an
   // index/list, or the os/architecture of a single manifest's config blob (read, not guessed).
   bool want_platforms = false;
+  // When true, the backend keeps the bytes of a found manifest where it reads them anyway (ECR's
+  // BatchGetImage) or reads them in place of a HEAD (OCI: a GET for the first tag), so the
+  // provenance step does not ask for them again.
+  bool want_manifest = false;
 };
 
 enum class TagStatus { kFound, kMissing, kError };
@@ -41,6 +45,7 @@ struct TagResult {
   std::string media_type;           // manifest media type when found
   std::vector<Platform> platforms;  // when want_platforms and found
   Error error;  // when status == kError: code (UNREACHABLE, AUTH_FAILED, BAD_RESPONSE...) + message
+  std::string manifest;  // want_manifest: the manifest's bytes, when the backend has them
 };
 
 enum class RepositoryStatus { kExists, kMissing, kError };
@@ -94,6 +99,9 @@ class Registry {
   virtual std::vector<ContentResult> fetch(const std::vector<ContentRequest>& requests);
   // The registry as given by the user, without credentials (for reports and evidence).
   virtual std::string describe() const = 0;
+  // What answers a kReferrers request, for evidence: a registry's "referrers API"; an oci-layout
+  // scans its manifests for the subject.
+  virtual std::string referrers_source() const { return "referrers API"; }
 };
 
 }  // namespace imagegate::registry

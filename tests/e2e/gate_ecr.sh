@@ -24,10 +24,11 @@ e2e_secret "$SECRET" "$EXPIRED_SECRET" "$EXPIRED_TOKEN" wrongSecretKey0123456789
 sha256_of() { printf '%s' "$1" | sha256sum | cut -d' ' -f1; }
 
 # An image config blob for one repository and architecture (distinct per repository, so every
-# repository has its own digest).
+# repository has its own digest), labelled with the revision it was built from (the gate's
+# default revision check reads it).
 config_of() {
-  printf '{"architecture":"%s","os":"linux","rootfs":{"type":"layers","diff_ids":[]},"config":{"Labels":{"repository":"%s"}}}' \
-    "$2" "$1"
+  printf '{"architecture":"%s","os":"linux","rootfs":{"type":"layers","diff_ids":[]},"config":{"Labels":{"repository":"%s","org.opencontainers.image.revision":"%s"}}}' \
+    "$2" "$1" "$SHA"
 }
 
 manifest_of() {
@@ -92,7 +93,10 @@ reset_fake
 expect_exit 0 -- gate "$M" --evidence-out "$SCRATCH/evidence.json"
 expect_eq 1 "$(fake_aws_count DescribeRepositories)" "one DescribeRepositories for 4 repositories"
 expect_eq 4 "$(fake_aws_count BatchGetImage)" "one BatchGetImage per repository"
-expect_eq 0 "$(fake_aws_count GetDownloadUrlForLayer)" "no config blob without wanted platforms"
+# The default revision check reads each image's config blob; the manifest came with BatchGetImage.
+expect_eq 4 "$(fake_aws_count GetDownloadUrlForLayer)" "one GetDownloadUrlForLayer per image (the revision label)"
+expect_eq 4 "$(fake_aws_count BlobDownload)" "one config blob download per image"
+expect_eq 0 "$(jq '[.images[].findings[]] | length' "$SCRATCH/evidence.json")" "every revision label is this build's"
 want_digest="sha256:$(sha256_of "$(manifest_of "$(config_of afu9/mcp-deploy amd64)")")"
 expect_eq "$want_digest" \
   "$(jq -r '.images[] | select(.repository == "afu9/mcp-deploy") | .digest' "$SCRATCH/evidence.json")" \
@@ -147,8 +151,9 @@ amd="$(manifest_variant amd '(.images[] | select(.id == "control-center") | .pla
 expect_exit 0 -- gate "$amd" --evidence-out "$SCRATCH/amd-evidence.json"
 expect_eq "linux/amd64" "$(jq -r '.images[] | select(.id == "control-center") | .platforms | join(",")' "$SCRATCH/amd-evidence.json")" \
   "the platform read from the config blob is in the evidence"
-expect_eq 1 "$(fake_aws_count GetDownloadUrlForLayer)" "one GetDownloadUrlForLayer for the three tags' one config"
-expect_eq 1 "$(fake_aws_count BlobDownload)" "one config blob download"
+# One for the platform, read by the tag lookup, and one per image for the revision label.
+expect_eq 5 "$(fake_aws_count GetDownloadUrlForLayer)" "one GetDownloadUrlForLayer for the three tags' one config, 4 for the revisions"
+expect_eq 5 "$(fake_aws_count BlobDownload)" "one config blob download for the platform, 4 for the revisions"
 # -vv logs every request, the presigned blob download included: its signature stays out.
 expect_exit 0 -- gate "$amd" -vv
 expect_stderr_contains "/_fake/blobs/afu9/control-center/sha256:"
@@ -178,14 +183,17 @@ index="$(jq -nc --arg a "sha256:$(sha256_of "$amd_man")" --argjson asz "${#amd_m
      {mediaType: "application/vnd.oci.image.manifest.v1+json", digest: $b, size: $bsz,
       platform: {os: "linux", architecture: "arm64", variant: "v8"}}]}')"
 fake_aws_merge_state "$(jq -nc --arg a "$amd_man" --arg b "$arm_man" --arg i "$index" \
-  --arg t1 "${TAGS[0]}" --arg t2 "${TAGS[1]}" --arg t3 "${TAGS[2]}" \
+  --arg t1 "${TAGS[0]}" --arg t2 "${TAGS[1]}" --arg t3 "${TAGS[2]}" --arg ac "$amd_cfg" --arg bc "$arm_cfg" \
   '{repositories: {"afu9/mcp-github": {images: [{manifest: $a, tags: []}, {manifest: $b, tags: []},
-                                                {manifest: $i, tags: [$t1, $t2, $t3]}]}}}')" >/dev/null
+                                                {manifest: $i, tags: [$t1, $t2, $t3]}],
+                                       blobs: [$ac, $bc]}}}')" >/dev/null
 multi="$(manifest_variant multi '(.images[] | select(.id == "mcp-github") | .platforms) = ["linux/amd64", "linux/arm64"]')"
 expect_exit 0 -- gate "$multi" --evidence-out "$SCRATCH/multi-evidence.json"
 expect_eq "linux/amd64,linux/arm64/v8" "$(jq -r '.images[] | select(.id == "mcp-github") | .platforms | join(",")' "$SCRATCH/multi-evidence.json")" \
   "the index entries' platforms are in the evidence"
-expect_eq 0 "$(fake_aws_count GetDownloadUrlForLayer)" "an index needs no config blob"
+# No config blob for the index's platforms; the revision reads 3 single images' configs and both
+# platform images' configs.
+expect_eq 5 "$(fake_aws_count GetDownloadUrlForLayer)" "the platforms need no config blob; 5 for the revisions"
 s390="$(manifest_variant s390 '(.images[] | select(.id == "mcp-github") | .platforms) = ["linux/s390x"]')"
 expect_exit 1 -- gate "$s390"
 expect_output_contains PLATFORM_MISSING
