@@ -189,7 +189,8 @@ int run_gate(const GateOptions& options) {
   } else {
     auto opened = registry::open_registry(settings);
     input.registry = opened.get().describe();
-    const auto queries = gate::build_queries(loaded.manifest, tags);
+    auto queries = gate::build_queries(loaded.manifest, tags);
+    provenance::want_manifests(loaded.manifest, options.provenance, target.sha, queries);
     {
       const ProgressLine progress(
           fmt::format(" checking {} tags in {} repositories…", count_tags(queries), queries.size()),
@@ -200,7 +201,7 @@ int run_gate(const GateOptions& options) {
     {
       const ProgressLine progress(" checking provenance…", options.common.verbose == 0 &&
                                                                ProgressLine::stderr_is_terminal());
-      provenance::check(opened.get(), loaded.manifest, options.provenance, evidence);
+      provenance::check(opened.get(), loaded.manifest, options.provenance, input.results, evidence);
     }
     if (skip != nullptr && *skip != '\0') {
       evidence.findings.push_back(

@@ -7,9 +7,84 @@
 
 #include "provenance/discovery.hpp"
 #include "provenance/provenance.hpp"
+#include "registry/content.hpp"
 #include "util/text.hpp"
 
 namespace imagegate::provenance {
+namespace {
+
+// The registry as the provenance step sees it: manifests the resolve step read already are
+// answered from its bytes (hashed again), the rest goes to the registry in one batch.
+class KnownContent final : public registry::Registry {
+ public:
+  KnownContent(registry::Registry& inner, const std::vector<registry::RepositoryResult>& resolved)
+      : inner_(inner) {
+    for (const auto& repo : resolved) {
+      for (const auto& tag : repo.tags) {
+        if (tag.status != registry::TagStatus::kFound || tag.manifest.empty()) continue;
+        if (registry::sha256_digest(tag.manifest) != tag.digest) continue;
+        known_.emplace(std::make_pair(repo.repository, tag.digest),
+                       std::make_pair(tag.manifest, tag.media_type));
+      }
+    }
+  }
+
+  std::vector<registry::RepositoryResult> resolve(
+      const std::vector<registry::TagQuery>& queries) override {
+    return inner_.resolve(queries);
+  }
+
+  std::vector<registry::ContentResult> fetch(
+      const std::vector<registry::ContentRequest>& requests) override {
+    std::vector<registry::ContentResult> out(requests.size());
+    std::vector<registry::ContentRequest> asked;
+    std::vector<std::size_t> positions;
+    for (std::size_t i = 0; i < requests.size(); ++i) {
+      const auto& r = requests[i];
+      const auto it = r.kind == registry::ContentKind::kManifest
+                          ? known_.find({r.repository, r.reference})
+                          : known_.end();
+      if (it == known_.end()) {
+        asked.push_back(r);
+        positions.push_back(i);
+        continue;
+      }
+      out[i].status = registry::ContentStatus::kFound;
+      out[i].body = it->second.first;
+      out[i].digest = r.reference;
+      out[i].media_type = it->second.second;
+    }
+    if (asked.empty()) return out;
+    auto answers = inner_.fetch(asked);
+    for (std::size_t k = 0; k < positions.size() && k < answers.size(); ++k) {
+      out[positions[k]] = std::move(answers[k]);
+    }
+    return out;
+  }
+
+  std::string describe() const override { return inner_.describe(); }
+  std::string referrers_source() const override { return inner_.referrers_source(); }
+
+ private:
+  registry::Registry& inner_;
+  std::map<std::pair<std::string, std::string>, std::pair<std::string, std::string>> known_;
+};
+
+// The revision is compared with the gate's sha: a semantic-version deploy without one gets the
+// check only where a policy asks for it.
+bool reads_revision(const Policy& policy, const std::string& sha) {
+  return policy.revision != RevisionMode::kOff && (policy.declared || !sha.empty());
+}
+
+}  // namespace
+
+void want_manifests(const manifest::Manifest& manifest, const CliPolicy& cli,
+                    const std::string& sha, std::vector<registry::TagQuery>& queries) {
+  for (std::size_t i = 0; i < manifest.images.size() && i < queries.size(); ++i) {
+    const Policy policy = effective_policy(manifest.images[i], cli, manifest.path.parent_path());
+    queries[i].want_manifest = policy.active && reads_revision(policy, sha);
+  }
+}
 
 void check_keys(const manifest::Manifest& manifest, const CliPolicy& cli) {
   for (const auto& image : manifest.images) {
@@ -29,8 +104,9 @@ void check_keys(const manifest::Manifest& manifest, const CliPolicy& cli) {
   }
 }
 
-void check(registry::Registry& registry, const manifest::Manifest& manifest, const CliPolicy& cli,
-           evidence::Evidence& evidence) {
+void check(registry::Registry& backend, const manifest::Manifest& manifest, const CliPolicy& cli,
+           const std::vector<registry::RepositoryResult>& resolved, evidence::Evidence& evidence) {
+  KnownContent registry(backend, resolved);
   const auto base_dir = manifest.path.parent_path();
   std::vector<std::size_t> judged;  // evidence image indices
   std::vector<Policy> policies;
@@ -40,6 +116,9 @@ void check(registry::Registry& registry, const manifest::Manifest& manifest, con
     const manifest::Image* declared = manifest.find_image(image.id);
     if (declared == nullptr) continue;
     Policy policy = effective_policy(*declared, cli, base_dir);
+    if (!reads_revision(policy, evidence.sha)) policy.revision = RevisionMode::kOff;
+    policy.active = policy.revision != RevisionMode::kOff || policy.signatures_required ||
+                    !policy.attestations.empty();
     if (!policy.active || image.status != "pass" || image.digest.empty()) continue;
     judged.push_back(i);
     subjects.push_back({image.repository, image.digest, declared->platforms});

@@ -81,7 +81,7 @@ std::vector<Discovered> discover(registry::Registry& registry,
   for (std::size_t s = 0; s < subjects.size(); ++s) {
     const auto& subject = subjects[s];
     requests.push_back({subject.repository, ContentKind::kReferrers, subject.digest, ""});
-    kinds.push_back({s, "referrers API", subject.digest, true});
+    kinds.push_back({s, registry.referrers_source(), subject.digest, true});
     requests.push_back({subject.repository, ContentKind::kManifest, tag_of(s) + ".sig", ""});
     kinds.push_back({s, "tag " + tag_of(s) + ".sig", tag_of(s) + ".sig", false});
     if (subject.attestations) {

@@ -25,7 +25,7 @@ inline constexpr std::string_view kDsseEnvelope = "application/vnd.dsse.envelope
 
 // A signature or attestation layer found for a digest, with where its manifest was found.
 struct FoundLayer {
-  std::string where;     // "referrers API", "referrers tag sha256-…", "tag sha256-….sig"
+  std::string where;  // "referrers API", "layout subject scan", "referrers tag sha256-…", "tag …"
   std::string manifest;  // the signature/attestation manifest's digest
   std::string media_type;
   std::string digest;     // the layer (payload or envelope) digest

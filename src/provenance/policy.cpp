@@ -28,7 +28,7 @@ Policy effective_policy(const manifest::Image& image, const CliPolicy& cli,
                         const std::filesystem::path& base_dir) {
   const manifest::Provenance& declared = image.provenance;
   Policy p;
-  p.active =
+  p.declared =
       declared.declared || !cli.keys.empty() || !cli.attestations.empty() || !cli.revision.empty();
   // The schema reports a bad value in the manifest; judged strictly here, it is "required"
   // rather than silently weaker.
@@ -46,6 +46,8 @@ Policy effective_policy(const manifest::Image& image, const CliPolicy& cli,
   for (const auto& key : cli.keys) p.keys.emplace_back(key);
   if (!cli.keys.empty()) p.signatures_required = true;
   p.attestations = declared.attestations;
+  // The revision check is every gate's default (if-present); the rest only where configured.
+  p.active = p.revision != RevisionMode::kOff || p.signatures_required || !p.attestations.empty();
   for (const auto& type : cli.attestations) {
     bool known = false;
     for (auto& rule : p.attestations) {

@@ -35,7 +35,10 @@ struct CliPolicy {
 
 // One image's effective policy.
 struct Policy {
-  bool active = false;  // false: no provenance step for the image (no policy anywhere)
+  // A policy in the manifest or on the command line; without one the image still gets the
+  // default revision check (if-present).
+  bool declared = false;
+  bool active = false;  // false: nothing to judge (revision off, no signatures, no attestations)
   RevisionMode revision = RevisionMode::kIfPresent;
   std::vector<std::filesystem::path> keys;
   bool signatures_required = false;
@@ -85,7 +88,14 @@ void check_keys(const manifest::Manifest& manifest, const CliPolicy& cli);
 // The whole provenance step of a gate: for every image with an active policy whose tags passed,
 // read and judge; an image whose provenance fails becomes "fail" (its digest is kept in
 // provenance.digest only), and the evidence's findings and verdict are recomputed.
+// `resolved` is what resolve answered: manifests it read (TagQuery::want_manifest) are not
+// asked for again.
 void check(registry::Registry& registry, const manifest::Manifest& manifest, const CliPolicy& cli,
-           evidence::Evidence& evidence);
+           const std::vector<registry::RepositoryResult>& resolved, evidence::Evidence& evidence);
+
+// Sets want_manifest on the queries (one per manifest image, in order, as gate::build_queries
+// makes them) of the images whose revision the provenance step will read.
+void want_manifests(const manifest::Manifest& manifest, const CliPolicy& cli,
+                    const std::string& sha, std::vector<registry::TagQuery>& queries);
 
 }  // namespace imagegate::provenance

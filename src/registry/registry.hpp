@@ -33,6 +33,10 @@ struct TagQuery {
   // The platforms the caller requires; check_children() reads the child manifest of every index
   // entry that claims one of them.
   std::vector<Platform> platforms{};
+  // When true, the backend keeps the bytes of a found manifest where it reads them anyway (ECR's
+  // BatchGetImage) or reads them in place of a HEAD (OCI: a GET for the first tag), so the
+  // provenance step does not ask for them again.
+  bool want_manifest = false;
 };
 
 // One runnable entry of an image index (attestation entries are left out).
@@ -66,6 +70,7 @@ struct TagResult {
   // Where the registry tells (ECR's DescribeImages imageStatus): ACTIVE, ARCHIVED, ACTIVATING.
   // Empty when the backend has no such notion; anything but ACTIVE cannot be pulled.
   std::string image_status{};
+  std::string manifest;  // want_manifest: the manifest's bytes, when the backend has them
 };
 
 enum class RepositoryStatus { kExists, kMissing, kError };
@@ -119,6 +124,9 @@ class Registry {
   virtual std::vector<ContentResult> fetch(const std::vector<ContentRequest>& requests);
   // The registry as given by the user, without credentials (for reports and evidence).
   virtual std::string describe() const = 0;
+  // What answers a kReferrers request, for evidence: a registry's "referrers API"; an oci-layout
+  // scans its manifests for the subject.
+  virtual std::string referrers_source() const { return "referrers API"; }
 };
 
 // Multi-arch depth, the same for every backend: for each found index, the child manifest of

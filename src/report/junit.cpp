@@ -1,6 +1,8 @@
 // JUnit XML (the Jenkins/Ant shape that CI test-report viewers read): one testsuite per command,
 // one testcase per image x check. For gate: "tag <tag>" per expected tag, "digest consistency",
-// "platforms" when the image requires some; findings that fit none of those (and every finding
+// "platforms" when the image requires some, "provenance" when the gate judged any image's
+// provenance (revision, signatures, attestations: skipped for an image it did not judge); findings
+// that fit none of those (and every finding
 // of the other commands) get a testcase named after their subject. Errors are <failure>s;
 // warnings are <system-out>, never failures; an absent optional image is <skipped>.
 #include <fmt/format.h>
@@ -87,8 +89,10 @@ class SuiteBuilder {
         platforms.failures.push_back(f), used.insert(&f);
       }
     }
-    if (digest.failures.empty() && !image.digest.empty()) {
-      digest.out.push_back("every tag names " + image.digest);
+    // A digest whose provenance failed is kept in provenance.digest only.
+    const std::string& found = image.digest.empty() ? image.provenance.digest : image.digest;
+    if (digest.failures.empty() && !found.empty()) {
+      digest.out.push_back("every tag names " + found);
     } else if (digest.failures.empty()) {
       digest.skipped = "no tag was found, so there is no digest to compare";
     }
@@ -97,9 +101,41 @@ class SuiteBuilder {
       platforms.out.push_back("found: " + util_join(image.platforms));
       cases_.push_back(std::move(platforms));
     }
+    if (matrix.provenance) cases_.push_back(provenance_case(image, used));
     for (const auto& f : image.findings) {
       if (!used.contains(&f)) generic(f);
     }
+  }
+
+  // The provenance step's verdict on the image: its findings (errors fail, warnings are output)
+  // and what was verified.
+  Case provenance_case(const evidence::ImageEvidence& image, std::set<const Finding*>& used) {
+    Case c{classname(image.id), "provenance", {}, {}, {}};
+    const auto& p = image.provenance;
+    if (!p.checked) {
+      c.skipped = image.status == "pass" ? "no provenance policy applies to the image"
+                                         : "the tags did not pass, so provenance was not judged";
+      return c;
+    }
+    for (const auto& f : image.findings) {
+      if (!is_provenance_finding(f)) continue;
+      used.insert(&f);
+      if (f.severity == Severity::kError) {
+        c.failures.push_back(f);
+      } else {
+        c.out.push_back(describe(f));
+      }
+    }
+    c.out.push_back("digest " + p.digest + ", revision " + p.revision_policy +
+                    (p.revision.empty() ? "" : ": " + p.revision));
+    for (const auto& r : p.revisions) c.out.push_back("revision " + r.value + " (" + r.where + ")");
+    for (const auto& s : p.signatures) {
+      c.out.push_back("signature by key " + s.key_fingerprint + " (" + s.where + ")");
+    }
+    for (const auto& a : p.attestations) {
+      c.out.push_back("attestation " + a.predicate_type + " " + a.digest + " (" + a.where + ")");
+    }
+    return c;
   }
 
   static std::string util_join(const std::vector<std::string>& items) {

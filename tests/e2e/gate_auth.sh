@@ -43,9 +43,13 @@ expect_eq pass "$(evidence_get .verdict)" "evidence verdict pass"
 requests="$(registry_requests_since "$mark")"
 expect_eq '"GET /v2/ HTTP/1.1" 401' "$(head -n1 <<<"$requests")" \
   "one /v2/ ping learns the scheme first"
-expect_eq 13 "$(grep -c . <<<"$requests")" "then nothing but the 12 HEADs"
-expect_eq 12 "$(grep -c '^"HEAD /v2/afu9/[a-z-]*/manifests/[^ ]* HTTP/1.1" 200$' <<<"$requests")" \
-  "each HEAD sent with credentials and answered 200 (no 401 round trip per request)"
+# One request per tag (each image's first tag a GET: the revision check reads its manifest) and
+# one config blob per image.
+expect_eq 17 "$(grep -c . <<<"$requests")" "then nothing but the 12 tag requests and 4 config blobs"
+expect_eq 12 "$(grep -cE '^"(HEAD|GET) /v2/afu9/[a-z-]*/manifests/[^ ]* HTTP/1.1" 200$' <<<"$requests")" \
+  "each tag request sent with credentials and answered 200 (no 401 round trip per request)"
+expect_eq 4 "$(grep -cE '^"GET /v2/afu9/[a-z-]*/blobs/[^ ]* HTTP/1.1" 200$' <<<"$requests")" \
+  "each config blob sent with credentials and answered 200"
 expect_stderr_contains "HEAD $REGISTRY_URL/v2/afu9/mcp-deploy/manifests/prod-latest -> 200"
 no_secrets "$PASSWORD" "$BASIC" "Authorization" "Basic "
 expect_not_contains "$PASSWORD" "$GATE_EVIDENCE"

@@ -3,20 +3,17 @@
 # same exit code, the same findings and the same digests whether the images sit in a docker-registry
 # (http://) or in on-disk OCI layouts (oci-layout:DIR).
 #
-# Adding a backend (e.g. the ECR fake: `--registry ecr --endpoint-url ...`) means adding its name
-# to BACKENDS and writing its four functions:
-#   backend_<name>_start                        start what it needs, once
-#   backend_<name>_populate MANIFEST ENV SHA [--skip NAME[:TAG]]...
-#                                               push the manifest's images with the env's tags
-#                                               (push_manifest_images semantics, PUSHED_FILE lines)
-#   backend_<name>_args                         the gate's registry arguments, one per line
-#   backend_<name>_uri REPOSITORY               the repositoryUri the evidence must show
+# The table runs through lib/table.sh. Adding a backend (e.g. the ECR fake: `--registry ecr
+# --endpoint-url ...`) means adding its name to BACKENDS and writing the functions table.sh names
+# (start, populate, args) and backend_<name>_uri REPOSITORY, the repositoryUri the evidence must
+# show.
 # shellcheck source-path=SCRIPTDIR/lib
 # shellcheck disable=SC2317 # backend functions are called by name
 source "${E2E_LIB:?}/common.sh"
 source "$E2E_LIB/registry.sh"
 source "$E2E_LIB/images.sh"
 source "$E2E_LIB/gate.sh"
+source "$E2E_LIB/table.sh"
 require_cmd docker-registry umoci skopeo jq curl
 
 SHA=0123456789abcdef0123456789abcdef01234567
@@ -72,16 +69,16 @@ populate_states() {
 }
 
 # --- the cases ------------------------------------------------------------------------------
-# name | manifest | env | exit | findings ("SEVERITY CODE IMAGE SUBJECT", sorted, ';'-separated)
+# name | manifest | env | args | exit | findings ("SEVERITY CODE IMAGE SUBJECT", sorted, ';')
 CASES=(
-  "all-present|$ENVS|production|0|"
-  "tag-missing|$ONE_MISSING|two|1|error TAG_MISSING mcp-github two-$SHA"
-  "repository-missing|$EXTRA_REQUIRED|production|1|error REPOSITORY_MISSING mcp-extra "
-  "digest-mismatch|$ENVS|mismatch|1|error DIGEST_MISMATCH mcp-github "
-  "optional-missing|$EXTRA_OPTIONAL|production|0|warning REPOSITORY_MISSING mcp-extra "
-  "optional-partly-present|$PARTIAL|two|1|error TAG_MISSING mcp-github two-$SHA;error TAG_MISSING mcp-observability two-latest;error TAG_MISSING mcp-partial two-$SHA;error TAG_MISSING mcp-partial two-latest"
-  "optional-no-tag-of-this-env|$PARTIAL|production|0|warning TAG_MISSING mcp-partial "
-  "two-problems|$ENVS|two|1|error TAG_MISSING mcp-github two-$SHA;error TAG_MISSING mcp-observability two-latest"
+  "all-present|$ENVS|production||0|"
+  "tag-missing|$ONE_MISSING|two||1|error TAG_MISSING mcp-github two-$SHA"
+  "repository-missing|$EXTRA_REQUIRED|production||1|error REPOSITORY_MISSING mcp-extra "
+  "digest-mismatch|$ENVS|mismatch||1|error DIGEST_MISMATCH mcp-github "
+  "optional-missing|$EXTRA_OPTIONAL|production||0|warning REPOSITORY_MISSING mcp-extra "
+  "optional-partly-present|$PARTIAL|two||1|error TAG_MISSING mcp-github two-$SHA;error TAG_MISSING mcp-observability two-latest;error TAG_MISSING mcp-partial two-$SHA;error TAG_MISSING mcp-partial two-latest"
+  "optional-no-tag-of-this-env|$PARTIAL|production||0|warning TAG_MISSING mcp-partial "
+  "two-problems|$ENVS|two||1|error TAG_MISSING mcp-github two-$SHA;error TAG_MISSING mcp-observability two-latest"
 )
 
 # The part of the evidence that must not depend on the backend.
@@ -91,42 +88,28 @@ comparable() {
       tags: [.tags[] | {tag, status, digest}]}]}' "$1"
 }
 
-for backend in "${BACKENDS[@]}"; do
-  section "backend $backend: populating"
-  "backend_${backend}_start"
-  : >"$PUSHED_FILE"
-  populate_states "$backend"
-  cp "$PUSHED_FILE" "$SCRATCH/populated.$backend"
-  mapfile -t registry_args < <("backend_${backend}_args")
-
-  for case in "${CASES[@]}"; do
-    IFS='|' read -r name manifest env want_exit want_findings <<<"$case"
-    section "backend $backend: $name"
-    evidence="$SCRATCH/evidence.$backend.$name.json"
-    expect_exit "$want_exit" -- ig_gate -m "$manifest" --env "$env" --sha "$SHA" \
-      "${registry_args[@]}" --evidence-out "$evidence"
-    expect_eq "$want_findings" \
-      "$(jq -r '[.findings[] | "\(.severity) \(.code) \(.image) \(.subject)"] | sort | join(";")' \
-        "$evidence")" "$backend $name: findings"
-    expect_eq "$([ "$want_exit" = 0 ] && echo pass || echo fail)" "$(evidence_get .verdict "$evidence")" \
-      "$backend $name: verdict"
-    want_uris=""
-    for repository in $(jq -r '.images[].name' "$manifest"); do
-      want_uris+="$repository $("backend_${backend}_uri" "$repository")"$'\n'
-    done
-    expect_eq "${want_uris%$'\n'}" \
-      "$(evidence_get '.images[] | "\(.repository) \(.repositoryUri)"' "$evidence")" \
-      "$backend $name: every image's repositoryUri"
-    if [ "$name" = all-present ]; then
-      # Every image's digest is the one this backend was populated with.
-      got="$(evidence_get '.images[] | "\(.repository) \(.digest)"' "$evidence" | sort)"
-      want="$(awk -v t="prod-latest" '$2 == t { print $1, $3 }' "$SCRATCH/populated.$backend" | sort)"
-      expect_eq "$want" "$got" "$backend $name: evidence digests are the populated ones"
-    fi
-    if [ "$name" = digest-mismatch ]; then
-      expect_output_contains "mm-latest -> sha256:"
-    fi
+# What every case must show beyond its findings and verdict.
+table_case_checks() {
+  local backend="$1" name="$2" manifest="$3" evidence="$4" want_uris="" repository got want
+  for repository in $(jq -r '.images[].name' "$manifest"); do
+    want_uris+="$repository $("backend_${backend}_uri" "$repository")"$'\n'
   done
+  expect_eq "${want_uris%$'\n'}" \
+    "$(evidence_get '.images[] | "\(.repository) \(.repositoryUri)"' "$evidence")" \
+    "$backend $name: every image's repositoryUri"
+  if [ "$name" = all-present ]; then
+    # Every image's digest is the one this backend was populated with.
+    got="$(evidence_get '.images[] | "\(.repository) \(.digest)"' "$evidence" | sort)"
+    want="$(awk -v t="prod-latest" '$2 == t { print $1, $3 }' "$SCRATCH/pushed.$backend" | sort)"
+    expect_eq "$want" "$got" "$backend $name: evidence digests are the populated ones"
+  fi
+  if [ "$name" = digest-mismatch ]; then
+    expect_output_contains "mm-latest -> sha256:"
+  fi
+}
+
+for backend in "${BACKENDS[@]}"; do
+  table_run "$backend"
 done
 
 section "oci-layout root that does not exist: UNREACHABLE, even when every image is optional"
@@ -144,7 +127,7 @@ expect_output_contains "✓ gate passed"
 section "a corrupt blob in a layout: exit 1 BAD_RESPONSE"
 cp -r "$LAYOUT_DIR" "$SCRATCH/corrupt"
 digest="$(awk '$1 == "afu9/mcp-deploy" && $2 == "prod-latest" { d = $3 } END { print d }' \
-  "$SCRATCH/populated.layout")"
+  "$SCRATCH/pushed.layout")"
 blob="$SCRATCH/corrupt/afu9/mcp-deploy/blobs/sha256/${digest#sha256:}"
 chmod u+w "$blob"
 printf '{"schemaVersion":2}' >"$blob"
@@ -162,13 +145,6 @@ expect_output_contains "gate production @ 0123456789ab on oci-layout:"
 expect_output_contains "✓ gate passed"
 
 section "every backend gave the same evidence"
-first="${BACKENDS[0]}"
-for backend in "${BACKENDS[@]:1}"; do
-  for case in "${CASES[@]}"; do
-    name="${case%%|*}"
-    expect_eq "$(comparable "$SCRATCH/evidence.$first.$name.json")" \
-      "$(comparable "$SCRATCH/evidence.$backend.$name.json")" "$name: $backend agrees with $first"
-  done
-done
+table_agree comparable "${BACKENDS[@]}"
 
 finish

@@ -24,10 +24,11 @@ e2e_secret "$SECRET" "$EXPIRED_SECRET" "$EXPIRED_TOKEN" wrongSecretKey0123456789
 sha256_of() { printf '%s' "$1" | sha256sum | cut -d' ' -f1; }
 
 # An image config blob for one repository and architecture (distinct per repository, so every
-# repository has its own digest).
+# repository has its own digest), labelled with the revision it was built from (the gate's
+# default revision check reads it).
 config_of() {
-  printf '{"architecture":"%s","os":"linux","rootfs":{"type":"layers","diff_ids":[]},"config":{"Labels":{"repository":"%s"}}}' \
-    "$2" "$1"
+  printf '{"architecture":"%s","os":"linux","rootfs":{"type":"layers","diff_ids":[]},"config":{"Labels":{"repository":"%s","org.opencontainers.image.revision":"%s"}}}' \
+    "$2" "$1" "$SHA"
 }
 
 manifest_of() {
@@ -92,8 +93,11 @@ reset_fake
 expect_exit 0 -- gate "$M" --evidence-out "$SCRATCH/evidence.json"
 expect_eq 1 "$(fake_aws_count DescribeRepositories)" "one DescribeRepositories for 4 repositories"
 expect_eq 4 "$(fake_aws_count BatchGetImage)" "one BatchGetImage per repository"
-expect_eq 0 "$(fake_aws_count GetDownloadUrlForLayer)" "no config blob without wanted platforms"
 expect_eq 4 "$(fake_aws_count DescribeImages)" "one DescribeImages per repository (imageStatus)"
+# The default revision check reads each image's config blob; the manifest came with BatchGetImage.
+expect_eq 4 "$(fake_aws_count GetDownloadUrlForLayer)" "one GetDownloadUrlForLayer per image (the revision label)"
+expect_eq 4 "$(fake_aws_count BlobDownload)" "one config blob download per image"
+expect_eq 0 "$(jq '[.images[].findings[]] | length' "$SCRATCH/evidence.json")" "every revision label is this build's"
 want_digest="sha256:$(sha256_of "$(manifest_of "$(config_of afu9/mcp-deploy amd64)")")"
 expect_eq "$want_digest" \
   "$(jq -r '.images[] | select(.repository == "afu9/mcp-deploy") | .digest' "$SCRATCH/evidence.json")" \
@@ -148,8 +152,9 @@ amd="$(manifest_variant amd '(.images[] | select(.id == "control-center") | .pla
 expect_exit 0 -- gate "$amd" --evidence-out "$SCRATCH/amd-evidence.json"
 expect_eq "linux/amd64" "$(jq -r '.images[] | select(.id == "control-center") | .platforms | join(",")' "$SCRATCH/amd-evidence.json")" \
   "the platform read from the config blob is in the evidence"
-expect_eq 1 "$(fake_aws_count GetDownloadUrlForLayer)" "one GetDownloadUrlForLayer for the three tags' one config"
-expect_eq 1 "$(fake_aws_count BlobDownload)" "one config blob download"
+# One for the platform, read by the tag lookup, and one per image for the revision label.
+expect_eq 5 "$(fake_aws_count GetDownloadUrlForLayer)" "one GetDownloadUrlForLayer for the three tags' one config, 4 for the revisions"
+expect_eq 5 "$(fake_aws_count BlobDownload)" "one config blob download for the platform, 4 for the revisions"
 # -vv logs every request, the presigned blob download included: its signature stays out.
 expect_exit 0 -- gate "$amd" -vv
 expect_stderr_contains "/_fake/blobs/afu9/control-center/sha256:"

@@ -2,7 +2,9 @@
 # `imagegate gate` against a real anonymous docker-registry: the verdicts of the acceptance list
 # (all present, tag missing, repository missing, digest mismatch, optional images, every finding
 # reported), the evidence document, JSON output, an unreachable registry, every usage error with
-# its exact message, and the requests the gate makes (one HEAD per tag, nothing else).
+# its exact message, and the requests the gate makes (one request per tag: a GET for each image's
+# first tag, whose bytes the default revision check reads, HEADs for the rest; one config blob
+# per image).
 #
 # Scenarios share one registry: each gets its own environment prefix in a derived manifest, so
 # its tags are independent of the others' and nothing needs deleting.
@@ -85,14 +87,18 @@ expect_exit 0 -- ig_gate -m "$ENVS" --env production --sha "$SHA" --registry "$R
 expect_output_contains "✓ gate passed: every required image has every tag on one digest"
 expect_output_contains "gate production @ 0123456789ab on $REGISTRY_URL (4 images)"
 requests="$(registry_requests_since "$mark")"
-expect_eq 12 "$(grep -c '^"HEAD /v2/afu9/[a-z-]*/manifests/prod-' <<<"$requests")" \
-  "one HEAD per image and tag (4 x 3)"
-expect_eq 12 "$(grep -cE '^"HEAD /v2/[^ ]+/manifests/[^ ]+ HTTP/1.1" 200$' <<<"$requests")" \
-  "every HEAD answered 200"
+expect_eq 8 "$(grep -c '^"HEAD /v2/afu9/[a-z-]*/manifests/prod-' <<<"$requests")" \
+  "one HEAD per image and tag but the first (4 x 2)"
+expect_eq 4 "$(grep -c '^"GET /v2/afu9/[a-z-]*/manifests/prod-' <<<"$requests")" \
+  "one GET per image: the first tag, its manifest read for the revision"
+expect_eq 12 "$(grep -cE '^"(HEAD|GET) /v2/[^ ]+/manifests/[^ ]+ HTTP/1.1" 200$' <<<"$requests")" \
+  "every tag request answered 200"
 expect_eq 12 "$(sort -u <<<"$requests" | grep -c 'manifests/')" "no tag asked twice"
-expect_eq 0 "$(grep -v '^"HEAD /v2/[^ ]*/manifests/' <<<"$requests" | grep -c '/manifests/' || true)" \
-  "nothing but HEAD on /v2/<name>/manifests"
-expect_eq 12 "$(grep -c . <<<"$requests")" "no other request at all (anonymous: no /v2/ ping, no tag list)"
+expect_eq 0 "$(grep -c '/manifests/sha256:' <<<"$requests" || true)" \
+  "no manifest asked again by digest"
+expect_eq 4 "$(grep -cE '^"GET /v2/afu9/[a-z-]+/blobs/sha256:[0-9a-f]{64} HTTP/1.1" 200$' <<<"$requests")" \
+  "one config blob per image (the revision label)"
+expect_eq 16 "$(grep -c . <<<"$requests")" "no other request at all (anonymous: no /v2/ ping, no tag list)"
 expect_eq pass "$(evidence_get .verdict)" "evidence verdict"
 expect_eq production "$(evidence_get .env)" "evidence env"
 expect_eq "$SHA" "$(evidence_get .sha)" "evidence sha"
@@ -132,7 +138,7 @@ expect_output_contains "error[UNREACHABLE]"
 mark="$(registry_log_mark)"
 expect_exit 0 -- ig_gate -m "$ENVS" --env production --sha "$SHA" --registry "$REGISTRY_URL" \
   --concurrency 1
-expect_eq 12 "$(registry_requests_since "$mark" '^"HEAD ' | grep -c .)" "--concurrency 1: the same 12 HEADs"
+expect_eq 16 "$(registry_requests_since "$mark" | grep -c .)" "--concurrency 1: the same 16 requests"
 
 section "--output json prints the evidence"
 expect_exit 0 -- ig_gate -m "$ENVS" --env production --sha "$SHA" --registry "$REGISTRY_URL" \

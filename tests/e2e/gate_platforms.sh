@@ -37,8 +37,9 @@ arm_config="$(jq -r .config.digest "$SCRATCH/images/arm-only/blobs/sha256/${arm_
 
 section "multi-arch index with both required platforms: exit 0"
 mark="$(registry_log_mark)"
+# --revision off: these counts are the platform reads alone (gate_provenance counts the revision's).
 expect_exit 0 -- ig_gate -m "$BOTH" --env production --sha "$SHA" --registry "$REGISTRY_URL" \
-  --evidence-out "$GATE_EVIDENCE"
+  --evidence-out "$GATE_EVIDENCE" --revision off
 expect_output_contains "✓ gate passed"
 expect_eq "pass $index_digest" "$(evidence_get '"\(.verdict) \(.images[0].digest)"')" \
   "evidence pins the index digest"
@@ -73,7 +74,7 @@ expect_eq "fail PLATFORM_MISSING linux/s390x" \
 section "a single-arch arm64 image where linux/amd64 is required: the config blob decides"
 mark="$(registry_log_mark)"
 expect_exit 1 -- ig_gate -m "$AMD64" --env staging --sha "$SHA" --registry "$REGISTRY_URL" \
-  --evidence-out "$GATE_EVIDENCE"
+  --evidence-out "$GATE_EVIDENCE" --revision off
 expect_output_contains "error[PLATFORM_MISSING] control-center linux/amd64: platform linux/amd64 is not provided by ${arm_digest:0:19}; found: linux/arm64"
 expect_eq "fail linux/arm64" "$(evidence_get '"\(.verdict) \(.images[0].platforms | join(" "))"')" \
   "evidence records the platform found in the config"
@@ -191,10 +192,10 @@ done
 expect_exit 0 -- ig_gate -m "$BOTH" --env production --sha "$SHA" --registry "oci-layout:$LAYOUTS"
 expect_output_contains "✓ gate passed"
 
-section "without required platforms nothing but the HEADs is asked"
+section "without required platforms (and --revision off) nothing but the HEADs is asked"
 NONE="$(gate_variant none '.images = [.images[0]] | .ecrRepositories = [.images[0].name]')"
 mark="$(registry_log_mark)"
-expect_exit 0 -- ig_gate -m "$NONE" --env staging --sha "$SHA" --registry "$REGISTRY_URL"
+expect_exit 0 -- ig_gate -m "$NONE" --env staging --sha "$SHA" --registry "$REGISTRY_URL" --revision off
 expect_eq "3 3" "$(registry_requests_since "$mark" | grep -c . || true) $(registry_requests_since "$mark" HEAD | grep -c . || true)" \
   "three requests, all HEAD"
 

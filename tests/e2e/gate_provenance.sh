@@ -2,9 +2,10 @@
 # The provenance step of the gate (revision binding) through one case table on every backend: a
 # docker-registry (http://), on-disk OCI layouts (oci-layout:DIR) and the ECR fake (ecr), each
 # populated with umoci images with the org.opencontainers.image.revision label, without it, and a
-# stale build (the label names an older commit) re-tagged with the new sha. Exact exit codes and
-# findings; the evidence's provenance; pin refuses a failed provenance; no provenance policy: no
-# extra request.
+# stale build (the label names an older commit) re-tagged with the new sha. The revision check is
+# every gate's default (if-present); `--revision off` or a policy's "off" switches it off. Exact
+# exit codes and findings; the evidence's provenance; pin refuses a failed provenance; the
+# requests the default check adds. The table runs through lib/table.sh.
 # shellcheck source-path=SCRIPTDIR/lib
 # shellcheck disable=SC2317 # backend functions are called by name
 source "${E2E_LIB:?}/common.sh"
@@ -12,6 +13,7 @@ source "$E2E_LIB/registry.sh"
 source "$E2E_LIB/images.sh"
 source "$E2E_LIB/gate.sh"
 source "$E2E_LIB/aws.sh"
+source "$E2E_LIB/table.sh"
 require_cmd docker-registry umoci skopeo jq curl
 
 SHA=0123456789abcdef0123456789abcdef01234567
@@ -66,7 +68,7 @@ IMAGES=(control-center mcp-deploy mcp-github mcp-observability)
 populate_states() {
   local populate="backend_$1_populate"
   "$populate" "$NONE" labelled "$SHA" --revision "$SHA" &&
-    "$populate" "$NONE" unlabelled "$SHA" &&
+    "$populate" "$NONE" unlabelled "$SHA" --revision none &&
     # An old build (its label names OLD_SHA) pushed again under the new build's tags.
     "$populate" "$NONE" stale "$SHA" --revision "$OLD_SHA"
 }
@@ -90,7 +92,9 @@ CASES=(
   "unlabelled-mixed|$MIXED|unlabelled||1|$(each error REVISION_MISSING control-center mcp-deploy mcp-observability)"
   "stale-if-present|$IF_PRESENT|stale||1|$(each error REVISION_MISMATCH)"
   "stale-off|$IF_PRESENT|stale|--revision=off|0|"
-  "stale-without-policy|$NONE|stale||0|"
+  "stale-without-policy|$NONE|stale||1|$(each error REVISION_MISMATCH)"
+  "unlabelled-without-policy|$NONE|unlabelled||0|$(each warning REVISION_MISSING)"
+  "stale-cli-off|$NONE|stale|--revision=off|0|"
 )
 
 comparable() {
@@ -100,41 +104,24 @@ comparable() {
 }
 
 for backend in "${BACKENDS[@]}"; do
-  section "backend $backend: populating"
-  "backend_${backend}_start"
-  : >"$PUSHED_FILE"
-  populate_states "$backend"
-  cp "$PUSHED_FILE" "$SCRATCH/pushed.$backend"
-  mapfile -t registry_args < <("backend_${backend}_args")
-
-  for case in "${CASES[@]}"; do
-    IFS='|' read -r name manifest env extra want_exit want_findings <<<"$case"
-    section "backend $backend: $name"
-    evidence="$SCRATCH/evidence.$backend.$name.json"
-    args=()
-    [ -z "$extra" ] || args+=("$extra")
-    expect_exit "$want_exit" -- ig_gate -m "$manifest" --env "$env" --sha "$SHA" \
-      "${registry_args[@]}" "${args[@]}" --evidence-out "$evidence"
-    expect_eq "$want_findings" \
-      "$(jq -r '[.findings[] | "\(.severity) \(.code) \(.image) \(.subject)"] | sort | join(";")' \
-        "$evidence")" "$backend $name: findings"
-    expect_eq "$([ "$want_exit" = 0 ] && echo pass || echo fail)" \
-      "$(evidence_get .verdict "$evidence")" "$backend $name: verdict"
-  done
+  table_run "$backend"
 
   section "backend $backend: what the evidence and the report say"
-  ev="$SCRATCH/evidence.$backend.labelled-required.json"
+  ev="$(table_evidence "$backend" labelled-required)"
   expect_eq "pass $SHA config label $SHA" \
     "$(evidence_get '.images[0].provenance | "\(.status) \(.revision.value) \(.revision.sources[0].where) \(.revision.sources[0].value)"' "$ev")" \
     "$backend: the revision found, and where"
-  ev="$SCRATCH/evidence.$backend.stale-if-present.json"
+  ev="$(table_evidence "$backend" stale-if-present)"
   expect_eq "fail null fail $OLD_SHA" \
     "$(evidence_get '.images[0] | "\(.status) \(.digest) \(.provenance.status) \(.provenance.revision.sources[0].value)"' "$ev")" \
     "$backend: a stale image fails; its digest is only in provenance.digest"
   expect_eq "the config label (org.opencontainers.image.revision) names revision '$OLD_SHA', but this build is $SHA" \
     "$(evidence_get '.findings[0].message' "$ev")" "$backend: REVISION_MISMATCH names both"
-  expect_eq "null" "$(evidence_get '.images[0].provenance' "$SCRATCH/evidence.$backend.stale-without-policy.json")" \
-    "$backend: without a policy the evidence has no provenance"
+  expect_eq "if-present" \
+    "$(evidence_get '.images[0].provenance.revision.policy' "$(table_evidence "$backend" stale-without-policy)")" \
+    "$backend: without a policy the revision is checked if present"
+  expect_eq "null" "$(evidence_get '.images[0].provenance' "$(table_evidence "$backend" stale-cli-off)")" \
+    "$backend: --revision off: nothing judged, no provenance in the evidence"
 done
 
 section "the gate's text report: the provenance column"
@@ -173,28 +160,27 @@ expect_exit 0 -- "$IMAGEGATE" pin -m "$REQUIRED" --no-color \
   --evidence "$SCRATCH/evidence.layout.labelled-required.json" --task-def "$TASK_DEF" \
   -o "$SCRATCH/pinned.json"
 
-section "requests: none extra without a policy; one manifest GET and one config GET per image"
+section "requests: the default revision check adds one config GET per image"
 mapfile -t registry_args < <(backend_registry_args)
+# The first tag of each image is a GET instead of a HEAD: its bytes are the manifest the revision
+# is read from, so the manifest is never asked for twice.
+for m in "$NONE" "$REQUIRED"; do
+  mark="$(registry_log_mark)"
+  expect_exit 0 -- ig_gate -m "$m" --env labelled --sha "$SHA" "${registry_args[@]}"
+  requests="$(registry_requests_since "$mark")"
+  expect_eq 8 "$(grep -c '^"HEAD /v2/afu9/[a-z-]*/manifests/lab-' <<<"$requests")" "$(basename "$m"): 8 tag HEADs"
+  expect_eq 4 "$(grep -c '^"GET /v2/afu9/[a-z-]*/manifests/lab-[^ ]* HTTP/1.1" 200$' <<<"$requests")" \
+    "$(basename "$m"): one tag GET per image"
+  expect_eq 4 "$(grep -c '^"GET /v2/afu9/[a-z-]*/blobs/sha256:[0-9a-f]* HTTP/1.1" 200$' <<<"$requests")" \
+    "$(basename "$m"): one config blob GET per image"
+  expect_eq 16 "$(grep -c . <<<"$requests")" "$(basename "$m"): nothing else (no manifest by digest)"
+done
 mark="$(registry_log_mark)"
-expect_exit 0 -- ig_gate -m "$NONE" --env labelled --sha "$SHA" "${registry_args[@]}"
-expect_eq 12 "$(registry_requests_since "$mark" | grep -c .)" "without a policy: the 12 HEADs only"
-mark="$(registry_log_mark)"
-expect_exit 0 -- ig_gate -m "$REQUIRED" --env labelled --sha "$SHA" "${registry_args[@]}"
-requests="$(registry_requests_since "$mark")"
-expect_eq 12 "$(grep -c '^"HEAD ' <<<"$requests")" "the 12 HEADs"
-expect_eq 4 "$(grep -c '^"GET /v2/afu9/[a-z-]*/manifests/sha256:[0-9a-f]* HTTP/1.1" 200$' <<<"$requests")" \
-  "one manifest GET per image"
-expect_eq 4 "$(grep -c '^"GET /v2/afu9/[a-z-]*/blobs/sha256:[0-9a-f]* HTTP/1.1" 200$' <<<"$requests")" \
-  "one config blob GET per image"
-expect_eq 20 "$(grep -c . <<<"$requests")" "nothing else"
+expect_exit 0 -- ig_gate -m "$NONE" --env labelled --sha "$SHA" "${registry_args[@]}" --revision off
+expect_eq 12 "$(registry_requests_since "$mark" '^"HEAD ' | grep -c .)" "--revision off: the 12 HEADs only"
+expect_eq 12 "$(registry_requests_since "$mark" | grep -c .)" "--revision off: nothing else"
 
 section "every backend gave the same evidence"
-for backend in layout ecr; do
-  for case in "${CASES[@]}"; do
-    name="${case%%|*}"
-    expect_eq "$(comparable "$SCRATCH/evidence.registry.$name.json")" \
-      "$(comparable "$SCRATCH/evidence.$backend.$name.json")" "$name: $backend agrees with registry"
-  done
-done
+table_agree comparable "${BACKENDS[@]}"
 
 finish

@@ -489,7 +489,14 @@ std::vector<RepositoryResult> EcrRegistry::resolve(const std::vector<TagQuery>& 
 
   for (std::size_t q = 0; q < queries.size(); ++q) {
     if (results[q].status != RepositoryStatus::kExists) continue;
-    for (const auto& tag : queries[q].tags) results[q].tags.push_back(tags[q][tag].result);
+    for (const auto& tag : queries[q].tags) {
+      TagState& state = tags[q][tag];
+      // BatchGetImage carried the bytes already: the provenance step need not ask again.
+      if (queries[q].want_manifest && state.result.status == TagStatus::kFound) {
+        state.result.manifest = state.manifest;
+      }
+      results[q].tags.push_back(state.result);
+    }
   }
   return results;
 }

@@ -36,6 +36,7 @@ class LayoutRegistry final : public Registry {
   explicit LayoutRegistry(std::filesystem::path dir) : dir_(std::move(dir)) {}
 
   std::string describe() const override { return "oci-layout:" + dir_.string(); }
+  std::string referrers_source() const override { return "layout subject scan"; }
 
   std::vector<RepositoryResult> resolve(const std::vector<TagQuery>& queries) override {
     // Without the root, every repository would read as missing, and an optional image as merely
@@ -333,6 +334,7 @@ class LayoutRegistry final : public Registry {
       const auto media = descriptor.find("mediaType");
       tag.media_type = media != descriptor.end() && media->is_string() ? media->get<std::string>()
                                                                        : content->media_type;
+      if (query.want_manifest) tag.manifest = *manifest;
       if (query.want_platforms) {
         auto platforms = platforms_of(layout, *manifest, tag_what, tag.entries);
         if (platforms) {

@@ -1,5 +1,6 @@
-// resolve() runs in phases, each phase one concurrent batch: HEAD every tag (a 401 gets one
-// challenge round and a retry batch), then the follow-ups (GET manifests served without a digest,
+// resolve() runs in phases, each phase one concurrent batch: HEAD every tag (a GET for the first
+// tag of a query that wants the manifest's bytes; a 401 gets one challenge round and a retry
+// batch), then the follow-ups (GET manifests served without a digest,
 // tag lists to tell a missing repository from a missing tag), then manifests and config blobs
 // for platforms. Anything not proven is an error, never kFound.
 #include <fmt/format.h>
@@ -47,7 +48,8 @@ class Resolution {
         session_(session),
         states_(queries.size()),
         repo_error_(queries.size()),
-        repo_probe_(queries.size(), Outcome::kAmbiguous404) {
+        repo_probe_(queries.size(), Outcome::kAmbiguous404),
+        bodies_(queries.size()) {
     for (std::size_t q = 0; q < queries.size(); ++q) states_[q].resize(queries[q].tags.size());
   }
 
@@ -77,6 +79,10 @@ class Resolution {
   // A 401 that survived authentication: the session's own failure when it has one.
   Classified unauthorized(const std::string& repository, std::string_view what) const;
   void settle_with_tag_list(std::size_t query, const http::Response& response);
+  // A GET's manifest: a body that is not a manifest (a proxy's HTML page) must not yield a
+  // digest; a query that wants the bytes keeps them.
+  void read_body(std::size_t query, Classified& c, const http::Response& response,
+                 std::string_view what);
 
   const OciEndpoint& endpoint_;
   http::Client& client_;
@@ -87,7 +93,20 @@ class Resolution {
   std::vector<Outcome> repo_probe_;               // tag-list answer for queries without tags
   std::map<std::pair<std::size_t, std::string>, Result<std::vector<Platform>>> platforms_;
   std::map<std::pair<std::size_t, std::string>, std::vector<IndexEntry>> entries_;  // of indexes
+  std::vector<std::map<std::string, std::string>> bodies_;  // per query: digest -> manifest
 };
+
+void Resolution::read_body(std::size_t query, Classified& c, const http::Response& response,
+                           std::string_view what) {
+  if (c.outcome != Outcome::kFound) return;
+  auto content = parse_manifest(response.body, what);
+  if (!content) {
+    c = errored(content.error());
+    return;
+  }
+  if (c.media_type.empty()) c.media_type = content->media_type;
+  if (queries_[query].want_manifest) bodies_[query].emplace(c.digest, response.body);
+}
 
 std::vector<http::Response> Resolution::run_phase(const std::vector<Pending>& pending) {
   std::vector<std::pair<std::string, http::Request>> requests;
@@ -138,9 +157,12 @@ void Resolution::head_tags() {
     const auto& query = queries_[q];
     // Without tags, only existence is asked: the tag list answers it.
     if (query.tags.empty()) heads.push_back({q, 0, "", get("GET", query.repository, "tags/list")});
+    bool get = query.want_manifest;  // one GET instead of a HEAD: the bytes come with it
     for (std::size_t t = 0; t < query.tags.size(); ++t) {
       if (!is_valid_tag(query.tags[t])) continue;  // its error is set already
-      heads.push_back({q, t, "", manifest_request("HEAD", query.repository, query.tags[t])});
+      heads.push_back(
+          {q, t, "", manifest_request(get ? "GET" : "HEAD", query.repository, query.tags[t])});
+      get = false;
     }
   }
   const auto responses = run_phase(heads);
@@ -156,8 +178,14 @@ void Resolution::head_tags() {
       continue;
     }
     const std::string what = fmt::format("{}:{}", query.repository, query.tags[p.tag]);
-    Classified c = oci::classify_manifest(responses[i], "HEAD", "", what);
+    Classified c = oci::classify_manifest(responses[i], p.request.method, "", what);
     if (c.outcome == Outcome::kUnauthorized) c = unauthorized(query.repository, what);
+    if (p.request.method == "GET") {
+      // Some registries (docker-registry 2.8) answer MANIFEST_UNKNOWN for a repository that does
+      // not exist: a 404 is judged as a HEAD's would be (other tags, else the tag list decide).
+      if (c.outcome == Outcome::kTagMissing) c.outcome = Outcome::kAmbiguous404;
+      read_body(p.query, c, responses[i], what);
+    }
     states_[p.query][p.tag] = std::move(c);
   }
 }
@@ -220,14 +248,7 @@ void Resolution::follow_up() {
     if (c.outcome == Outcome::kAmbiguous404) {
       c = errored(Error{"BAD_RESPONSE", fmt::format("{}: HEAD found it, GET answered 404", what)});
     }
-    // Hashing whatever came back (a proxy's HTML page) must not yield a digest.
-    if (c.outcome == Outcome::kFound) {
-      if (auto content = parse_manifest(responses[i].body, what); !content) {
-        c = errored(content.error());
-      } else if (c.media_type.empty()) {
-        c.media_type = content->media_type;
-      }
-    }
+    read_body(p.query, c, responses[i], what);
     states_[p.query][p.tag] = std::move(c);
   }
 }
@@ -263,6 +284,9 @@ void Resolution::read_platforms() {
       continue;
     }
     auto content = parse_manifest(responses[i].body, what);
+    if (content && queries_[p.query].want_manifest) {
+      bodies_[p.query].emplace(p.digest, responses[i].body);
+    }
     if (!content) {
       platforms_.emplace(key, std::unexpected(content.error()));
     } else if (content->is_index) {
@@ -343,6 +367,9 @@ std::vector<RepositoryResult> Resolution::assemble() const {
         tag.status = TagStatus::kFound;
         tag.digest = s.digest;
         tag.media_type = s.media_type;
+        if (const auto body = bodies_[q].find(s.digest); body != bodies_[q].end()) {
+          tag.manifest = body->second;
+        }
         if (query.want_platforms) {
           const auto it = platforms_.find({q, s.digest});
           if (it == platforms_.end()) {

@@ -17,7 +17,7 @@
 #   index_layout_ref REPO:TAG                   -> oci:DIR:index that image_push_index built
 #   layout_tag DIR/REPO TAG [REF]               -> DIR/REPO is an OCI layout with TAG
 #   manifest_tags MANIFEST ENV SHA              -> "NAME TAG" lines the manifest expects
-#   push_manifest_images MANIFEST ENV SHA [--layout DIR] [--revision REV] [--skip NAME[:TAG]]...
+#   push_manifest_images MANIFEST ENV SHA [--layout DIR] [--revision REV|none] [--skip NAME[:TAG]]...
 
 IMAGE_ARCH_DEFAULT="${IMAGE_ARCH_DEFAULT:-amd64}"
 # Fixed timestamps make an image's digest a function of its content alone, stable across runs.
@@ -297,14 +297,15 @@ manifest_tags() {
 # push_manifest_images MANIFEST ENV SHA [--layout DIR] [--skip NAME | --skip NAME:TAG]... :
 # pushes every image of the manifest with every expected tag to the current registry, or into OCI
 # layouts under DIR. Each name gets its own image (content NAME@SHA, so digests differ), built
-# once; extra tags push the same layout again, which skopeo turns into blob HEADs plus one manifest
+# once, with the revision label SHA as a pipeline's build sets it (--revision REV: another one,
+# --revision none: no label); extra tags push the same layout again, which skopeo turns into blob HEADs plus one manifest
 # PUT (as fast as a registry-to-registry copy, and it needs no source credentials). Images, and
 # the extra tags of one image, are pushed concurrently. Appends "NAME TAG DIGEST" lines to
 # $PUSHED_FILE, in manifest order.
 push_manifest_images() {
   local manifest="$1" env="$2" sha="$3"
   shift 3
-  local layout_dir="" skips=() revision=""
+  local layout_dir="" skips=() revision="$sha"
   while [ "$#" -gt 0 ]; do
     case "$1" in
       --layout) layout_dir="${2:?--layout DIR}"; shift 2 ;;
@@ -313,6 +314,7 @@ push_manifest_images() {
       *) echo "error: push_manifest_images: unknown option $1" >&2; return 2 ;;
     esac
   done
+  [ "$revision" != none ] || revision=""
   local lines names=() name
   lines="$(manifest_tags "$manifest" "$env" "$sha")" || return 1
   mapfile -t names < <(cut -d' ' -f1 <<<"$lines" | awk '!seen[$0]++')

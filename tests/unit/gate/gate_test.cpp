@@ -35,7 +35,7 @@ manifest::Manifest two_images(bool second_required = true) {
 
 RepositoryResult found(const std::string& repo, const std::string& digest) {
   RepositoryResult r{repo, RepositoryStatus::kExists, "reg/" + repo, {}, {}, {}};
-  for (const auto& t : kTags) r.tags.push_back({t, TagStatus::kFound, digest, "m", {}, {}});
+  for (const auto& t : kTags) r.tags.push_back({t, TagStatus::kFound, digest, "m", {}, {}, {}});
   return r;
 }
 

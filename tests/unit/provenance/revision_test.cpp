@@ -176,20 +176,91 @@ evidence::Evidence passing(const std::string& digest) {
   return e;
 }
 
-TEST(Check, WithoutAPolicyNothingIsRead) {
+TEST(Check, WithoutAPolicyTheRevisionIsCheckedIfPresent) {
   ContentRegistry reg;
   auto e = passing(reg.put_image(kRepo, kOld));
-  check(reg, one_image(nullptr), {}, e);
+  check(reg, one_image(nullptr), {}, {}, e);
+  EXPECT_TRUE(e.images[0].provenance.checked);
+  EXPECT_EQ(e.images[0].provenance.revision_policy, "if-present");
+  EXPECT_EQ(e.verdict, "fail");
+  ASSERT_EQ(e.findings.size(), 1u);
+  EXPECT_EQ(e.findings[0].code, "REVISION_MISMATCH");
+
+  ContentRegistry unlabelled;
+  auto u = passing(unlabelled.put_image(kRepo, ""));
+  check(unlabelled, one_image(nullptr), {}, {}, u);
+  EXPECT_EQ(u.verdict, "pass");
+  ASSERT_EQ(u.findings.size(), 1u);
+  EXPECT_EQ(u.findings[0].code, "REVISION_MISSING");
+  EXPECT_EQ(u.findings[0].severity, report::Severity::kWarning);
+}
+
+TEST(Check, RevisionOffReadsNothing) {
+  ContentRegistry reg;
+  auto e = passing(reg.put_image(kRepo, kOld));
+  check(reg, one_image(nullptr), CliPolicy{{}, {}, "off"}, {}, e);
   EXPECT_EQ(reg.batches, 0);
   EXPECT_FALSE(e.images[0].provenance.checked);
   EXPECT_EQ(e.verdict, "pass");
+  auto policy_off = passing(reg.put_image(kRepo, kOld));
+  check(reg, one_image({{"revision", "off"}}), {}, {}, policy_off);
+  EXPECT_EQ(reg.batches, 0);
+  EXPECT_EQ(policy_off.verdict, "pass");
+}
+
+TEST(Check, WithoutAShaTheDefaultCheckIsLeftOut) {
+  ContentRegistry reg;
+  auto e = passing(reg.put_image(kRepo, kOld));
+  e.sha.clear();  // a semantic-version deploy
+  check(reg, one_image(nullptr), {}, {}, e);
+  EXPECT_EQ(reg.batches, 0);
+  EXPECT_EQ(e.verdict, "pass");
+}
+
+TEST(Check, ManifestsResolveReadAreNotAskedForAgain) {
+  ContentRegistry reg;
+  const auto digest = reg.put_image(kRepo, kSha);
+  auto e = passing(digest);
+  registry::RepositoryResult resolved;
+  resolved.repository = kRepo;
+  registry::TagResult tag;
+  tag.tag = "prod-" + kSha;
+  tag.status = registry::TagStatus::kFound;
+  tag.digest = digest;
+  tag.manifest = reg.content.at({kRepo, digest});
+  resolved.tags = {tag};
+  check(reg, one_image(nullptr), {}, {resolved}, e);
+  EXPECT_EQ(e.verdict, "pass");
+  EXPECT_EQ(e.images[0].provenance.revision, kSha);
+  EXPECT_EQ(reg.requests_seen, 1);  // the config blob only
+
+  // Bytes that do not hash to the digest are not used: the registry is asked.
+  ContentRegistry again;
+  const auto d2 = again.put_image(kRepo, kSha);
+  auto e2 = passing(d2);
+  resolved.tags[0].digest = d2;
+  resolved.tags[0].manifest = "{}";
+  check(again, one_image(nullptr), {}, {resolved}, e2);
+  EXPECT_EQ(e2.verdict, "pass");
+  EXPECT_EQ(again.requests_seen, 2);
+}
+
+TEST(WantManifests, OnlyImagesWhoseRevisionIsRead) {
+  auto m = one_image(nullptr);
+  std::vector<registry::TagQuery> queries(1);
+  want_manifests(m, {}, kSha, queries);
+  EXPECT_TRUE(queries[0].want_manifest);
+  want_manifests(m, CliPolicy{{}, {}, "off"}, kSha, queries);
+  EXPECT_FALSE(queries[0].want_manifest);
+  want_manifests(m, {}, "", queries);
+  EXPECT_FALSE(queries[0].want_manifest);
 }
 
 TEST(Check, AStaleImageFailsTheGateAndIsNotPinnable) {
   ContentRegistry reg;
   const auto digest = reg.put_image(kRepo, kOld);
   auto e = passing(digest);
-  check(reg, one_image({{"revision", "if-present"}}), {}, e);
+  check(reg, one_image({{"revision", "if-present"}}), {}, {}, e);
   EXPECT_EQ(e.verdict, "fail");
   EXPECT_EQ(e.images[0].status, "fail");
   EXPECT_TRUE(e.images[0].digest.empty());
@@ -217,7 +288,7 @@ TEST(Check, AStaleImageFailsTheGateAndIsNotPinnable) {
 TEST(Check, TheCommandLineTurnsThePolicyOn) {
   ContentRegistry reg;
   auto e = passing(reg.put_image(kRepo, kSha));
-  check(reg, one_image(nullptr), CliPolicy{{}, {}, "required"}, e);
+  check(reg, one_image(nullptr), CliPolicy{{}, {}, "required"}, {}, e);
   EXPECT_EQ(e.verdict, "pass");
   EXPECT_EQ(e.images[0].provenance.revision, kSha);
   EXPECT_EQ(e.images[0].provenance.revision_policy, "required");
@@ -244,7 +315,12 @@ TEST(Policy, ImageFieldsReplaceTheDefaultAndKeysRequireSignatures) {
   EXPECT_TRUE(b.attestations[0].required);
 
   manifest::Image plain;
-  EXPECT_FALSE(effective_policy(plain, {}, "").active);
+  // No policy anywhere: the default revision check (if-present) still applies.
+  const auto none = effective_policy(plain, {}, "");
+  EXPECT_TRUE(none.active);
+  EXPECT_FALSE(none.declared);
+  EXPECT_EQ(none.revision, RevisionMode::kIfPresent);
+  EXPECT_FALSE(effective_policy(plain, {{}, {}, "off"}, "").active);
   const auto cli = effective_policy(plain, {{"k.pub"}, {"https://slsa.dev/provenance/v1"}, ""}, "");
   EXPECT_TRUE(cli.active);
   EXPECT_TRUE(cli.signatures_required);

@@ -92,6 +92,22 @@ TEST(LayoutRegistry, PlatformsOfAnIndexComeFromItsEntries) {
               ElementsAre(Platform{"linux", "amd64", ""}, Platform{"linux", "arm64", ""}));
 }
 
+TEST(LayoutRegistry, KeepsTheManifestWhenAskedAndNamesItsSubjectScan) {
+  ScratchDir dir;
+  LayoutWriter layout(dir, "a/multi");
+  const std::string amd = layout.image("linux", "amd64");
+  layout.tag("t", amd, kOciManifest);
+  const auto registry = make_layout_registry(dir.path());
+  TagQuery query{"a/multi", {"t"}, false, true};
+  const auto results = registry->resolve({query});
+  ASSERT_EQ(results[0].tags.at(0).status, TagStatus::kFound) << results[0].tags[0].error.message;
+  EXPECT_EQ(sha256_digest(results[0].tags[0].manifest), amd);
+  query.want_manifest = false;
+  EXPECT_TRUE(registry->resolve({query})[0].tags.at(0).manifest.empty());
+  // Evidence says where a referrer was found: a layout has no referrers API.
+  EXPECT_EQ(registry->referrers_source(), "layout subject scan");
+}
+
 TEST(LayoutRegistry, AbsentRepositoryIsMissing) {
   ScratchDir dir;
   LayoutWriter other(dir, "a/other");

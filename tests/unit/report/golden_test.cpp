@@ -122,18 +122,31 @@ TEST(HostileReports, HtmlAndJunitCarryNoMarkup) {
 
 TEST(JunitReport, CountsFailuresPerImageAndCheck) {
   const std::string xml = render_junit(testing::failing_gate());
-  // control-center: 2 tags pass, hostile tag fails, digest consistency fails; mcp-github: 3
-  // tags fail, digest skipped; evil: 3 tags fail, digest skipped, SLOW_REGISTRY warning passes;
-  // mcp-deploy (a stale build): 3 tags pass, its REVISION_MISMATCH fails.
-  EXPECT_NE(xml.find("<testsuite name=\"imagegate gate\" tests=\"18\" failures=\"9\" "
-                     "errors=\"0\" skipped=\"3\""),
+  // control-center: 2 tags pass, hostile tag fails, digest consistency fails, provenance
+  // skipped; mcp-github: 3 tags fail, digest and provenance skipped; evil: 3 tags fail, digest
+  // and provenance skipped, SLOW_REGISTRY warning passes; mcp-deploy (a stale build): 3 tags and
+  // its digest consistency pass, its provenance case fails with REVISION_MISMATCH.
+  EXPECT_NE(xml.find("<testsuite name=\"imagegate gate\" tests=\"21\" failures=\"9\" "
+                     "errors=\"0\" skipped=\"5\""),
             std::string::npos)
       << xml;
+  EXPECT_NE(xml.find("<testcase classname=\"imagegate.gate.mcp-deploy\" name=\"provenance\" "
+                     "time=\"0\">\n      <failure message=\"the config label"),
+            std::string::npos)
+      << xml;
+  EXPECT_EQ(xml.find("name=\"revision\""), std::string::npos)
+      << "revision findings are in provenance";
   EXPECT_NE(xml.find("type=\"DIGEST_MISMATCH\""), std::string::npos);
   const std::string pass = render_junit(testing::passing_gate());
   EXPECT_NE(pass.find("failures=\"0\""), std::string::npos);
   EXPECT_EQ(pass.find("<failure"), std::string::npos);
   EXPECT_NE(pass.find("name=\"platforms\""), std::string::npos);
+  // One provenance case per image: a verified revision is its output.
+  EXPECT_NE(pass.find("name=\"provenance\" time=\"0\">\n      <system-out>digest "
+                      "sha256:aaaaaaaaaaaa1111111111111111111111111111111111111111111111111111, "
+                      "revision if-present: 0123456789abcdef0123456789abcdef01234567\n"),
+            std::string::npos)
+      << pass;
 }
 
 }  // namespace
