@@ -9,6 +9,7 @@
 
 #include "commands/progress.hpp"
 #include "evidence/evidence.hpp"
+#include "evidence/timing.hpp"
 #include "gate/gate.hpp"
 #include "http/http.hpp"
 #include "manifest/tagging.hpp"
@@ -59,11 +60,16 @@ registry::RegistrySettings registry_settings(const RegistryCliOptions& o,
   }
   s.url = *url;
   s.base_dir = manifest.path.parent_path();
-  if (o.concurrency < 1 || o.concurrency > 256) {
-    throw UsageError(
-        fmt::format("--concurrency {} is out of range; expected 1 to 256", o.concurrency));
+  if (o.concurrency) {
+    if (*o.concurrency < 1 || *o.concurrency > 256) {
+      throw UsageError(
+          fmt::format("--concurrency {} is out of range; expected 1 to 256", *o.concurrency));
+    }
+    // The user's bound holds for HTTP/1.1 connections and HTTP/2 streams alike.
+    s.http.concurrency = *o.concurrency;
+  } else {
+    s.http.concurrency = 0;  // the defaults: 16 on HTTP/1.1, 100 streams on HTTP/2 (stats.hpp)
   }
-  s.http.concurrency = o.concurrency;
   s.http.overall_timeout = util::parse_duration(o.timeout, "--timeout");
   s.http.connect_timeout = util::parse_duration(o.connect_timeout, "--connect-timeout");
   s.http.ca_file = o.ca_file;
@@ -110,8 +116,9 @@ void add_registry_options(CLI::App& app, RegistryCliOptions& o) {
                  "https://HOST[:PORT] | http://HOST[:PORT] | oci-layout:DIR "
                  "(default: the manifest's \"registry\", else ecr when it lists ecrRepositories)")
       ->envname("IMAGEGATE_REGISTRY");
-  app.add_option("--concurrency", o.concurrency, "Requests in flight at once")
-      ->capture_default_str();
+  app.add_option("--concurrency", o.concurrency,
+                 "Requests in flight at once (default: 16 to an HTTP/1.1 registry, 100 as "
+                 "streams of one connection to an HTTP/2 registry)");
   app.add_option("--timeout", o.timeout, "Overall deadline, e.g. 60s, 2m")->capture_default_str();
   app.add_option("--connect-timeout", o.connect_timeout, "Connect timeout per connection")
       ->capture_default_str();
@@ -160,6 +167,8 @@ CLI::App* add_gate_command(CLI::App& app, GateOptions& options) {
 }
 
 int run_gate(const GateOptions& options) {
+  evidence::PhaseClock clock;
+  evidence::Timing timing;
   auto loaded = load_manifest(options.common);
   const auto features = enabled_features(options.features);
   const auto target = select_target(loaded, options.env, options.sha, options.version, features);
@@ -175,6 +184,8 @@ int run_gate(const GateOptions& options) {
   auto settings = registry_settings(options.registry, loaded.manifest, options.common.verbose);
   const char* skip = std::getenv("SKIP_IMAGE_GATE");
   const bool skipped = skip != nullptr && std::string_view(skip) == "true";
+
+  clock.lap(timing, "manifest", 0);
 
   gate::GateInput input;
   input.manifest = &loaded.manifest;
@@ -197,12 +208,16 @@ int run_gate(const GateOptions& options) {
           options.common.verbose == 0 && ProgressLine::stderr_is_terminal());
       input.results = registry::resolve_deep(opened.get(), queries);
     }
+    clock.lap(timing, "registry", opened.http_stats().requests);
     evidence = gate::evaluate(input);
+    clock.lap(timing, "evidence", opened.http_stats().requests);
     {
       const ProgressLine progress(" checking provenance…", options.common.verbose == 0 &&
                                                                ProgressLine::stderr_is_terminal());
       provenance::check(opened.get(), loaded.manifest, options.provenance, input.results, evidence);
     }
+    clock.lap(timing, "provenance", opened.http_stats().requests);
+    timing.http = opened.http_stats();
     if (skip != nullptr && *skip != '\0') {
       evidence.findings.push_back(
           {report::Severity::kWarning, "SKIP_IMAGE_GATE_IGNORED", "", "SKIP_IMAGE_GATE",
@@ -212,11 +227,18 @@ int run_gate(const GateOptions& options) {
   }
   if (target.version) evidence.version = target.version->text;
   evidence.features = features;
+  clock.lap(timing, "evidence", timing.http.requests);
 
-  // The JSON document is a third of a large gate's CPU: only made when someone reads it.
+  // The JSON document is a third of a large gate's CPU: only made when someone reads it. The
+  // reports read the timing from it.
   const bool want_json = options.common.output == "json";
+  std::optional<nlohmann::json> json_document;
+  if (want_json || !options.evidence_out.empty() || !options.common.reports.empty()) {
+    json_document = evidence::to_json(evidence);
+    (*json_document)["timing"] = evidence::timing_to_json(timing);
+  }
   if (want_json || !options.evidence_out.empty()) {
-    const auto document = evidence::to_json(evidence).dump(2) + "\n";
+    const auto document = json_document->dump(2) + "\n";
     if (!options.evidence_out.empty() &&
         !util::write_file_atomically(options.evidence_out, document)) {
       throw UsageError(
@@ -227,7 +249,7 @@ int run_gate(const GateOptions& options) {
   if (!want_json) std::cout << report::render_gate_text(evidence, stdout_style(options.common));
   report::Findings findings;
   for (const auto& f : evidence.findings) findings.add(f);
-  emit_reports(options.common, {"gate", findings, evidence, evidence.verdict, std::nullopt},
+  emit_reports(options.common, {"gate", findings, evidence, evidence.verdict, json_document},
                options.common.output == "json");
   if (options.github_output) {
     report::append_github_outputs(gate_outputs(evidence, options.evidence_out));

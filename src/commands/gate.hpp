@@ -13,7 +13,8 @@ namespace imagegate::commands {
 // Registry and network options shared by gate and verify.
 struct RegistryCliOptions {
   std::string registry;  // --registry URL
-  int concurrency = 16;
+  // --concurrency: when given, the bound for every origin; else 16 on HTTP/1.1, 100 on HTTP/2.
+  std::optional<int> concurrency;
   std::string timeout = "120s";  // overall
   std::string connect_timeout = "5s";
   std::string ca_file;

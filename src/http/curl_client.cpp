@@ -1,6 +1,13 @@
-// The libcurl client: one multi handle runs every request of a batch, at most `concurrency` at
-// once, on connections (and TLS sessions) kept for the client's lifetime, so the stages of a
-// registry check (ping, token, HEADs) reuse what the first stage opened.
+// The libcurl client: one multi handle runs every request of a batch on connections (and TLS
+// sessions) kept for the client's lifetime, so the stages of a registry check (ping, token,
+// HEADs) reuse what the first stage opened.
+//
+// Scheduling is per origin. An origin not known to speak HTTP/2 gets at most 16 (or `concurrency`)
+// requests in flight, one connection each (the HTTP/1.1 pool); over TLS every transfer asks for
+// HTTP/2 and waits for the origin's first connection (CURLOPT_PIPEWAIT) instead of opening more,
+// so when the server says h2 they all ride on that one. Once an origin has answered over HTTP/2
+// it gets 100 (or `concurrency`) requests in flight as streams of that connection, and libcurl
+// keeps each connection within the server's announced SETTINGS_MAX_CONCURRENT_STREAMS.
 //
 // Retries and redirects are ours, not libcurl's: a retry waits in `waiting` with a ready time
 // while the other transfers keep running, and a redirect passes the credential rules of
@@ -10,13 +17,17 @@
 #include <algorithm>
 #include <cctype>
 #include <deque>
+#include <filesystem>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <random>
+#include <set>
+#include <unordered_map>
 
 #include "http/http.hpp"
 #include "http/policy.hpp"
+#include "http/stats.hpp"
 #include "http/transfer.hpp"
 
 namespace imagegate::embedded {
@@ -34,6 +45,22 @@ bool curl_ready() {
   // A function-local static: initialised once, thread-safely, before the first handle exists.
   static const bool ok = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
   return ok;
+}
+
+// Whether libcurl's built-in CA directory holds OpenSSL's hash links (<8 hex>.<n>), so the
+// bundle file can be left out without losing a trusted CA. Otherwise the default stays.
+bool system_ca_dir_is_hashed() {
+  const curl_version_info_data* info = curl_version_info(CURLVERSION_NOW);
+  if (info == nullptr || info->age < CURLVERSION_NINTH || info->capath == nullptr) return false;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(info->capath, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.size() == 10 && name[8] == '.' && std::isdigit(static_cast<unsigned char>(name[9])) &&
+        name.find_first_not_of("0123456789abcdef") == 8) {
+      return true;
+    }
+  }
+  return false;
 }
 
 double seconds_between(Clock::time_point from, Clock::time_point to) {
@@ -67,10 +94,12 @@ class CurlClient final : public Client {
       setup_error_ = Error{"UNREACHABLE", "libcurl handles could not be created"};
       return;
     }
-    long limit = std::max(1, options_.concurrency);
+    long limit = http1_limit();
     curl_multi_setopt(multi_, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
     curl_multi_setopt(multi_, CURLMOPT_MAX_HOST_CONNECTIONS, limit);
     curl_multi_setopt(multi_, CURLMOPT_MAX_TOTAL_CONNECTIONS, limit);
+    // Our own bound per HTTP/2 connection; the server's SETTINGS may lower it further.
+    curl_multi_setopt(multi_, CURLMOPT_MAX_CONCURRENT_STREAMS, static_cast<long>(http2_limit()));
     // Keep idle connections between run() calls instead of sizing the cache by live handles.
     curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS, std::max(limit, 8L));
     // Single-threaded use (run() is serialised), so the share needs no lock callbacks.
@@ -81,6 +110,7 @@ class CurlClient final : public Client {
     settings_.connect_timeout = options_.connect_timeout;
     settings_.user_agent = "imagegate/" + std::string(embedded::kVersion);
     settings_.extra_cas = extra_cas_.get();
+    settings_.system_cas_by_hash = system_ca_dir_is_hashed();
   }
 
   ~CurlClient() override {
@@ -115,6 +145,11 @@ class CurlClient final : public Client {
     return std::move(batch.responses);
   }
 
+  ClientStats stats() const {
+    std::lock_guard lock(mutex_);
+    return stats_;
+  }
+
  private:
   // A request becomes a Transfer when it starts and is dropped when it finishes, so a batch of
   // thousands holds only the transfers in flight or waiting for a retry.
@@ -134,6 +169,8 @@ class CurlClient final : public Client {
     std::vector<Transfer*> waiting;  // retries, each with its ready_at
     std::size_t remaining;
     int in_flight = 0;
+    std::unordered_map<std::string, int> in_flight_by_origin;
+    std::unordered_map<const Transfer*, std::string> origin_of;  // of each transfer in flight
     Clock::time_point created;  // every request's `seconds` counts from here, queueing included
   };
 
@@ -158,6 +195,53 @@ class CurlClient final : public Client {
            std::to_string(options_.overall_timeout.count()) + " ms): " + describe(request);
   }
 
+  // concurrency <= 0: the defaults per protocol; else the caller's bound for both.
+  int http1_limit() const {
+    return options_.concurrency > 0 ? options_.concurrency : kDefaultHttp1Concurrency;
+  }
+  int http2_limit() const {
+    return options_.concurrency > 0 ? options_.concurrency : kDefaultHttp2Concurrency;
+  }
+  int limit_for(const std::string& origin) const {
+    return http2_origins_.contains(origin) ? http2_limit() : http1_limit();
+  }
+
+  // The request take_next would return, if any.
+  const Request* peek_next(const Batch& batch) const {
+    if (!batch.ready.empty()) return &batch.ready.front()->request;
+    if (batch.next < batch.requests.size()) return &batch.requests[batch.next];
+    return nullptr;
+  }
+
+  // Whether the next queued request may start now. Requests start in order: one waiting for a
+  // full origin holds back the rest (batches go to one origin at a time in practice).
+  bool can_start_next(const Batch& batch) const {
+    if (batch.in_flight >= std::max(http1_limit(), http2_limit())) return false;
+    const Request* next = peek_next(batch);
+    if (next == nullptr) return false;
+    const std::string origin = policy::scheduling_origin(next->url);
+    auto it = batch.in_flight_by_origin.find(origin);
+    return it == batch.in_flight_by_origin.end() || it->second < limit_for(origin);
+  }
+
+  void mark_started(Batch& batch, const Transfer& t) {
+    std::string origin = policy::scheduling_origin(t.request.url);
+    ++batch.in_flight;
+    ++batch.in_flight_by_origin[origin];
+    batch.origin_of[&t] = std::move(origin);
+  }
+
+  // Returns the origin the transfer was counted against.
+  std::string mark_stopped(Batch& batch, const Transfer& t) {
+    --batch.in_flight;
+    auto node = batch.origin_of.extract(&t);
+    if (node.empty()) return {};
+    if (--batch.in_flight_by_origin[node.mapped()] <= 0) {
+      batch.in_flight_by_origin.erase(node.mapped());
+    }
+    return std::move(node.mapped());
+  }
+
   void start_ready(Batch& batch) {
     Clock::time_point now = Clock::now();
     // Due retries go first: they are the oldest work.
@@ -169,8 +253,7 @@ class CurlClient final : public Client {
     });
     batch.ready.insert(batch.ready.begin(), due.begin(), due.end());
 
-    int limit = std::max(1, options_.concurrency);
-    while (batch.in_flight < limit && batch.has_queued()) {
+    while (can_start_next(batch)) {
       Transfer* t = take_next(batch);
       now = Clock::now();
       if (past_deadline(now)) {
@@ -191,13 +274,13 @@ class CurlClient final : public Client {
         finish_with_error(batch, *t, started.error().code, started.error().message, now);
         continue;
       }
-      ++batch.in_flight;
+      mark_started(batch, *t);
     }
   }
 
   long poll_timeout(const Batch& batch) const {
     // A finished transfer freed a slot (or a redirect queued its next hop): start at once.
-    if (batch.has_queued() && batch.in_flight < std::max(1, options_.concurrency)) return 0;
+    if (can_start_next(batch)) return 0;
     Clock::time_point now = Clock::now();
     long timeout = 1000;
     long curl_timeout = -1;
@@ -220,8 +303,8 @@ class CurlClient final : public Client {
       Transfer* t = nullptr;
       curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &t);
       CURLcode result = msg->data.result;
-      --batch.in_flight;
-      attempt_done(batch, *t, result);
+      const std::string origin = mark_stopped(batch, *t);
+      attempt_done(batch, *t, result, origin);
     }
   }
 
@@ -231,17 +314,18 @@ class CurlClient final : public Client {
     for (auto& t : batch.transfers) {
       if (!t || t->easy == nullptr) continue;
       t->release();
-      --batch.in_flight;
+      mark_stopped(batch, *t);
       finish_with_error(batch, *t, "UNREACHABLE",
                         describe(t->request) + ": libcurl: " + curl_multi_strerror(code), now);
     }
   }
 
   // Turns the finished attempt into a Response, then decides: retry, follow, or done.
-  void attempt_done(Batch& batch, Transfer& t, CURLcode result) {
+  void attempt_done(Batch& batch, Transfer& t, CURLcode result, const std::string& origin) {
     Clock::time_point now = Clock::now();
     Response r;
     curl_easy_getinfo(t.easy, CURLINFO_RESPONSE_CODE, &r.status);
+    count_attempt(t, r.status, origin);
     r.headers = std::move(t.headers);
     r.body = std::move(t.body);
     r.effective_url = t.request.url;
@@ -337,10 +421,44 @@ class CurlClient final : public Client {
     return true;
   }
 
+  // Stats of a finished attempt; an origin that answered over HTTP/2 gets its streams from now on.
+  void count_attempt(const Transfer& t, long status, const std::string& origin) {
+    ++stats_.attempts;
+    if (t.attempt > 1) ++stats_.retries;
+    if (status == 429 || status == 503) ++stats_.throttled;
+    long connects = 0;
+    if (curl_easy_getinfo(t.easy, CURLINFO_NUM_CONNECTS, &connects) == CURLE_OK && connects > 0) {
+      stats_.connections += static_cast<std::size_t>(connects);
+    }
+    long version = 0;
+    if (status == 0 || curl_easy_getinfo(t.easy, CURLINFO_HTTP_VERSION, &version) != CURLE_OK) {
+      return;
+    }
+    switch (version) {
+      case CURL_HTTP_VERSION_1_0:
+        ++stats_.by_protocol["HTTP/1.0"];
+        break;
+      case CURL_HTTP_VERSION_1_1:
+        ++stats_.by_protocol["HTTP/1.1"];
+        break;
+      case CURL_HTTP_VERSION_2_0:
+        ++stats_.by_protocol["HTTP/2"];
+        if (!origin.empty()) http2_origins_.insert(origin);
+        break;
+      case CURL_HTTP_VERSION_3:
+        ++stats_.by_protocol["HTTP/3"];
+        break;
+      default:
+        break;
+    }
+  }
+
   // Destroys t.
   void finish(Batch& batch, Transfer& t, Response r, Clock::time_point now) {
     r.seconds = seconds_between(t.started, now);
     const std::size_t index = t.index;
+    ++stats_.requests;
+    ++stats_.by_kind[request_kind(batch.requests[index])];
     batch.responses[index] = std::move(r);
     --batch.remaining;
     batch.transfers[index].reset();
@@ -366,10 +484,17 @@ class CurlClient final : public Client {
   CURLM* multi_ = nullptr;
   CURLSH* share_ = nullptr;
   detail::EasySettings settings_;
-  std::mutex mutex_;
+  std::set<std::string> http2_origins_;  // scheduling_origin of every origin that spoke HTTP/2
+  ClientStats stats_;
+  mutable std::mutex mutex_;
 };
 
 }  // namespace
+
+ClientStats client_stats(const Client& client) {
+  if (const auto* curl = dynamic_cast<const CurlClient*>(&client)) return curl->stats();
+  return {};
+}
 
 std::unique_ptr<Client> make_curl_client(const ClientOptions& options) {
   return std::make_unique<CurlClient>(options);

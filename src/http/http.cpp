@@ -4,6 +4,8 @@
 #include <array>
 #include <cctype>
 
+#include "http/stats.hpp"
+
 namespace imagegate::http {
 namespace {
 
@@ -54,6 +56,49 @@ std::string redact_query(std::string_view query) {
 }
 
 }  // namespace
+
+ClientStats& ClientStats::operator+=(const ClientStats& other) {
+  requests += other.requests;
+  attempts += other.attempts;
+  retries += other.retries;
+  throttled += other.throttled;
+  connections += other.connections;
+  for (const auto& [kind, n] : other.by_kind) by_kind[kind] += n;
+  for (const auto& [protocol, n] : other.by_protocol) by_protocol[protocol] += n;
+  return *this;
+}
+
+std::string request_kind(const Request& request) {
+  for (const auto& [name, value] : request.headers) {
+    if (!iequals(name, "x-amz-target")) continue;
+    // "AmazonEC2ContainerRegistry_V20150921.BatchGetImage" -> "BatchGetImage"
+    const std::size_t dot = value.rfind('.');
+    return request.method + " " + (dot == std::string::npos ? value : value.substr(dot + 1));
+  }
+  std::string_view url = request.url;
+  const std::size_t scheme_end = url.find("://");
+  const std::size_t path_start =
+      url.find('/', scheme_end == std::string_view::npos ? 0 : scheme_end + 3);
+  std::string_view path = path_start == std::string_view::npos ? "/" : url.substr(path_start);
+  path = path.substr(0, path.find_first_of("?#"));
+  std::string_view kind = "other";
+  if (path == "/v2/" || path == "/v2") {
+    kind = "ping";
+  } else if (path.starts_with("/v2/")) {
+    if (path.find("/manifests/") != std::string_view::npos) {
+      kind = "manifest";
+    } else if (path.find("/blobs/") != std::string_view::npos) {
+      kind = "blob";
+    } else if (path.ends_with("/tags/list")) {
+      kind = "tags";
+    } else if (path.find("/referrers/") != std::string_view::npos) {
+      kind = "referrers";
+    }
+  } else if (path.ends_with("/token")) {
+    kind = "token";
+  }
+  return request.method + " " + std::string(kind);
+}
 
 std::optional<std::string> Response::header(std::string_view name) const {
   for (const auto& [key, value] : headers) {

@@ -103,6 +103,19 @@ std::optional<std::chrono::milliseconds> parse_retry_after(
       std::chrono::duration_cast<std::chrono::milliseconds>(delta), std::chrono::hours(24));
 }
 
+std::string scheduling_origin(std::string_view url) {
+  const std::size_t scheme_end = url.find("://");
+  const std::size_t authority_start = scheme_end == std::string_view::npos ? 0 : scheme_end + 3;
+  std::size_t authority_end = url.find_first_of("/?#", authority_start);
+  if (authority_end == std::string_view::npos) authority_end = url.size();
+  std::string_view authority = url.substr(authority_start, authority_end - authority_start);
+  const std::size_t at = authority.rfind('@');
+  if (at != std::string_view::npos) authority.remove_prefix(at + 1);
+  std::string out = lower(url.substr(0, authority_start));
+  out += lower(authority);
+  return out;
+}
+
 bool is_credential_header(std::string_view name) {
   std::string key = lower(name);
   return key == "authorization" || key == "cookie" || key == "proxy-authorization";

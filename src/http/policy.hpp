@@ -29,6 +29,11 @@ std::optional<std::chrono::milliseconds> parse_retry_after(
 // Headers that carry credentials and must not follow a redirect to another origin.
 bool is_credential_header(std::string_view name);
 
+// "scheme://host:port" as written in the URL (lower-cased, userinfo dropped): the key the client
+// schedules by and remembers an origin's protocol under. Cheap, no URL parsing: it runs for every
+// request.
+std::string scheduling_origin(std::string_view url);
+
 inline constexpr int kMaxRedirects = 5;
 
 bool is_redirect_status(long status);

@@ -202,6 +202,8 @@ std::expected<void, Error> Transfer::start(const EasySettings& settings,
   curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
   curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 1L);
   curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 2L);
+  // Same trust as the bundle (update-ca-certificates writes both), read lazily.
+  if (settings.system_cas_by_hash) curl_easy_setopt(easy, CURLOPT_CAINFO, nullptr);
   // Manifests are hashed byte for byte: no content encoding, so no decoding.
   curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, nullptr);
   curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS,

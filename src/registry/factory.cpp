@@ -18,6 +18,13 @@ OpenedRegistry::~OpenedRegistry() = default;
 OpenedRegistry::OpenedRegistry(OpenedRegistry&&) noexcept = default;
 OpenedRegistry& OpenedRegistry::operator=(OpenedRegistry&&) noexcept = default;
 
+http::ClientStats OpenedRegistry::http_stats() const {
+  http::ClientStats stats;
+  if (http_) stats += http::client_stats(*http_);
+  if (metadata_http_) stats += http::client_stats(*metadata_http_);
+  return stats;
+}
+
 OpenedRegistry open_registry(const RegistrySettings& s) {
   OpenedRegistry out;
   const std::string_view url = s.url;

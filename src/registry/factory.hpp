@@ -9,6 +9,7 @@
 #include <string>
 
 #include "http/http.hpp"
+#include "http/stats.hpp"
 #include "registry/registry.hpp"
 
 namespace imagegate::aws {
@@ -38,6 +39,8 @@ class OpenedRegistry {
 
   Registry& get() { return *registry_; }
   const std::string& kind() const { return kind_; }  // "ecr", "oci", "oci-layout"
+  // What its HTTP clients did so far (all zero for oci-layout).
+  http::ClientStats http_stats() const;
 
  private:
   friend OpenedRegistry open_registry(const RegistrySettings& settings);

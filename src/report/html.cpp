@@ -3,6 +3,7 @@
 // if an escaping bug ever let markup through.
 #include <fmt/format.h>
 
+#include "evidence/timing.hpp"
 #include "report/escape.hpp"
 #include "report/gate_text.hpp"
 #include "report/matrix.hpp"
@@ -104,6 +105,9 @@ std::string render_html(const ReportInput& input) {
     out += "<h2>Findings (" + summary_counts(input.findings) + ")</h2>\n<ul>\n";
     for (const auto& f : input.findings.items()) out += finding_html(f);
     out += "</ul>\n";
+  }
+  if (const auto timing = evidence::timing_of(input.document); input.evidence && timing) {
+    out += "<p class=\"meta\">timing: " + html_escape(evidence::timing_summary(*timing)) + "</p>\n";
   }
   return out + "</body>\n</html>\n";
 }

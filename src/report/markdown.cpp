@@ -3,6 +3,7 @@
 // hostile tag or registry message cannot add HTML, links or table cells.
 #include <fmt/format.h>
 
+#include "evidence/timing.hpp"
 #include "report/escape.hpp"
 #include "report/gate_text.hpp"
 #include "report/matrix.hpp"
@@ -88,10 +89,20 @@ std::string render_markdown(const ReportInput& input) {
                                 : skipped ? "skipped"
                                           : "failed");
   if (input.evidence) out += gate_section(*input.evidence);
-  if (input.findings.empty()) return out + "No findings.\n\n";
-  out += fmt::format("**Findings** ({})\n\n", summary_counts(input.findings));
-  for (const auto& f : input.findings.items()) out += finding_item(f);
-  return out + "\n";
+  if (input.findings.empty()) {
+    out += "No findings.\n\n";
+  } else {
+    out += fmt::format("**Findings** ({})\n\n", summary_counts(input.findings));
+    for (const auto& f : input.findings.items()) out += finding_item(f);
+    out += "\n";
+  }
+  if (const auto timing = evidence::timing_of(input.document); input.evidence && timing) {
+    // Our own words and numbers: a code span keeps GitHub from reading ':' or '(' as markup.
+    const std::string line = evidence::timing_summary(*timing);
+    const bool spannable = line.find_first_of("`|\r\n") == std::string::npos;
+    out += "Timing: " + (spannable ? "`" + line + "`" : markdown_escape(line)) + "\n\n";
+  }
+  return out;
 }
 
 }  // namespace imagegate::report

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "evidence/timing.hpp"
 #include "report/gate_text.hpp"
 #include "report/text.hpp"
 #include "util/error.hpp"
@@ -86,7 +87,13 @@ std::string render_report(std::string_view format, const ReportInput& input) {
 
 std::string render_text_report(const ReportInput& input) {
   const Style plain;
-  if (input.evidence) return render_gate_text(*input.evidence, plain);
+  if (input.evidence) {
+    std::string out = render_gate_text(*input.evidence, plain);
+    if (const auto timing = evidence::timing_of(input.document)) {
+      out += "timing: " + util::escape_display(evidence::timing_summary(*timing)) + "\n";
+    }
+    return out;
+  }
   std::string out = render_findings(input.findings, plain);
   out += fmt::format("{} {}: {}\n", input.verdict == "pass" ? "✓" : "✗",
                      util::escape_display(input.command),

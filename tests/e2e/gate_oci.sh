@@ -143,8 +143,10 @@ expect_eq 16 "$(registry_requests_since "$mark" | grep -c .)" "--concurrency 1: 
 section "--output json prints the evidence"
 expect_exit 0 -- ig_gate -m "$ENVS" --env production --sha "$SHA" --registry "$REGISTRY_URL" \
   --output json
-expect_eq "$(jq -S 'del(.time)' "$GATE_EVIDENCE")" "$(jq -S 'del(.time)' "$LAST_OUT")" \
-  "stdout is the evidence document (time aside)"
+expect_eq "$(jq -S 'del(.time, .timing)' "$GATE_EVIDENCE")" "$(jq -S 'del(.time, .timing)' "$LAST_OUT")" \
+  "stdout is the evidence document (time and timing aside)"
+expect_eq '12 12 0' "$(jq -r '.timing | "\(.requests.total) \(.requests.byKind["HEAD manifest"]) \(.requests.retries)"' "$LAST_OUT")" \
+  "its timing counts the 12 HEADs, no retry"
 
 section "one tag missing: exit 1, TAG_MISSING names image and tag"
 expect_exit 1 -- ig_gate -m "$ENVS" --env missing --sha "$SHA" --registry "$REGISTRY_URL" \

@@ -80,7 +80,12 @@ printf 'no newline at the end' >"$R/other.md"
 "$IMAGEGATE" validate -m "$M" --report markdown="$R/other.md" >/dev/null
 expect_eq "no newline at the end" "$(head -1 "$R/other.md")" "appended after a blank line"
 expect_eq 1 "$(grep -c '^## ✅ imagegate validate: passed' "$R/other.md")" "heading starts a line"
-expect_eq "$(cat "$LAST_OUT")" "$(cat "$R/gate.txt")" "text report is the text output"
+# The text report is the text output, then one line of timing (the evidence's timing object).
+expect_eq "$(cat "$LAST_OUT")" "$(grep -v '^timing: ' "$R/gate.txt")" "text report is the text output"
+# oci-layout reads files: phases, but not one HTTP request.
+expect_eq 1 "$(grep -c '^timing: [0-9.]* m\?s: manifest [0-9.]* ms, registry [0-9.]* ms, provenance [0-9.]* ms, evidence [0-9.]* ms; 0 requests, 0 connections, 0 retries, 0 throttled$' "$R/gate.txt")" \
+  "text report ends with the timing line"
+expect_eq "$(tail -1 "$R/gate.txt")" "$(grep '^timing: ' "$R/gate.txt")" "the timing line is the last"
 expect_eq 0 "$(wc -c <"$R/annotations.txt")" "no annotations without findings"
 grep -q '<h1 class="pass">' "$R/gate.html" && pass "html verdict" || fail "html verdict"
 digest=$(jq -r '.images[] | select(.id == "control-center") | .digest' "$R/evidence.json")

@@ -5,7 +5,7 @@
 #
 #   registry_start plain
 #   registry_start htpasswd USER PASS
-#   registry_start tls
+#   registry_start tls [http1]         (HTTP/2 over TLS, as Go serves it; http1: HTTP/1.1 only)
 #   registry_start token [REALM_URL]   (starts token_server unless token_server_start ran)
 #   registry_stop
 #   registry_delete_manifest REPO DIGEST
@@ -122,6 +122,16 @@ registry_start() {
       tls="  tls:
     certificate: $dir/tls/server.pem
     key: $dir/tls/server.key"
+      case "${1:-}" in
+        "") ;;
+        http1) tls="$tls
+  http2:
+    disabled: true" ;;
+        *)
+          echo "error: registry_start tls [http1]: unknown option '$1'" >&2
+          return 2
+          ;;
+      esac
       export REGISTRY_CA="$dir/tls/ca.pem" REGISTRY_CERT_DIR="$dir/certs.d"
       ;;
     token)
