@@ -195,7 +195,8 @@ TEST_F(EcrRegistryTest, OneBatchGetImagePerRepositoryWithEveryTagAndMediaType) {
             "application/vnd.docker.distribution.manifest.v2+json"}));
   EXPECT_EQ(fake.bodies("DescribeRepositories").at(0)["registryId"], "123456789012");
   // Both repositories' calls went out in one concurrent batch (after the one describe).
-  EXPECT_EQ(fake.api.batch_sizes, (std::vector<std::size_t>{1, 2}));
+  // ... and both DescribeImages (imageStatus) in the next one.
+  EXPECT_EQ(fake.api.batch_sizes, (std::vector<std::size_t>{1, 2, 2}));
   const std::string digest = digest_of(fake.repositories["afu9/a"].tags["prod-latest"].manifest);
   for (const auto& r : results) {
     ASSERT_EQ(r.tags.size(), 3u);
@@ -472,6 +473,10 @@ TEST_F(EcrRegistryTest, DescribeNamesTheRegistry) {
 TEST_F(EcrRegistryTest, ImageStatusComesFromOneDescribeImagesPerRepository) {
   add_repository("afu9/a", build_tags());
   add_repository("afu9/b", build_tags());
+  // afu9/b on its own image, so only its digest is archived.
+  for (auto& [tag, image] : fake.repositories["afu9/b"].tags) {
+    image.manifest = oci_manifest(config_blob("linux", "arm64"));
+  }
   const std::string digest = digest_of(fake.repositories["afu9/b"].tags.begin()->second.manifest);
   fake.image_status[digest] = "ARCHIVED";
   auto results = make()->resolve({{"afu9/a", build_tags()}, {"afu9/b", build_tags()}});
