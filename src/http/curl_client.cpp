@@ -13,6 +13,7 @@
 // while the other transfers keep running, and a redirect passes the credential rules of
 // policy::plan_redirect before the next hop starts.
 #include <curl/curl.h>
+#include <malloc.h>
 
 #include <algorithm>
 #include <cctype>
@@ -43,7 +44,13 @@ using std::chrono::milliseconds;
 
 bool curl_ready() {
   // A function-local static: initialised once, thread-safely, before the first handle exists.
-  static const bool ok = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
+  static const bool ok = [] {
+    // Bodies over 128 KiB get their own mapping, returned to the system when freed: without a
+    // fixed threshold glibc raises it after the first large free, and a hostile peer's aborted
+    // bodies would stay behind as heap the process keeps (peak memory past the budget).
+    mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+    return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
+  }();
   return ok;
 }
 
@@ -106,6 +113,8 @@ class CurlClient final : public Client {
     curl_share_setopt(share_, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
     curl_share_setopt(share_, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
     curl_share_setopt(share_, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+    budget_.limit = options_.max_buffered_bytes;
+    settings_.budget = &budget_;
     settings_.share = share_;
     settings_.connect_timeout = options_.connect_timeout;
     settings_.user_agent = "imagegate/" + std::string(embedded::kVersion);
@@ -327,14 +336,21 @@ class CurlClient final : public Client {
     curl_easy_getinfo(t.easy, CURLINFO_RESPONSE_CODE, &r.status);
     count_attempt(t, r.status, origin);
     r.headers = std::move(t.headers);
-    r.body = std::move(t.body);
+    r.body = t.take_body();
     r.effective_url = t.request.url;
     r.attempts = t.attempt;
     bool transport_retryable = false;
-    if (t.body_too_large) {
+    if (t.body_too_large || result == CURLE_FILESIZE_EXCEEDED) {
       r.error_code = "BAD_RESPONSE";
       r.error = "response body exceeds " + std::to_string(t.request.max_body_bytes) +
                 " bytes (max_body_bytes): " + describe(t.request);
+    } else if (t.budget_exceeded) {
+      // Other answers in flight hold the budget; once they are done, a retry may fit.
+      r.error_code = "BAD_RESPONSE";
+      r.error = "response bodies in flight exceed " +
+                std::to_string(std::max(options_.max_buffered_bytes, t.request.max_body_bytes)) +
+                " bytes (max_buffered_bytes): " + describe(t.request);
+      transport_retryable = true;
     } else if (t.headers_too_large) {
       r.error_code = "BAD_RESPONSE";
       r.error = "response headers exceed 1 MiB: " + describe(t.request);
@@ -352,7 +368,8 @@ class CurlClient final : public Client {
       r.error = describe(t.request) + ": " + text;
       transport_retryable = failure.retryable;
     }
-    if (!r.error_code.empty()) r.body.clear();  // a partial body must never pass for a whole one
+    // A partial body must never pass for a whole one, nor keep its memory.
+    if (!r.error_code.empty()) std::string().swap(r.body);
     t.release();
     if (options_.on_attempt) {
       options_.on_attempt(t.request.method, redact_url(t.request.url), r.status,
@@ -486,6 +503,7 @@ class CurlClient final : public Client {
   detail::EasySettings settings_;
   std::set<std::string> http2_origins_;  // scheduling_origin of every origin that spoke HTTP/2
   ClientStats stats_;
+  detail::BodyBudget budget_;
   mutable std::mutex mutex_;
 };
 

@@ -58,6 +58,10 @@ struct RetryPolicy {
 
 struct ClientOptions {
   int concurrency = 16;  // requests in flight at once
+  // Response bytes all transfers in flight may buffer together (at least the largest
+  // max_body_bytes of a request): with a hostile peer, peak memory stays near this, however many
+  // answers come at once. A transfer that would pass it fails with BAD_RESPONSE and is retried.
+  std::size_t max_buffered_bytes = 8 * 1024 * 1024;
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds request_timeout{30000};
   // Overall deadline for everything this client does; 0 = none. Past it, requests fail with

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <memory>
 
 namespace imagegate::http::detail {
@@ -54,6 +55,7 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
   // Each status line starts a new response (1xx interim answers come first): keep the last only.
   if (line.starts_with("HTTP/")) {
     t->headers.clear();
+    t->content_length.reset();
     return n;
   }
   if (line.empty()) return n;
@@ -67,16 +69,37 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
   if (colon == std::string_view::npos) return n;
   t->headers.emplace_back(lower(trim(line.substr(0, colon))),
                           std::string(trim(line.substr(colon + 1))));
+  if (t->headers.back().first == "content-length") {
+    const std::string& value = t->headers.back().second;
+    std::size_t length = 0;
+    const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), length);
+    if (ec == std::errc() && end == value.data() + value.size()) t->content_length = length;
+  }
   return n;
 }
+
+// Smallest growth step: fewer reallocations for bodies of unknown length.
+constexpr std::size_t kMinBodyGrowth = 16 * 1024;
 
 size_t on_body(char* data, size_t size, size_t count, void* user) {
   auto* t = static_cast<Transfer*>(user);
   size_t n = size * count;
-  if (n > t->request.max_body_bytes - std::min(t->body.size(), t->request.max_body_bytes)) {
+  const std::size_t cap = t->request.max_body_bytes;
+  if (n > cap - std::min(t->body.size(), cap)) {
     // Returning less than n aborts the transfer: never keep a silently truncated body.
     t->body_too_large = true;
     return 0;
+  }
+  const std::size_t needed = t->body.size() + n;
+  if (needed > t->body.capacity()) {
+    // The announced length when it fits (one allocation), else geometric growth, never past
+    // the cap: std::string's own doubling could reserve twice the cap before it is noticed.
+    std::size_t want = std::max({needed, 2 * t->body.capacity(), kMinBodyGrowth});
+    if (t->content_length && *t->content_length >= needed) want = *t->content_length;
+    if (!t->reserve_body(std::min(want, cap))) {
+      t->budget_exceeded = true;
+      return 0;
+    }
   }
   t->body.append(data, n);
   return n;
@@ -130,6 +153,33 @@ Transfer::Transfer(std::size_t index_in_batch, Request req, CURLM* multi_handle)
 
 Transfer::~Transfer() {
   release();
+  drop_body();
+}
+
+bool Transfer::reserve_body(std::size_t capacity) {
+  if (capacity <= body.capacity()) return true;
+  const std::size_t extra = capacity - budget_held;
+  if (budget != nullptr && budget->used + extra > std::max(budget->limit, request.max_body_bytes)) {
+    return false;
+  }
+  body.reserve(capacity);
+  if (budget != nullptr) {
+    budget->used += body.capacity() - budget_held;
+    budget_held = body.capacity();
+  }
+  return true;
+}
+
+void Transfer::drop_body() {
+  std::string().swap(body);
+  if (budget != nullptr) budget->used -= std::min(budget->used, budget_held);
+  budget_held = 0;
+}
+
+std::string Transfer::take_body() {
+  std::string out = std::move(body);
+  drop_body();
+  return out;
 }
 
 void Transfer::release() {
@@ -147,9 +197,12 @@ std::expected<void, Error> Transfer::start(const EasySettings& settings,
                                            Clock::time_point now) {
   release();
   headers.clear();
-  body.clear();
+  drop_body();
+  budget = settings.budget;
+  content_length.reset();
   header_bytes = 0;
   body_too_large = false;
+  budget_exceeded = false;
   headers_too_large = false;
   error_buffer[0] = '\0';
   ++attempt;
@@ -209,6 +262,12 @@ std::expected<void, Error> Transfer::start(const EasySettings& settings,
   curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS,
                    static_cast<long>(settings.connect_timeout.count()));
   curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout.count()));
+  // An announced Content-Length over the cap fails before one byte of the body is read. Not for
+  // HEAD: its Content-Length describes a body that never comes.
+  if (method != "HEAD") {
+    curl_easy_setopt(easy, CURLOPT_MAXFILESIZE_LARGE,
+                     static_cast<curl_off_t>(request.max_body_bytes));
+  }
   curl_easy_setopt(easy, CURLOPT_HTTPHEADER, header_list);
   if (settings.extra_cas != nullptr) {
     curl_easy_setopt(easy, CURLOPT_SSL_CTX_DATA, settings.extra_cas);

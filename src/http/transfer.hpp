@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <expected>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -35,8 +36,16 @@ class ExtraCas {
   std::vector<void*> certs_;  // X509*, kept opaque so OpenSSL stays out of this header
 };
 
+// The bytes of response bodies that the transfers in flight hold, against one limit. The client
+// is single-threaded (run() is serialised, callbacks run inside it), so a plain counter does.
+struct BodyBudget {
+  std::size_t limit = 0;
+  std::size_t used = 0;
+};
+
 // Options of the client that every attempt's easy handle gets.
 struct EasySettings {
+  BodyBudget* budget = nullptr;
   CURLSH* share = nullptr;
   std::chrono::milliseconds connect_timeout{0};
   std::string user_agent;
@@ -59,6 +68,12 @@ struct Transfer {
                                    Clock::time_point now);
   // Removes the finished attempt's easy handle.
   void release();
+  // The received body, handed over: its bytes no longer count against the budget.
+  std::string take_body();
+  // Makes room for `capacity` bytes of body, within the request's cap and the budget.
+  bool reserve_body(std::size_t capacity);
+  // Frees the body's memory and returns its bytes to the budget.
+  void drop_body();
 
   std::size_t index;
   Request request;           // the current hop: redirects change url, method, headers
@@ -76,8 +91,12 @@ struct Transfer {
   curl_slist* header_list = nullptr;
   Headers headers;
   std::string body;
+  BodyBudget* budget = nullptr;
+  std::size_t budget_held = 0;  // body.capacity() as counted in the budget
+  std::optional<std::size_t> content_length;
   std::size_t header_bytes = 0;
   bool body_too_large = false;
+  bool budget_exceeded = false;
   bool headers_too_large = false;
   char error_buffer[CURL_ERROR_SIZE] = {};
 };

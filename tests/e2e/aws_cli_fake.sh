@@ -3,6 +3,11 @@
 # with its own SigV4 code and parses every answer with botocore's service models, so a field the
 # fake names wrongly, an error shape it gets wrong or a signature it checks wrongly fails here.
 set -euo pipefail
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+# shellcheck source=lib/isolate.sh
+source "${E2E_LIB:?}/isolate.sh"
+e2e_isolate "$work" # before the first command: HOME, AWS_*, DOCKER_CONFIG, proxies
 
 AWS=/usr/bin/aws  # Debian's awscli; another `aws` may come first in PATH
 FAKE="${FAKES_DIR:?FAKES_DIR must name the directory of the built fakes}/fake_aws"
@@ -10,7 +15,6 @@ FAKE="${FAKES_DIR:?FAKES_DIR must name the directory of the built fakes}/fake_aw
 [ -x "$FAKE" ] || { echo "FAIL: $FAKE is not built" >&2; exit 1; }
 command -v jq >/dev/null || { echo "FAIL: jq is missing (scripts/bootstrap installs it)" >&2; exit 1; }
 
-work=$(mktemp -d)
 pid=""
 cleanup() {
   if [ -n "$pid" ]; then
@@ -59,22 +63,19 @@ expect_eq "a bad --state file names the key" \
   "fake_aws: --state $work/bad-state.json: state.repositories.r1.images[].digest: the manifest's sha256 is sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a" \
   "$(cat "$work/bad.err")"
 
-start_ns=$(date +%s%N)
 "$FAKE" --state "$work/state.json" --port-file "$work/port" --verbose >"$work/fake.out" \
   2>"$work/fake.err" &
 pid=$!
-for _ in $(seq 1 100); do
-  [ -s "$work/port" ] && break
+# Waits for the port file as long as the fake runs (how fast it starts is bench/'s business); the
+# port file is written once the socket listens, so the first request must be answered.
+until [ -s "$work/port" ]; do
   kill -0 "$pid" 2>/dev/null || fail "fake_aws exited at start"
   sleep 0.02
 done
-[ -s "$work/port" ] || fail "fake_aws wrote no port file within 2 s"
 PORT=$(cat "$work/port")
 ENDPOINT="http://127.0.0.1:$PORT"
 curl -sf "$ENDPOINT/_fake/counters" >/dev/null || fail "control API does not answer"
-elapsed_ms=$((($(date +%s%N) - start_ns) / 1000000))
-[ "$elapsed_ms" -lt 1000 ] || fail "fake_aws took ${elapsed_ms} ms to serve (expected < 1000)"
-ok "fake_aws serves on port $PORT after ${elapsed_ms} ms"
+ok "fake_aws serves on port $PORT"
 expect_eq "port printed as the first stdout line" "$PORT" "$(head -1 "$work/fake.out")"
 
 export HOME="$work" AWS_REGION="$REGION" AWS_EC2_METADATA_DISABLED=true AWS_PAGER=""
@@ -282,4 +283,5 @@ awsf ecr batch-get-image --repository-name afu9/pinned --image-ids imageTag=v1 >
 expect_eq "counters count per operation" '{"BatchGetImage":1,"DescribeImages":2}' \
   "$(curl -sf "$ENDPOINT/_fake/counters" | jq -cS .)"
 
+e2e_egress_check || fail "a connection left the machine"
 echo "aws_cli_fake: all checks passed"

@@ -259,7 +259,11 @@ section "internal failures on DescribeRepositories"
 reset_fake
 fake_aws_faults '{"internalFailure":{"count":1000,"operation":"DescribeRepositories"}}' >/dev/null
 expect_exit 1 -- gate "$M"
-expect_output_contains InternalFailure
+expect_output_contains "error[AWS_ERROR] control-center: repository 'afu9/control-center': ecr DescribeRepositories: InternalFailure: "
+expect_output_contains "(HTTP 500, request id "
+expect_output_contains ") after 3 attempts"
+expect_eq 4 "$(grep -c '^error\[AWS_ERROR\] .*InternalFailure' "$LAST_OUT" || :)" "every image fails closed with AWS_ERROR"
+expect_eq 3 "$(fake_aws_count DescribeRepositories)" "one call for the four repositories, retried twice (3 attempts), no more"
 
 section "wrong secret key"
 reset_fake

@@ -52,6 +52,75 @@ expect_exit 1 -- env E2E_KEEP_SCRATCH=0 bash "$SCRATCH/inner_abort.sh"
 expect_stderr_contains "suite aborted (exit 1) after 1 passed, 0 failed"
 expect_not_contains "ok   - never"
 
+printf '%s\n' 'source "$E2E_LIB/common.sh"' 'expect_not_contains secret "$SCRATCH/never-written"' 'finish' \
+  >"$SCRATCH/inner_missing.sh"
+expect_exit 1 -- env E2E_KEEP_SCRATCH=0 bash "$SCRATCH/inner_missing.sh"
+expect_output_contains "FAIL - cannot look for 'secret': no file "
+expect_output_contains "/never-written"
+
+section "isolation: nothing of the developer's machine reaches a suite"
+# shellcheck disable=SC2016 # the inner suite expands these itself
+printf '%s\n' 'source "$E2E_LIB/common.sh"' 'env >"$1/inner.env"' 'pass env written' 'finish' \
+  >"$SCRATCH/inner_env.sh"
+expect_exit 0 -- env HOME=/root AWS_REGION=eu-central-1 AWS_DEFAULT_REGION=eu-central-1 \
+  AWS_PROFILE=dev AWS_ENDPOINT_URL=https://aws.example AWS_ENDPOINT_URL_ECS=https://ecs.example \
+  AWS_ACCESS_KEY_ID=AKIADEVELOPER0000001 AWS_SECRET_ACCESS_KEY=developerSecret \
+  AWS_CONFIG_FILE=/root/.aws/config AWS_EC2_METADATA_SERVICE_ENDPOINT=http://10.0.0.1 \
+  DOCKER_CONFIG=/root/.docker http_proxy=http://10.0.0.1:3128 HTTPS_PROXY=http://10.0.0.1:3128 \
+  https_proxy=http://10.0.0.1:3128 HTTP_PROXY=http://10.0.0.1:3128 ALL_PROXY=socks5://10.0.0.1 \
+  no_proxy='*' NO_PROXY='*' ECS_CLUSTER=prod GIT_SHA=0123456 \
+  bash "$SCRATCH/inner_env.sh" "$SCRATCH"
+inner_env="$SCRATCH/inner.env"
+expect_eq "AWS_CONFIG_FILE AWS_SHARED_CREDENTIALS_FILE" \
+  "$(grep -oE '^AWS_[A-Z_]+' "$inner_env" | sort | tr '\n' ' ' | sed 's/ $//')" \
+  "no AWS_* variable but the two config paths, which point into the scratch directory"
+expect_eq "" "$(grep -E '^(HOME|DOCKER_CONFIG|AWS_CONFIG_FILE|AWS_SHARED_CREDENTIALS_FILE)=/root' "$inner_env" || :)" \
+  "HOME, DOCKER_CONFIG and the AWS files are not the developer's"
+expect_eq "" "$(grep -iE '^(http|https|all)_proxy=' "$inner_env" | grep -vE '=http://127\.0\.0\.1:[0-9]+$' || :)" \
+  "every proxy variable (both cases) names the harness's egress trap on 127.0.0.1"
+expect_eq "2" "$(grep -cE '^(no_proxy|NO_PROXY)=127\.0\.0\.1,localhost,::1$' "$inner_env" || :)" \
+  "NO_PROXY keeps only loopback direct"
+expect_eq "" "$(grep -E '^(ECS_CLUSTER|GIT_SHA)=' "$inner_env" || :)" "the commands' inputs are unset"
+
+section "isolation: the egress trap records and fails a connection that would leave the machine"
+expect_exit 0 -- curl -s -o /dev/null http://registry.example.invalid/v2/
+expect_eq "GET http://registry.example.invalid/v2/ HTTP/1.1" "$(head -n 1 "$E2E_EGRESS_LOG")" \
+  "curl's request went to the trap, not to the network"
+: >"$E2E_EGRESS_LOG"
+# The defect this catches: a region in the (isolated) AWS config, no endpoint given, so imagegate
+# would call the real ECR with whatever credentials there are.
+mkdir -p "$(dirname "$AWS_CONFIG_FILE")"
+printf '[default]\nregion = eu-central-1\n' >"$AWS_CONFIG_FILE"
+printf '[default]\naws_access_key_id = AKIAEGRESSTRAP000001\naws_secret_access_key = egressTrapSecret\n' \
+  >"$AWS_SHARED_CREDENTIALS_FILE"
+expect_exit 1 -- env AWS_EC2_METADATA_DISABLED=true "$IMAGEGATE" gate --no-color \
+  -m "$SOURCE_DIR/examples/afu9/images-manifest.json" --env production --sha "$SHA" --registry ecr
+expect_output_contains "error[UNREACHABLE]"
+expect_ne 0 "$(grep -c '^CONNECT api\.ecr\.eu-central-1\.amazonaws\.com:443 ' "$E2E_EGRESS_LOG" || :)" \
+  "imagegate's call to the real ECR was caught by the trap"
+expect_exit 1 -- e2e_egress_check
+expect_stderr_contains "a connection to a host other than this machine was attempted:"
+expect_stderr_contains "CONNECT api.ecr.eu-central-1.amazonaws.com:443"
+: >"$E2E_EGRESS_LOG"
+rm -f "$AWS_CONFIG_FILE" "$AWS_SHARED_CREDENTIALS_FILE"
+expect_exit 0 -- e2e_egress_check
+
+section "isolation: every suite isolates before its first command"
+# The first command of a suite (after comments, set, ':' checks and making its scratch directory)
+# sources common.sh, or isolate.sh followed by e2e_isolate.
+for suite in "$SOURCE_DIR"/tests/e2e/*.sh; do
+  first="$(awk '
+    /^[[:space:]]*(#|$)/ { next }
+    /^set / || /^: "/ || /^(scratch|work)=\$\(mktemp -d\)$/ || /^trap .rm -rf/ { next }
+    /^source "\$\{E2E_LIB:\?\}\/isolate\.sh"$/ { iso = 1; next }
+    /^E2E_NETWORK_ALLOWED=/ { next }
+    { print; exit }' "$suite")"
+  case "$first" in
+    'source "${E2E_LIB:?}/common.sh"'* | 'e2e_isolate "$'*) pass "${suite##*/} isolates first" ;;
+    *) fail "${suite##*/}: first command before isolation: $first" ;;
+  esac
+done
+
 section "bad inputs to the harness are refused with a reason"
 expect_exit 2 -- registry_start bogus
 expect_stderr_contains "registry_start: unknown mode 'bogus' (plain, htpasswd, tls, token)"

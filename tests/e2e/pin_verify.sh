@@ -7,6 +7,9 @@
 set -euo pipefail
 : "${IMAGEGATE:?} ${SOURCE_DIR:?} ${FAKES_DIR:?}"
 scratch=$(mktemp -d)
+# shellcheck source=lib/isolate.sh
+source "${E2E_LIB:?}/isolate.sh"
+e2e_isolate "$scratch" # before the first command: HOME, AWS_*, DOCKER_CONFIG, proxies
 fake_pid=
 cleanup() {
   if [ -n "$fake_pid" ]; then kill "$fake_pid" 2>/dev/null || true; fi
@@ -25,6 +28,7 @@ OTHER_SHA=89abcdef0123456789abcdef0123456789abcdef
 REG=123456789012.dkr.ecr.eu-central-1.amazonaws.com
 digest() { printf 'sha256:%s' "$(printf "$1%.0s" $(seq 64))"; }
 ig() { "$IMAGEGATE" "$@" --no-color; }
+stdout_to() { local file=$1; shift; "$@" >"$file"; } # stdout to FILE, stderr where run() sends it
 
 # run NAME WANT_EXIT WANT_TEXT -- CMD...: exit code and stdout+stderr containing the text.
 run() {
@@ -110,10 +114,12 @@ jq '.version = "1.0.1"' "$M" >"$scratch/other-manifest.json"
 run "evidence for another manifest" 1 "error[EVIDENCE_MANIFEST_MISMATCH] manifest.sha256: the evidence is for manifest" -- \
   ig pin -m "$scratch/other-manifest.json" --root "$EX" --evidence "$scratch/evidence.json" --task-def "$TD" --allow-unmanaged log-router -o "$scratch/never.json"
 [ ! -e "$scratch/never.json" ] && ok "no output file written on failure" || bad "never.json was written"
-set +e; ig pin -m "$M" --evidence "$scratch/failed.json" --task-def "$TD" >"$scratch/stdout" 2>/dev/null; set -e
+run "failed pin without -o" 1 "error[EVIDENCE_NOT_PASSED]" -- \
+  stdout_to "$scratch/stdout" ig pin -m "$M" --evidence "$scratch/failed.json" --task-def "$TD"
 [ ! -s "$scratch/stdout" ] && ok "nothing on stdout on failure" || bad "stdout not empty on failure"
 echo '{"old": true}' >"$scratch/existing.json"
-set +e; ig pin -m "$M" --evidence "$scratch/failed.json" --task-def "$TD" -o "$scratch/existing.json" >/dev/null 2>&1; set -e
+run "failed pin onto an existing -o file" 1 "error[EVIDENCE_NOT_PASSED]" -- \
+  ig pin -m "$M" --evidence "$scratch/failed.json" --task-def "$TD" -o "$scratch/existing.json"
 [ "$(cat "$scratch/existing.json")" = '{"old": true}' ] && ok "an existing -o file is left as it was" || bad "existing -o overwritten"
 
 # Optional image absent from the evidence.
@@ -149,7 +155,7 @@ echo '{"family": "afu9", "containers": []}' >"$scratch/not-td.json"
 run "not a task definition" 2 "TASKDEF_INVALID: task definition '$scratch/not-td.json' is not a task definition: containerDefinitions is missing" -- \
   ig pin -m "$M" --evidence "$scratch/evidence.json" --task-def "$scratch/not-td.json"
 echo '[{"name": "x"}]' >"$scratch/array.json"
-run "an array is not a task definition" 2 "is not a task definition: expected a JSON object, got array" -- \
+run "an array is not a task definition" 2 "TASKDEF_INVALID: task definition '$scratch/array.json' is not a task definition: expected a JSON object, got array" -- \
   ig verify -m "$M" --env production --sha $SHA --task-def "$scratch/array.json"
 run "missing task definition file" 2 "TASKDEF_UNREADABLE: task definition '$scratch/nope.json' cannot be read" -- \
   ig pin -m "$M" --evidence "$scratch/evidence.json" --task-def "$scratch/nope.json"
@@ -188,13 +194,13 @@ jq '.containerDefinitions[1].image = "'$REG'/afu9/mcp-github:prod-latest@'$(dige
 run "tag@digest with another digest" 1 "error[IMAGE_MISMATCH] mcp-github mcp-github: container 'mcp-github' runs '$REG/afu9/mcp-github:prod-latest@$(digest 9)': digest is not $(digest 2)" -- \
   "${V[@]}" --evidence "$scratch/evidence.json" --task-def "$scratch/wrong-digest.json" --allow-unmanaged log-router
 jq '.containerDefinitions[2].image = "ghcr.io/someone/mcp-deploy@'$(digest 3)'"' "$scratch/pinned.json" >"$scratch/other-repo.json"
-run "another repository" 1 "runs 'ghcr.io/someone/mcp-deploy@$(digest 3)': another repository" -- \
+run "another repository" 1 "error[IMAGE_MISMATCH] mcp-deploy mcp-deploy: container 'mcp-deploy' runs 'ghcr.io/someone/mcp-deploy@$(digest 3)': another repository" -- \
   "${V[@]}" --evidence "$scratch/evidence.json" --task-def "$scratch/other-repo.json" --allow-unmanaged log-router
 run "verify with evidence of another sha" 1 "error[EVIDENCE_MISMATCH] sha" -- \
   "${V[@]}" --evidence "$scratch/other-sha.json" --task-def "$scratch/pinned.json" --allow-unmanaged log-router
 run "verify with failed evidence" 1 "error[EVIDENCE_NOT_PASSED]" -- \
   "${V[@]}" --evidence "$scratch/failed.json" --task-def "$scratch/pinned.json" --allow-unmanaged log-router
-run "verify: invalid JSON" 2 "is not valid JSON at line 5, column 5" -- "${V[@]}" --task-def "$scratch/invalid.json"
+run "verify: invalid JSON" 2 "TASKDEF_INVALID_JSON: task definition '$scratch/invalid.json' is not valid JSON at line 5, column 5" -- "${V[@]}" --task-def "$scratch/invalid.json"
 run "verify: --task-def and --cluster" 2 "--task-def checks a file; it cannot be combined with --cluster/--service" -- \
   "${V[@]}" --task-def "$TD" --cluster c --service s
 run "verify: neither" 2 "give --task-def FILE, or --cluster (or ECS_CLUSTER) and --service (or ECS_SERVICE)" -- \
@@ -224,7 +230,8 @@ jq -e --arg d "$GATE_DIGEST" '.containerDefinitions[2].image == ("afu9/mcp-deplo
 run "chain: verify the pinned file against the gate's evidence" 0 "verified" -- ig verify -m "$M" --env production --sha $SHA \
   --evidence "$scratch/gate-evidence.json" --task-def "$scratch/gate-pinned.json" --allow-unmanaged log-router
 umoci rm --image "$scratch/layouts/afu9/mcp-github:prod-${SHA:0:7}"
-set +e; ig gate -m "$M" --env production --sha $SHA --registry "oci-layout:$scratch/layouts" --evidence-out "$scratch/gate-failed.json" >/dev/null 2>&1; set -e
+run "chain: the gate fails without the short-sha tag" 1 "error[" -- \
+  ig gate -m "$M" --env production --sha $SHA --registry "oci-layout:$scratch/layouts" --evidence-out "$scratch/gate-failed.json"
 run "chain: pin refuses the evidence of a failed gate" 1 "error[EVIDENCE_NOT_PASSED]" -- ig pin -m "$M" --env production --sha $SHA \
   --evidence "$scratch/gate-failed.json" --task-def "$TD" --allow-unmanaged log-router -o "$scratch/never.json"
 
@@ -242,13 +249,13 @@ cat >"$scratch/state.json" <<JSON
 JSON
 "$FAKE" --state "$scratch/state.json" --port-file "$scratch/port" 2>"$scratch/fake.err" >/dev/null &
 fake_pid=$!
-for _ in $(seq 1 250); do [ -s "$scratch/port" ] && break; sleep 0.02; done
+until [ -s "$scratch/port" ]; do kill -0 "$fake_pid" 2>/dev/null || { bad "fake AWS exited at start"; cat "$scratch/fake.err"; exit 1; }; sleep 0.02; done
 PORT=$(cat "$scratch/port")
 URL=http://127.0.0.1:$PORT
 # No stray configuration of the machine: credentials and region come from here only.
 export HOME=$scratch/home AWS_CONFIG_FILE=$scratch/home/config AWS_SHARED_CREDENTIALS_FILE=$scratch/home/credentials
 export AWS_ACCESS_KEY_ID=$AKID AWS_SECRET_ACCESS_KEY=$SECRET AWS_REGION=eu-central-1 AWS_EC2_METADATA_DISABLED=true
-unset AWS_SESSION_TOKEN AWS_PROFILE AWS_ENDPOINT_URL AWS_ENDPOINT_URL_ECS ECS_CLUSTER ECS_SERVICE 2>/dev/null || true
+unset AWS_SESSION_TOKEN AWS_PROFILE AWS_ENDPOINT_URL AWS_ENDPOINT_URL_ECS ECS_CLUSTER ECS_SERVICE
 mkdir -p "$HOME"
 
 # The previous release (tags) is revision 1; pin's output, registered by AWS's own CLI, is 2.
@@ -278,7 +285,8 @@ grep -qF "service 'afu9/web': rollout COMPLETED, task definition $TD2" "$scratch
 [ "$(curl -sf "$URL/_fake/counters" | jq '.ListTasks')" = 3 ] && ok "ECS: ListTasks paginated (page size 1)" || bad "ListTasks pagination"
 run "ECS: ECS_CLUSTER and ECS_SERVICE" 0 "verified" -- env ECS_CLUSTER=afu9 ECS_SERVICE=web "$IMAGEGATE" verify -m "$M" --env production --sha $SHA \
   --evidence "$scratch/evidence.json" --allow-unmanaged log-router --endpoint-url "$URL" --no-color
-"${E[@]}" --service web --output json >"$scratch/ecs.json" || true
+rc=0; "${E[@]}" --service web --output json >"$scratch/ecs.json" 2>"$scratch/ecs.err" || rc=$?
+[ "$rc" = 0 ] && ok "ECS: --output json exits 0" || { bad "ECS: --output json exit $rc"; cat "$scratch/ecs.err"; }
 jq -e --arg td "$TD2" '.verdict == "pass" and .services[0].rollout == "COMPLETED" and .services[0].taskDefinition == $td and .services[0].tasksChecked == 3' "$scratch/ecs.json" >/dev/null \
   && ok "ECS: --output json" || { bad "ECS json"; cat "$scratch/ecs.json"; }
 
@@ -307,7 +315,7 @@ scenario "$IN_PROGRESS"
 run "ECS: rollout IN_PROGRESS then COMPLETED with --wait" 0 "verified" -- "${E[@]}" --service web --wait 2m
 [ "$(curl -sf "$URL/_fake/counters" | jq '.DescribeServices')" = 3 ] && ok "ECS: polled until completed" || bad "poll count"
 scenario "$(echo "$IN_PROGRESS" | sed 's/"completeAfterDescribes": 2/"completeAfterDescribes": 100/')"
-run "ECS: --wait gives up at its deadline" 1 "is still in progress after --wait" -- "${E[@]}" --service web --wait 3s
+run "ECS: --wait gives up at its deadline" 1 "error[ROLLOUT_IN_PROGRESS] web: the rollout of $TD2 is still in progress after --wait" -- "${E[@]}" --service web --wait 3s
 
 scenario '{"taskDefinition": "afu9:2", "desiredCount": 1}'
 run "ECS: service missing" 1 "error[SERVICE_MISSING] nope: service 'nope' does not exist in cluster 'afu9'" -- "${E[@]}" --service nope
@@ -329,5 +337,6 @@ run "ECS: unreachable endpoint" 1 "error[UNREACHABLE]" -- ig verify -m "$M" --en
 run "ECS: without evidence, digests are resolved from ECR (here: repositories missing)" 1 "error[REPOSITORY_MISSING] control-center" -- ig verify -m "$M" --env production --sha $SHA \
   --allow-unmanaged log-router --cluster afu9 --service web --endpoint-url "$URL"
 
+e2e_egress_check || failed=$((failed + 1))
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

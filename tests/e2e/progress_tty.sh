@@ -30,7 +30,9 @@ expect_not_contains "checking" "$LAST_ERR" "$LAST_OUT"
 expect_output_contains "REPOSITORY_MISSING"
 
 section "-v on a terminal: request lines, no progress line between them"
-script -qefc "$(printf '%q ' "${gate[@]}") -v" /dev/null >"$SCRATCH/tty-v.out" 2>&1 || true
+rc=0
+script -qefc "$(printf '%q ' "${gate[@]}") -v" /dev/null >"$SCRATCH/tty-v.out" 2>&1 || rc=$?
+expect_eq 1 "$rc" "the gate fails with -v too"
 grep -qE '^(GET|HEAD) http://127\.0\.0\.1:[0-9]+/v2/' "$SCRATCH/tty-v.out" &&
   pass "-v shows each request" || { fail "-v shows no request"; head "$SCRATCH/tty-v.out"; }
 if grep -qF "checking 12 tags" "$SCRATCH/tty-v.out"; then

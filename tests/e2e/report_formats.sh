@@ -45,8 +45,8 @@ BAD="$TEST_DATA/manifests/duplicate-id.json"
 expect_exit 1 -- "$IMAGEGATE" validate -m "$BAD" --report junit="$R/invalid.xml" \
   --report github="$R/invalid.annotations"
 valid_junit "$R/invalid.xml" "invalid manifest report"
-errors=$(jq '[.findings[] | select(.severity == "error")] | length' \
-  <("$IMAGEGATE" validate -m "$BAD" --output json || true))
+expect_exit 1 -- "$IMAGEGATE" validate -m "$BAD" --output json
+errors=$(jq '[.findings[] | select(.severity == "error")] | length' "$LAST_OUT")
 expect_ne 0 "$errors" "the invalid manifest has errors"
 expect_eq "$errors" "$(grep -c '^::error title=imagegate ' "$R/invalid.annotations")" \
   "one annotation per error"

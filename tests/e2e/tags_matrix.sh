@@ -5,6 +5,9 @@ set -euo pipefail
 : "${IMAGEGATE:?} ${SOURCE_DIR:?}"
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
+# shellcheck source=lib/isolate.sh
+source "${E2E_LIB:?}/isolate.sh"
+e2e_isolate "$scratch" # before the first command: HOME, AWS_*, DOCKER_CONFIG, proxies
 passed=0 failed=0
 ok() { passed=$((passed + 1)); echo "ok   $*"; }
 bad() { failed=$((failed + 1)); echo "FAIL $*"; }
@@ -63,5 +66,6 @@ run "unknown image" 2 "--image 'nope' is not an image id" -- ig tags --env produ
 run "bad format" 2 "--format" -- ig tags --env production --sha $SHA --format yaml
 run "matrix on invalid manifest" 1 "DOCKERFILE_MISSING" -- "$IMAGEGATE" matrix --env production --sha $SHA -m "$SOURCE_DIR/tests/data/manifests/missing-dockerfile.json" --root "$SOURCE_DIR/examples/afu9"
 
+e2e_egress_check || failed=$((failed + 1))
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

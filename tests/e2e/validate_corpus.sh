@@ -5,6 +5,9 @@ set -euo pipefail
 : "${IMAGEGATE:?} ${TEST_DATA:?} ${SOURCE_DIR:?}"
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
+# shellcheck source=lib/isolate.sh
+source "${E2E_LIB:?}/isolate.sh"
+e2e_isolate "$scratch" # before the first command: HOME, AWS_*, DOCKER_CONFIG, proxies
 passed=0 failed=0
 ok() { passed=$((passed + 1)); echo "ok   $*"; }
 bad() { failed=$((failed + 1)); echo "FAIL $*"; }
@@ -62,5 +65,6 @@ set +e; "$IMAGEGATE" validate --no-color -m "$scratch/elsewhere/images-manifest.
 "$IMAGEGATE" validate --no-color -m "$scratch/elsewhere/images-manifest.json" --root "$SOURCE_DIR/examples/afu9" >/dev/null; rc2=$?; set -e
 if [ $rc1 = 1 ] && [ $rc2 = 0 ]; then ok "--root"; else bad "--root: $rc1 $rc2"; fi
 
+e2e_egress_check || failed=$((failed + 1))
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

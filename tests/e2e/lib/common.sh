@@ -22,18 +22,11 @@ export E2E_LIB SOURCE_DIR TEST_DATA FAKES_DIR IMAGEGATE
 SCRATCH="$(mktemp -d "${TMPDIR:-/tmp}/imagegate-e2e.XXXXXX")"
 export SCRATCH
 
-# Nothing from the developer's machine may leak in (credentials, registry config, proxies), and
-# nothing a suite writes may leak into the next suite.
-export HOME="$SCRATCH/home"
-export XDG_CONFIG_HOME="$HOME/.config" XDG_DATA_HOME="$HOME/.local/share"
-export XDG_CACHE_HOME="$HOME/.cache" XDG_RUNTIME_DIR="$HOME/run" TMPDIR="$SCRATCH/tmp"
-export DOCKER_CONFIG="$HOME/.docker" REGISTRY_AUTH_FILE="$HOME/auth.json"
-export AWS_CONFIG_FILE="$HOME/.aws/config" AWS_SHARED_CREDENTIALS_FILE="$HOME/.aws/credentials"
-unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_PROFILE
-unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
-export NO_PROXY="127.0.0.1,localhost" no_proxy="127.0.0.1,localhost"
-mkdir -p "$HOME" "$XDG_RUNTIME_DIR" "$TMPDIR"
-chmod 700 "$XDG_RUNTIME_DIR"
+# Nothing from the developer's machine may leak in (credentials, registry config, proxies), no
+# connection may leave the machine (isolate.sh), and nothing a suite writes may leak into the next.
+# shellcheck source=isolate.sh
+source "$E2E_LIB/isolate.sh"
+e2e_isolate "$SCRATCH"
 
 # Debian's interpreter starts in a few milliseconds; a pyenv shim first in PATH takes ten times longer.
 if [ -x /usr/bin/python3 ]; then E2E_PYTHON=/usr/bin/python3; else E2E_PYTHON=python3; fi
@@ -42,6 +35,7 @@ E2E_PASSED=0
 E2E_FAILED=0
 E2E_FINISHED=0
 E2E_PIDS=()
+[ -z "$E2E_EGRESS_PID" ] || E2E_PIDS+=("$E2E_EGRESS_PID")
 E2E_SECRETS=()
 LAST_OUT="$SCRATCH/last.out"
 LAST_ERR="$SCRATCH/last.err"
@@ -222,9 +216,18 @@ expect_not_contains() {
   shift
   local files=("$@")
   [ "${#files[@]}" -gt 0 ] || files=("$LAST_OUT" "$LAST_ERR")
-  local hits
-  hits="$(grep -lF -- "$text" "${files[@]}" 2>/dev/null || true)"
-  if [ -z "$hits" ]; then
+  local f missing=()
+  for f in "${files[@]}"; do [ -f "$f" ] && [ -r "$f" ] || missing+=("$f"); done
+  if [ "${#missing[@]}" -gt 0 ]; then
+    # A file that is not there proves nothing about what it would have held.
+    fail "cannot look for '$text': no file ${missing[*]}"
+    return 0
+  fi
+  local hits rc=0
+  hits="$(grep -lF -- "$text" "${files[@]}")" || rc=$?
+  if [ "$rc" -gt 1 ]; then
+    fail "grep failed ($rc) looking for '$text' in ${files[*]}"
+  elif [ -z "$hits" ]; then
     pass "no '$text' in ${files[*]##*/}"
   else
     fail "'$text' found in: $hits"
@@ -262,6 +265,7 @@ section() {
 # finish : prints the summary line and exits non-zero when anything failed or nothing was checked.
 finish() {
   E2E_FINISHED=1
+  e2e_egress_check || E2E_FAILED=$((E2E_FAILED + 1))
   echo "$E2E_PASSED passed, $E2E_FAILED failed"
   if [ "$E2E_FAILED" -ne 0 ] || [ "$E2E_PASSED" -eq 0 ]; then
     exit 1
