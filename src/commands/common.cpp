@@ -129,7 +129,7 @@ report::Style stdout_style(const CommonOptions& options) {
   return report::detect_style(stdout, options.no_color);
 }
 
-void print_findings_text(const report::Findings& findings, const CommonOptions& options) {
+void print_findings_text(const findings::Findings& findings, const CommonOptions& options) {
   std::cout << report::render_findings(findings, stdout_style(options));
 }
 
@@ -143,7 +143,7 @@ void emit_reports(const CommonOptions& options, const report::ReportInput& input
   (stdout_is_document ? std::cerr : std::cout) << report::render_annotations(input) << std::flush;
 }
 
-int exit_code_for(const report::Findings& findings) {
+int exit_code_for(const findings::Findings& findings) {
   return findings.has_errors() ? kExitFailed : kExitOk;
 }
 

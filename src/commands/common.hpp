@@ -10,7 +10,7 @@
 
 #include "manifest/manifest.hpp"
 #include "manifest/tagging.hpp"
-#include "report/findings.hpp"
+#include "findings/findings.hpp"
 #include "report/reports.hpp"
 #include "report/text.hpp"
 
@@ -46,7 +46,7 @@ void add_feature_version_options(CLI::App& app, std::vector<std::string>& featur
 struct LoadedManifest {
   manifest::Manifest manifest;
   std::filesystem::path root;
-  report::Findings findings;  // schema + semantic findings
+  findings::Findings findings;  // schema + semantic findings
 };
 
 // Loads and validates the manifest; throws UsageError (exit 2) when it cannot be loaded.
@@ -65,7 +65,7 @@ manifest::DeployTarget select_target(LoadedManifest& loaded, const std::string& 
 report::Style stdout_style(const CommonOptions& options);
 
 // Prints findings to stdout as text lines (json output is each command's own document).
-void print_findings_text(const report::Findings& findings, const CommonOptions& options);
+void print_findings_text(const findings::Findings& findings, const CommonOptions& options);
 
 // Writes every --report, and the GitHub annotations when running in GitHub Actions (unless
 // --no-annotations or a `--report github=-` already prints them): to stdout, or to stderr when
@@ -73,6 +73,6 @@ void print_findings_text(const report::Findings& findings, const CommonOptions& 
 void emit_reports(const CommonOptions& options, const report::ReportInput& input,
                   bool stdout_is_document);
 
-int exit_code_for(const report::Findings& findings);
+int exit_code_for(const findings::Findings& findings);
 
 }  // namespace imagegate::commands

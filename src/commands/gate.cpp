@@ -37,7 +37,7 @@ evidence::Evidence skipped_evidence(const gate::GateInput& input) {
     image.findings.clear();
     image.tags.clear();
   }
-  e.findings.push_back({report::Severity::kWarning, "GATE_SKIPPED", "", "SKIP_IMAGE_GATE",
+  e.findings.push_back({findings::Severity::kWarning, "GATE_SKIPPED", "", "SKIP_IMAGE_GATE",
                         "SKIP_IMAGE_GATE=true: the gate was skipped (break-glass); no image was "
                         "checked, and pin refuses this evidence"});
   e.verdict = "skipped";
@@ -220,7 +220,7 @@ int run_gate(const GateOptions& options) {
     timing.http = opened.http_stats();
     if (skip != nullptr && *skip != '\0') {
       evidence.findings.push_back(
-          {report::Severity::kWarning, "SKIP_IMAGE_GATE_IGNORED", "", "SKIP_IMAGE_GATE",
+          {findings::Severity::kWarning, "SKIP_IMAGE_GATE_IGNORED", "", "SKIP_IMAGE_GATE",
            fmt::format("SKIP_IMAGE_GATE is {}, not \"true\": ignored, the gate ran",
                        util::quote(skip))});
     }
@@ -247,7 +247,7 @@ int run_gate(const GateOptions& options) {
     if (want_json) std::cout << document;
   }
   if (!want_json) std::cout << report::render_gate_text(evidence, stdout_style(options.common));
-  report::Findings findings;
+  findings::Findings findings;
   for (const auto& f : evidence.findings) findings.add(f);
   emit_reports(options.common, {"gate", findings, evidence, evidence.verdict, json_document},
                options.common.output == "json");

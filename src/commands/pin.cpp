@@ -28,7 +28,7 @@ T input_or_throw(Result<T> result) {
   return std::move(*result);
 }
 
-void print_report(std::ostream& out, std::FILE* stream, const report::Findings& findings,
+void print_report(std::ostream& out, std::FILE* stream, const findings::Findings& findings,
                   const CommonOptions& common, const std::string& summary, bool ok) {
   if (common.output == "json") {
     nlohmann::json doc = {{"verdict", ok ? "pass" : "fail"},
@@ -97,7 +97,7 @@ int run_pin(const PinOptions& options) {
   std::ostream& report_out = to_stdout ? std::cerr : std::cout;
   std::FILE* report_stream = to_stdout ? stderr : stdout;
 
-  report::Findings findings = loaded.findings;
+  findings::Findings findings = loaded.findings;
   deploy::check_evidence(evidence, loaded.manifest, env, options.sha, findings);
   deploy::pin_containers(task_definition, expectations, options.keep_absent_optional, findings);
 

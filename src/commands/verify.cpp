@@ -221,7 +221,7 @@ int run_verify(const VerifyOptions& options, const deploy::DigestResolver& resol
   std::optional<deploy::TaskDefinition> task_definition;
   if (offline) task_definition = input_or_throw(deploy::load_task_definition(options.task_def));
 
-  report::Findings findings = loaded.findings;
+  findings::Findings findings = loaded.findings;
   if (evidence) {
     deploy::check_evidence(*evidence, loaded.manifest, target.env, target.sha, findings);
   }

@@ -37,7 +37,7 @@ bool settled(const std::string& status) {
 class Judge {
  public:
   Judge(EcsApi& api, const std::string& service, const Expectations& expectations,
-        const ExpectedDigests& digests, report::Findings& findings)
+        const ExpectedDigests& digests, findings::Findings& findings)
       : api_(api),
         service_(service),
         expectations_(expectations),
@@ -171,7 +171,7 @@ class Judge {
   const std::string& service_;
   const Expectations& expectations_;
   const ExpectedDigests& digests_;
-  report::Findings& findings_;
+  findings::Findings& findings_;
 };
 
 }  // namespace
@@ -180,7 +180,7 @@ DeploymentReport check_deployments(EcsApi& api, const std::string& cluster,
                                    const std::string& service, const Expectations& expectations,
                                    const ExpectedDigests& digests,
                                    const std::function<bool()>& wait_more,
-                                   report::Findings& findings) {
+                                   findings::Findings& findings) {
   DeploymentReport report;
   Judge judge(api, service, expectations, digests, findings);
   auto listed = api.list_service_deployments(cluster, service, "");

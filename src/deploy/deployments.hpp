@@ -9,7 +9,7 @@
 
 #include "deploy/ecs.hpp"
 #include "deploy/expectations.hpp"
-#include "report/findings.hpp"
+#include "findings/findings.hpp"
 
 namespace imagegate::deploy {
 
@@ -34,6 +34,6 @@ DeploymentReport check_deployments(EcsApi& api, const std::string& cluster,
                                    const std::string& service, const Expectations& expectations,
                                    const ExpectedDigests& digests,
                                    const std::function<bool()>& wait_more,
-                                   report::Findings& findings);
+                                   findings::Findings& findings);
 
 }  // namespace imagegate::deploy

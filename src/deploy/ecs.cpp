@@ -141,7 +141,7 @@ Rollout assess_rollout(const json& service) {
 }
 
 void record_rollout(const std::string& service, const Rollout& rollout, bool waited,
-                    report::Findings& findings) {
+                    findings::Findings& findings) {
   using State = Rollout::State;
   switch (rollout.state) {
     case State::kCompleted:
@@ -194,7 +194,7 @@ ExpectedDigests expected_digests(const Expectations& expectations, const DigestR
 
 void check_tasks(const std::string& service, const json& tasks,
                  const std::string& primary_task_definition, const Expectations& expectations,
-                 const ExpectedDigests& digests, report::Findings& findings) {
+                 const ExpectedDigests& digests, findings::Findings& findings) {
   if (!tasks.is_array() || tasks.empty()) {
     findings.error("NO_RUNNING_TASKS", "", service,
                    "the service runs no tasks, so no running image can be verified");

@@ -13,7 +13,7 @@
 
 #include "aws/json_client.hpp"
 #include "deploy/expectations.hpp"
-#include "report/findings.hpp"
+#include "findings/findings.hpp"
 
 namespace imagegate::deploy {
 
@@ -90,7 +90,7 @@ Rollout assess_rollout(const nlohmann::json& service);
 // The finding for a rollout that is not complete: ROLLOUT_FAILED, ROLLOUT_IN_PROGRESS,
 // SERVICE_INACTIVE or BAD_RESPONSE; nothing for kCompleted.
 void record_rollout(const std::string& service, const Rollout& rollout, bool waited,
-                    report::Findings& findings);
+                    findings::Findings& findings);
 
 // Per image id: the digest running containers must report, or the error that prevents knowing it.
 using ExpectedDigests = std::map<std::string, Result<std::string>>;
@@ -106,7 +106,7 @@ ExpectedDigests expected_digests(const Expectations& expectations, const DigestR
 // is TASK_PENDING (what it will run is not known yet), never a pass.
 void check_tasks(const std::string& service, const nlohmann::json& tasks,
                  const std::string& primary_task_definition, const Expectations& expectations,
-                 const ExpectedDigests& digests, report::Findings& findings);
+                 const ExpectedDigests& digests, findings::Findings& findings);
 
 // A task whose lastStatus says it has not started yet.
 bool is_pending_task(const nlohmann::json& task);

@@ -10,8 +10,8 @@
 namespace imagegate::deploy {
 namespace {
 
-using report::Finding;
-using report::Severity;
+using findings::Finding;
+using findings::Severity;
 
 Finding error(std::string code, const ExpectedImage& image, std::string subject,
               std::string message) {
@@ -61,7 +61,7 @@ Expectations build_expectations(const manifest::Manifest& manifest,
 }
 
 void check_evidence(const evidence::Evidence& evidence, const manifest::Manifest& manifest,
-                    const std::string& env, const std::string& sha, report::Findings& findings) {
+                    const std::string& env, const std::string& sha, findings::Findings& findings) {
   if (evidence.verdict == "skipped") {
     findings.error("EVIDENCE_NOT_PASSED", "", "verdict",
                    "the evidence's verdict is 'skipped': the gate was skipped "
@@ -127,7 +127,7 @@ void check_allowed_unmanaged(const Expectations& expectations) {
 
 std::vector<const ExpectedImage*> map_containers(const std::vector<ContainerImage>& containers,
                                                  const Expectations& expectations,
-                                                 report::Findings& findings, bool report_missing) {
+                                                 findings::Findings& findings, bool report_missing) {
   std::vector<const ExpectedImage*> out;
   std::set<std::string, std::less<>> present;
   for (const auto& c : containers) {
@@ -154,7 +154,7 @@ std::vector<const ExpectedImage*> map_containers(const std::vector<ContainerImag
 
 void check_containers_present(const Expectations& expectations,
                               const std::set<std::string, std::less<>>& present,
-                              report::Findings& findings) {
+                              findings::Findings& findings) {
   for (const auto& image : expectations.images) {
     if (present.contains(image.container)) continue;
     const auto message = fmt::format(
@@ -251,7 +251,7 @@ ImageCheck check_container_image(const ContainerImage& container, const Expected
 std::vector<ContainerVerdict> check_task_definition(const TaskDefinition& task_definition,
                                                     const Expectations& expectations,
                                                     const DigestResolver& resolver,
-                                                    report::Findings& findings,
+                                                    findings::Findings& findings,
                                                     bool report_missing) {
   using Mark = ContainerVerdict::Mark;
   const auto containers = task_definition.containers();
@@ -279,7 +279,7 @@ std::vector<ContainerVerdict> check_task_definition(const TaskDefinition& task_d
 }
 
 void pin_containers(TaskDefinition& task_definition, const Expectations& expectations,
-                    bool keep_absent_optional, report::Findings& findings) {
+                    bool keep_absent_optional, findings::Findings& findings) {
   const auto containers = task_definition.containers();
   const auto mapped = map_containers(containers, expectations, findings);
   check_runtime_platform(task_definition, containers, mapped, findings);

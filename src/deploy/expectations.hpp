@@ -13,7 +13,7 @@
 #include "evidence/evidence.hpp"
 #include "manifest/manifest.hpp"
 #include "reference/reference.hpp"
-#include "report/findings.hpp"
+#include "findings/findings.hpp"
 
 namespace imagegate::deploy {
 
@@ -56,7 +56,7 @@ Expectations build_expectations(const manifest::Manifest& manifest,
 // (manifest sha256), EVIDENCE_MISMATCH (env or sha, each checked only when non-empty), and
 // EVIDENCE_INVALID for a passed image whose digest or repositoryUri is not usable.
 void check_evidence(const evidence::Evidence& evidence, const manifest::Manifest& manifest,
-                    const std::string& env, const std::string& sha, report::Findings& findings);
+                    const std::string& env, const std::string& sha, findings::Findings& findings);
 
 // --allow-unmanaged may only name containers the manifest does not manage (UsageError otherwise).
 void check_allowed_unmanaged(const Expectations& expectations);
@@ -66,19 +66,19 @@ void check_allowed_unmanaged(const Expectations& expectations);
 // check_containers_present over these containers.
 std::vector<const ExpectedImage*> map_containers(const std::vector<ContainerImage>& containers,
                                                  const Expectations& expectations,
-                                                 report::Findings& findings,
+                                                 findings::Findings& findings,
                                                  bool report_missing = true);
 
 // CONTAINER_MISSING for every image whose container is not in `present`: an error when the
 // image is required, a warning when it is optional.
 void check_containers_present(const Expectations& expectations,
                               const std::set<std::string, std::less<>>& present,
-                              report::Findings& findings);
+                              findings::Findings& findings);
 
 // Verdict on one managed container's image reference.
 struct ImageCheck {
   bool ok = false;
-  std::optional<report::Finding> finding;  // IMAGE_MISMATCH, DIGEST_UNVERIFIED, ...
+  std::optional<findings::Finding> finding;  // IMAGE_MISMATCH, DIGEST_UNVERIFIED, ...
 };
 
 // The rule of `verify`: the image must be the image's repository (the evidence repositoryUri's
@@ -108,13 +108,13 @@ struct ContainerVerdict {
 std::vector<ContainerVerdict> check_task_definition(const TaskDefinition& task_definition,
                                                     const Expectations& expectations,
                                                     const DigestResolver& resolver,
-                                                    report::Findings& findings,
+                                                    findings::Findings& findings,
                                                     bool report_missing = true);
 
 // `pin`: each managed container gets <repositoryUri>@<digest> from the evidence. Optional images
 // absent from the evidence keep their image only with keep_absent_optional (a warning), else
 // OPTIONAL_IMAGE_ABSENT; an image whose evidence did not pass is IMAGE_NOT_VERIFIED.
 void pin_containers(TaskDefinition& task_definition, const Expectations& expectations,
-                    bool keep_absent_optional, report::Findings& findings);
+                    bool keep_absent_optional, findings::Findings& findings);
 
 }  // namespace imagegate::deploy

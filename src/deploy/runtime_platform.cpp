@@ -53,7 +53,7 @@ RuntimePlatform runtime_platform(const TaskDefinition& task_definition) {
 void check_runtime_platform(const TaskDefinition& task_definition,
                             const std::vector<ContainerImage>& containers,
                             const std::vector<const ExpectedImage*>& mapped,
-                            report::Findings& findings) {
+                            findings::Findings& findings) {
   const RuntimePlatform runtime = runtime_platform(task_definition);
   const auto wanted = registry::Platform::parse(runtime.platform);
   for (std::size_t i = 0; i < containers.size() && i < mapped.size(); ++i) {

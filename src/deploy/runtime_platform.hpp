@@ -8,7 +8,7 @@
 
 #include "deploy/expectations.hpp"
 #include "deploy/task_definition.hpp"
-#include "report/findings.hpp"
+#include "findings/findings.hpp"
 
 namespace imagegate::deploy {
 
@@ -28,6 +28,6 @@ RuntimePlatform runtime_platform(const TaskDefinition& task_definition);
 void check_runtime_platform(const TaskDefinition& task_definition,
                             const std::vector<ContainerImage>& containers,
                             const std::vector<const ExpectedImage*>& mapped,
-                            report::Findings& findings);
+                            findings::Findings& findings);
 
 }  // namespace imagegate::deploy

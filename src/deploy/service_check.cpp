@@ -15,14 +15,14 @@ using nlohmann::json;
 using std::chrono::milliseconds;
 
 void record_aws_error(const std::string& subject, const std::string& operation,
-                      const aws::AwsError& error, report::Findings& findings) {
+                      const aws::AwsError& error, findings::Findings& findings) {
   findings.error(finding_code(error), "", subject,
                  fmt::format("{} failed: {}", operation, util::escape_display(error.message)));
 }
 
 // An answer that is not a JSON object was not understood; it is never read as "nothing found".
 bool is_object_answer(const json& answer, const std::string& subject, const char* operation,
-                      report::Findings& findings) {
+                      findings::Findings& findings) {
   if (answer.is_object()) return true;
   findings.error("BAD_RESPONSE", "", subject,
                  fmt::format("{} answer not understood: not a JSON object", operation));
@@ -32,7 +32,7 @@ bool is_object_answer(const json& answer, const std::string& subject, const char
 // DescribeServices for every name still in `pending`, in chunks of ten. Found services land in
 // `found`; missing ones are findings and leave `pending`.
 void describe(EcsApi& api, const std::string& cluster, std::vector<std::string>& pending,
-              std::map<std::string, json>& found, report::Findings& findings) {
+              std::map<std::string, json>& found, findings::Findings& findings) {
   for (std::size_t start = 0; start < pending.size(); start += kMaxServicesPerDescribe) {
     const std::vector<std::string> chunk(
         pending.begin() + static_cast<std::ptrdiff_t>(start),
@@ -90,7 +90,7 @@ void describe(EcsApi& api, const std::string& cluster, std::vector<std::string>&
 // Every task ARN of the service's RUNNING tasks (ListTasks, every page).
 std::optional<std::vector<std::string>> list_all_tasks(EcsApi& api, const std::string& cluster,
                                                        const std::string& service,
-                                                       report::Findings& findings) {
+                                                       findings::Findings& findings) {
   std::vector<std::string> arns;
   std::string token;
   for (int page = 0; page < 10000; ++page) {
@@ -116,7 +116,7 @@ std::optional<std::vector<std::string>> list_all_tasks(EcsApi& api, const std::s
 std::optional<json> describe_all_tasks(EcsApi& api, const std::string& cluster,
                                        const std::string& service,
                                        const std::vector<std::string>& arns,
-                                       report::Findings& findings) {
+                                       findings::Findings& findings) {
   json tasks = json::array();
   for (std::size_t start = 0; start < arns.size(); start += kMaxTasksPerDescribe) {
     const std::vector<std::string> chunk(
@@ -142,7 +142,7 @@ std::optional<json> describe_all_tasks(EcsApi& api, const std::string& cluster,
 
 void check_primary_task_definition(EcsApi& api, ServiceReport& report,
                                    const Expectations& expectations, const DigestResolver& resolver,
-                                   report::Findings& findings) {
+                                   findings::Findings& findings) {
   auto answer = api.describe_task_definition(report.rollout.primary_task_definition);
   if (!answer) {
     record_aws_error(report.name, "DescribeTaskDefinition", answer.error(), findings);
@@ -162,8 +162,8 @@ void check_primary_task_definition(EcsApi& api, ServiceReport& report,
 }
 
 // Several services in one run: every finding says which service it is about.
-void name_service(const report::Findings& own, const std::string& cluster,
-                  const std::string& service, report::Findings& findings) {
+void name_service(const findings::Findings& own, const std::string& cluster,
+                  const std::string& service, findings::Findings& findings) {
   for (auto f : own.items()) {
     if (f.subject != service) {
       f.message += fmt::format(" (service {})", util::quote(cluster + "/" + service));
@@ -187,7 +187,7 @@ std::vector<ServiceReport> verify_services(EcsApi& api, const std::string& clust
                                            const std::vector<std::string>& services,
                                            const Expectations& expectations,
                                            const DigestResolver& resolver, const WaitPolicy& wait,
-                                           report::Findings& findings) {
+                                           findings::Findings& findings) {
   std::function<std::chrono::steady_clock::time_point()> now = wait.now;
   if (!now) now = [] { return std::chrono::steady_clock::now(); };
   std::function<void(milliseconds)> sleep = wait.sleep;
@@ -209,7 +209,7 @@ std::vector<ServiceReport> verify_services(EcsApi& api, const std::string& clust
     if (pending.empty() || left.count() <= 0) break;
     delay = next_delay(wait, delay, left);
     sleep(delay);
-    report::Findings poll;
+    findings::Findings poll;
     describe(api, cluster, pending, found, poll);
     // A failed poll is not the end of waiting for the others, but it is never forgotten.
     if (poll.has_errors()) {
@@ -242,7 +242,7 @@ std::vector<ServiceReport> verify_services(EcsApi& api, const std::string& clust
       reports.push_back(std::move(report));
       continue;
     }
-    report::Findings own;
+    findings::Findings own;
     report.found = true;
     report.rollout = rollout->second;
     record_rollout(name, report.rollout, wait.deadline.count() > 0, own);
@@ -263,7 +263,7 @@ std::vector<ServiceReport> verify_services(EcsApi& api, const std::string& clust
     if (report.rollout.state == Rollout::State::kCompleted) {
       poll_delay = milliseconds(0);
       while (true) {
-        report::Findings looked;
+        findings::Findings looked;
         auto arns = list_all_tasks(api, cluster, name, looked);
         auto tasks = arns ? describe_all_tasks(api, cluster, name, *arns, looked) : std::nullopt;
         // A task still starting is waited for (--wait), not judged too early.

@@ -47,6 +47,6 @@ std::vector<ServiceReport> verify_services(EcsApi& api, const std::string& clust
                                            const std::vector<std::string>& services,
                                            const Expectations& expectations,
                                            const DigestResolver& resolver, const WaitPolicy& wait,
-                                           report::Findings& findings);
+                                           findings::Findings& findings);
 
 }  // namespace imagegate::deploy

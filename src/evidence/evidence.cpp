@@ -15,18 +15,18 @@ namespace {
 
 using nlohmann::json;
 
-report::Severity severity_of(const std::string& s) {
-  if (s == "warning") return report::Severity::kWarning;
-  if (s == "info") return report::Severity::kInfo;
-  return report::Severity::kError;
+findings::Severity severity_of(const std::string& s) {
+  if (s == "warning") return findings::Severity::kWarning;
+  if (s == "info") return findings::Severity::kInfo;
+  return findings::Severity::kError;
 }
 
-report::Finding finding_from(const json& j) {
+findings::Finding finding_from(const json& j) {
   return {severity_of(j.value("severity", "error")), j.value("code", ""), j.value("image", ""),
           j.value("subject", ""), j.value("message", "")};
 }
 
-json findings_to_json(const std::vector<report::Finding>& findings) {
+json findings_to_json(const std::vector<findings::Finding>& findings) {
   json out = json::array();
   for (const auto& f : findings) out.push_back(f);
   return out;
@@ -92,7 +92,7 @@ void recompute_verdict(Evidence& e) {
   for (const auto& image : e.images) {
     for (const auto& f : image.findings) {
       e.findings.push_back(f);
-      failed = failed || f.severity == report::Severity::kError;
+      failed = failed || f.severity == findings::Severity::kError;
     }
   }
   e.verdict = failed ? "fail" : "pass";

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "report/findings.hpp"
+#include "findings/findings.hpp"
 #include "util/error.hpp"
 
 namespace imagegate::evidence {
@@ -67,7 +67,7 @@ struct ImageEvidence {
   std::vector<TagEvidence> tags;
   std::vector<std::string> required_platforms;
   std::vector<std::string> platforms;  // found
-  std::vector<report::Finding> findings;
+  std::vector<findings::Finding> findings;
   ProvenanceEvidence provenance;
 
   // "<repository_uri>@<digest>"
@@ -96,7 +96,7 @@ struct Evidence {
   std::string verdict;
   std::vector<ImageEvidence> images;
   std::vector<ExcludedImage> excluded;
-  std::vector<report::Finding> findings;  // every finding of the gate
+  std::vector<findings::Finding> findings;  // every finding of the gate
 
   const ImageEvidence* find_image(std::string_view id) const;
 };

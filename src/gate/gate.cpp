@@ -37,7 +37,7 @@ class ImageJudge {
 
   void judge() {
     out_.repository_uri = result_.uri.empty() ? image_.name : result_.uri;
-    for (const auto& w : result_.warnings) add(report::Severity::kWarning, w.code, "", w.message);
+    for (const auto& w : result_.warnings) add(findings::Severity::kWarning, w.code, "", w.message);
     if (result_.status == RepositoryStatus::kMissing) {
       absent_or_error(
           "REPOSITORY_MISSING", "",
@@ -45,7 +45,7 @@ class ImageJudge {
       return;
     }
     if (result_.status == RepositoryStatus::kError) {
-      add(report::Severity::kError, code_or(result_.error.code, "BAD_RESPONSE"), "",
+      add(findings::Severity::kError, code_or(result_.error.code, "BAD_RESPONSE"), "",
           fmt::format("repository {}: {}", util::quote(image_.name), result_.error.message));
       out_.status = "fail";
       return;
@@ -56,7 +56,7 @@ class ImageJudge {
       if (t.status == TagStatus::kMissing) ++missing;
     }
     if (result_.tags.empty()) {
-      add(report::Severity::kError, "BAD_RESPONSE", "", "the registry answered no tags");
+      add(findings::Severity::kError, "BAD_RESPONSE", "", "the registry answered no tags");
       out_.status = "fail";
       return;
     }
@@ -68,10 +68,10 @@ class ImageJudge {
     }
     for (const auto& t : result_.tags) {
       if (t.status == TagStatus::kMissing) {
-        add(report::Severity::kError, "TAG_MISSING", t.tag,
+        add(findings::Severity::kError, "TAG_MISSING", t.tag,
             fmt::format("tag {} is not in {}", util::quote(t.tag), util::quote(image_.name)));
       } else if (t.status == TagStatus::kError) {
-        add(report::Severity::kError, code_or(t.error.code, "BAD_RESPONSE"), t.tag,
+        add(findings::Severity::kError, code_or(t.error.code, "BAD_RESPONSE"), t.tag,
             fmt::format("tag {}: {}", util::quote(t.tag), t.error.message));
       }
     }
@@ -87,8 +87,8 @@ class ImageJudge {
     return code.empty() ? fallback : code;
   }
 
-  void add(report::Severity severity, std::string code, std::string subject, std::string message) {
-    if (severity == report::Severity::kError) has_error_ = true;
+  void add(findings::Severity severity, std::string code, std::string subject, std::string message) {
+    if (severity == findings::Severity::kError) has_error_ = true;
     out_.findings.push_back(
         {severity, std::move(code), image_.id, std::move(subject), std::move(message)});
   }
@@ -96,10 +96,10 @@ class ImageJudge {
   // Missing entirely: an error for a required image, a warning ("absent") for an optional one.
   void absent_or_error(std::string code, std::string subject, std::string message) {
     if (image_.required) {
-      add(report::Severity::kError, std::move(code), std::move(subject), std::move(message));
+      add(findings::Severity::kError, std::move(code), std::move(subject), std::move(message));
       out_.status = "fail";
     } else {
-      add(report::Severity::kWarning, std::move(code), std::move(subject), std::move(message));
+      add(findings::Severity::kWarning, std::move(code), std::move(subject), std::move(message));
       out_.status = "absent";
     }
   }
@@ -120,7 +120,7 @@ class ImageJudge {
         parts.push_back(fmt::format("{} -> {}", t.tag, short_digest(t.digest)));
       }
     }
-    add(report::Severity::kError, "DIGEST_MISMATCH", "",
+    add(findings::Severity::kError, "DIGEST_MISMATCH", "",
         fmt::format("the tags of one build name {} different digests: {}", by_digest.size(),
                     util::join(parts, ", ")));
   }
@@ -138,7 +138,7 @@ class ImageJudge {
           t.image_status == "NOT_LISTED"
               ? "DescribeImages does not list it, so it is not an ACTIVE image"
               : fmt::format("its imageStatus is {}, not ACTIVE", t.image_status);
-      add(image_.required ? report::Severity::kError : report::Severity::kWarning,
+      add(image_.required ? findings::Severity::kError : findings::Severity::kWarning,
           "IMAGE_NOT_PULLABLE", t.tag,
           fmt::format(
               "{} in {} cannot be pulled: {}{}", short_digest(t.digest), util::quote(image_.name),
@@ -165,7 +165,7 @@ class ImageJudge {
       bool ok = false;
       for (const auto& p : found) ok = ok || (wanted && p.satisfies(*wanted));
       if (!ok) {
-        add(report::Severity::kError, "PLATFORM_MISSING", wanted_text,
+        add(findings::Severity::kError, "PLATFORM_MISSING", wanted_text,
             fmt::format("platform {} is not provided by {}; found: {}", wanted_text,
                         short_digest(out_.digest),
                         out_.platforms.empty() ? "none" : util::join(out_.platforms, ", ")));
@@ -174,7 +174,7 @@ class ImageJudge {
       // The index lists it; the child manifest and its config must bear that out.
       for (const auto& check : children ? *children : std::vector<registry::ChildCheck>{}) {
         if (!wanted || !(check.wanted == *wanted) || check.error.code.empty()) continue;
-        add(report::Severity::kError, check.error.code, wanted_text,
+        add(findings::Severity::kError, check.error.code, wanted_text,
             fmt::format("platform {} of {}: {}", wanted_text, short_digest(out_.digest),
                         check.error.message));
       }
@@ -223,12 +223,12 @@ evidence::Evidence evaluate(const GateInput& in) {
       ImageJudge(image, in.results[i], out).judge();
     } else {
       out.status = "fail";
-      out.findings.push_back({report::Severity::kError, "BAD_RESPONSE", image.id, "",
+      out.findings.push_back({findings::Severity::kError, "BAD_RESPONSE", image.id, "",
                               "the registry gave no answer for this image"});
     }
     for (const auto& f : out.findings) {
       e.findings.push_back(f);
-      failed = failed || f.severity == report::Severity::kError;
+      failed = failed || f.severity == findings::Severity::kError;
     }
     e.images.push_back(std::move(out));
   }

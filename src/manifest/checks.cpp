@@ -34,7 +34,7 @@ enum class Kind { kFile, kDirectory };
 
 // Checks that `value` names an existing file/directory inside root; records findings.
 void check_path(const Image& image, std::string_view field, const std::string& value, Kind kind,
-                const fs::path& root, report::Findings& findings) {
+                const fs::path& root, findings::Findings& findings) {
   if (value.empty()) return;  // the schema reports it
   const std::string subject = image_pointer(image, field);
   const std::string shown = util::quote(value);
@@ -82,7 +82,7 @@ void check_path(const Image& image, std::string_view field, const std::string& v
 }
 
 void check_unique(const Manifest& m, std::string_view field, const char* code,
-                  std::string Image::*member, report::Findings& findings) {
+                  std::string Image::*member, findings::Findings& findings) {
   std::map<std::string, const Image*> seen;
   for (const auto& image : m.images) {
     const std::string& value = image.*member;
@@ -96,7 +96,7 @@ void check_unique(const Manifest& m, std::string_view field, const char* code,
   }
 }
 
-void check_repositories(const Manifest& m, report::Findings& findings) {
+void check_repositories(const Manifest& m, findings::Findings& findings) {
   if (!m.ecr_repositories) return;
   std::set<std::string> names;
   for (const auto& image : m.images) {
@@ -121,7 +121,7 @@ void check_repositories(const Manifest& m, report::Findings& findings) {
   }
 }
 
-void check_tagging(const Manifest& m, report::Findings& findings) {
+void check_tagging(const Manifest& m, findings::Findings& findings) {
   const Tagging& t = m.tagging;
   if (!t.strategy.empty() && t.strategy != "git-sha" && t.strategy != "semantic-version") {
     findings.error(
@@ -184,7 +184,7 @@ void check_tagging(const Manifest& m, report::Findings& findings) {
 
 // conditionalOn.environments must name environments the manifest has, or the image would be
 // left out everywhere by a typo.
-void check_conditions(const Manifest& m, report::Findings& findings) {
+void check_conditions(const Manifest& m, findings::Findings& findings) {
   for (const auto& image : m.images) {
     if (!image.only_environments) continue;
     for (std::size_t i = 0; i < image.only_environments->size(); ++i) {
@@ -204,7 +204,7 @@ void check_conditions(const Manifest& m, report::Findings& findings) {
 }  // namespace
 
 void check_semantics(const Manifest& manifest, const std::filesystem::path& root,
-                     report::Findings& findings, bool check_files) {
+                     findings::Findings& findings, bool check_files) {
   for (const auto& image : manifest.images) {
     if (!check_files) break;
     check_path(image, "dockerfile", image.dockerfile, Kind::kFile, root, findings);

@@ -9,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-#include "report/findings.hpp"
+#include "findings/findings.hpp"
 #include "util/error.hpp"
 
 namespace imagegate::manifest {
@@ -108,7 +108,7 @@ struct CheckOptions {
 // Keys the schema does not know, at each level (its "properties"): a near miss of a known key
 // ("platfroms", "requried", "dockerFile") is an UNKNOWN_FIELD error with "did you mean"; any
 // other is an UNKNOWN_FIELD warning, or an error with strict. And DUPLICATE_KEY errors.
-void check_keys(const Manifest& manifest, bool strict, report::Findings& findings);
+void check_keys(const Manifest& manifest, bool strict, findings::Findings& findings);
 
 // One RFC 6901 reference token: "~" -> "~0", "/" -> "~1".
 std::string json_pointer_token(std::string_view key);
@@ -118,15 +118,15 @@ std::size_t edit_distance(std::string_view a, std::string_view b);
 
 // JSON Schema validation (valijson) with the schema compiled into the binary: one
 // SCHEMA_VIOLATION finding per violated leaf, subject = JSON pointer.
-void check_schema(const Manifest& manifest, report::Findings& findings);
+void check_schema(const Manifest& manifest, findings::Findings& findings);
 
 // Semantic checks: Dockerfiles and contexts inside `root`, ecrRepositories equal to the image
 // names, unique ids/names/containers, tagging (strategy, prefixes, templates).
 void check_semantics(const Manifest& manifest, const std::filesystem::path& root,
-                     report::Findings& findings, bool check_files = true);
+                     findings::Findings& findings, bool check_files = true);
 
 // check_keys + check_schema + check_semantics.
-report::Findings validate(const Manifest& manifest, const std::filesystem::path& root,
+findings::Findings validate(const Manifest& manifest, const std::filesystem::path& root,
                           const CheckOptions& options = {});
 
 // Leaves out the images conditionalOn excludes for env (a canonical environment key) and the

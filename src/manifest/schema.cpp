@@ -166,7 +166,7 @@ const nlohmann::json* resolve_ref(const nlohmann::json* node) {
 // Walks the document beside the schema: the known keys at each level are the schema's
 // "properties" there, so a field the schema gains is known here without a second list.
 void walk_keys(const Manifest& manifest, const nlohmann::json& value, const nlohmann::json* schema,
-               const std::string& pointer, bool strict, report::Findings& findings) {
+               const std::string& pointer, bool strict, findings::Findings& findings) {
   schema = resolve_ref(schema);
   if (schema == nullptr || !schema->is_object()) return;
   if (value.is_array()) {
@@ -229,7 +229,7 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
   return d[a.size()][b.size()];
 }
 
-void check_keys(const Manifest& manifest, bool strict, report::Findings& findings) {
+void check_keys(const Manifest& manifest, bool strict, findings::Findings& findings) {
   for (const auto& dup : manifest.duplicate_keys) {
     findings.error(
         "DUPLICATE_KEY", image_id_at(manifest, dup.pointer), dup.pointer,
@@ -241,7 +241,7 @@ void check_keys(const Manifest& manifest, bool strict, report::Findings& finding
   walk_keys(manifest, manifest.document, &schema_document(), "", strict, findings);
 }
 
-void check_schema(const Manifest& manifest, report::Findings& findings) {
+void check_schema(const Manifest& manifest, findings::Findings& findings) {
   valijson::Validator validator;
   valijson::ValidationResults results;
   valijson::adapters::NlohmannJsonAdapter target(manifest.document);
@@ -281,9 +281,9 @@ void check_schema(const Manifest& manifest, report::Findings& findings) {
   }
 }
 
-report::Findings validate(const Manifest& manifest, const std::filesystem::path& root,
+findings::Findings validate(const Manifest& manifest, const std::filesystem::path& root,
                           const CheckOptions& options) {
-  report::Findings findings;
+  findings::Findings findings;
   check_keys(manifest, options.strict, findings);
   check_schema(manifest, findings);
   check_semantics(manifest, root, findings, options.check_files);

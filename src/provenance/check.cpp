@@ -187,7 +187,7 @@ void check(registry::Registry& backend, const manifest::Manifest& manifest, cons
     judge_signatures(policy, keys[k], found[k], evidence.sha, image.repository, image.id, image);
     bool failed = false;
     for (std::size_t f = before; f < image.findings.size(); ++f) {
-      failed = failed || image.findings[f].severity == report::Severity::kError;
+      failed = failed || image.findings[f].severity == findings::Severity::kError;
     }
     image.provenance.status = failed ? "fail" : "pass";
     if (failed) {

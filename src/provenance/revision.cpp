@@ -216,11 +216,11 @@ void judge_revision(RevisionMode mode, const std::string& sha, const RevisionFac
   auto& p = out.provenance;
   p.revision_policy = to_string(mode);
   if (mode == RevisionMode::kOff) return;
-  const auto add = [&](report::Severity severity, const char* code, std::string message) {
+  const auto add = [&](findings::Severity severity, const char* code, std::string message) {
     out.findings.push_back({severity, code, image_id, "revision", std::move(message)});
   };
   for (const auto& e : facts.errors) {
-    add(report::Severity::kError, e.code.c_str(),
+    add(findings::Severity::kError, e.code.c_str(),
         fmt::format("the revision could not be read: {}", e.message));
   }
   bool all_equal = true;
@@ -228,7 +228,7 @@ void judge_revision(RevisionMode mode, const std::string& sha, const RevisionFac
     p.revisions.push_back({s.where, s.value});
     if (s.value != sha) {
       all_equal = false;
-      add(report::Severity::kError, "REVISION_MISMATCH",
+      add(findings::Severity::kError, "REVISION_MISMATCH",
           fmt::format("the {} ({}) names revision {}, but this build is {}", s.where,
                       std::string(kRevisionKey), util::quote(util::escape_display(s.value)), sha));
     }
@@ -237,7 +237,7 @@ void judge_revision(RevisionMode mode, const std::string& sha, const RevisionFac
     p.revision = sha;
   }
   for (const auto& w : facts.without) {
-    add(mode == RevisionMode::kRequired ? report::Severity::kError : report::Severity::kWarning,
+    add(mode == RevisionMode::kRequired ? findings::Severity::kError : findings::Severity::kWarning,
         "REVISION_MISSING",
         fmt::format("{} has no {} label or annotation{}", w, std::string(kRevisionKey),
                     mode == RevisionMode::kRequired

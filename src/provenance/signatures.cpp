@@ -16,7 +16,7 @@ constexpr std::string_view kSlsaV02 = "https://slsa.dev/provenance/v0.2";
 struct Adder {
   const std::string& image_id;
   evidence::ImageEvidence& out;
-  void operator()(report::Severity severity, const char* code, const char* subject,
+  void operator()(findings::Severity severity, const char* code, const char* subject,
                   std::string message) const {
     out.findings.push_back({severity, code, image_id, subject, std::move(message)});
   }
@@ -42,15 +42,15 @@ void judge_signature_layers(const std::vector<PublicKey>& keys, const Discovered
     }
   }
   const bool verified = !out.provenance.signatures.empty();
-  const auto severity = verified ? report::Severity::kWarning : report::Severity::kError;
+  const auto severity = verified ? findings::Severity::kWarning : findings::Severity::kError;
   for (const auto& reason : invalid) add(severity, "SIGNATURE_INVALID", "signature", reason);
   if (verified) return;
   if (!found.errors.empty()) {
-    add(report::Severity::kError, "SIGNATURE_UNVERIFIABLE", "signature",
+    add(findings::Severity::kError, "SIGNATURE_UNVERIFIABLE", "signature",
         fmt::format("the registry could not say whether {} is signed: {}",
                     report::short_digest(digest), errors_text(found.errors)));
   } else if (invalid.empty()) {
-    add(report::Severity::kError, "SIGNATURE_MISSING", "signature",
+    add(findings::Severity::kError, "SIGNATURE_MISSING", "signature",
         fmt::format("{} has no signature (looked in: {})", report::short_digest(digest),
                     util::join(found.sources, ", ")));
   }
@@ -83,7 +83,7 @@ void judge_attestation(const manifest::AttestationRule& rule, const std::vector<
         {statement.predicate_type, layer.digest, layer.where, v.fingerprint});
   }
   if (matched) return;
-  const auto severity = rule.required ? report::Severity::kError : report::Severity::kWarning;
+  const auto severity = rule.required ? findings::Severity::kError : findings::Severity::kWarning;
   const std::string type = util::quote(rule.predicate_type);
   for (const auto& commits : other_commits) {
     add(severity, "PROVENANCE_COMMIT_MISMATCH", "attestation",

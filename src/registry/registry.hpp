@@ -70,7 +70,7 @@ struct TagResult {
   // Where the registry tells (ECR's DescribeImages imageStatus): ACTIVE, ARCHIVED, ACTIVATING.
   // Empty when the backend has no such notion; anything but ACTIVE cannot be pulled.
   std::string image_status{};
-  std::string manifest;  // want_manifest: the manifest's bytes, when the backend has them
+  std::string manifest{};  // want_manifest: the manifest's bytes, when the backend has them
 };
 
 enum class RepositoryStatus { kExists, kMissing, kError };

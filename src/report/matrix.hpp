@@ -7,8 +7,14 @@
 #include <vector>
 
 #include "evidence/evidence.hpp"
+#include "findings/findings.hpp"
 
 namespace imagegate::report {
+
+// The findings model is its own module below report/; renderers use its types by name.
+using findings::Finding;
+using findings::Findings;
+using findings::Severity;
 
 enum class CellState { kVerified, kFailed, kAbsent };
 

@@ -6,9 +6,14 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "report/findings.hpp"
+#include "findings/findings.hpp"
 
 namespace imagegate::report {
+
+// The findings model is its own module below report/; renderers use its types by name.
+using findings::Finding;
+using findings::Findings;
+using findings::Severity;
 
 struct Style {
   bool color = false;

@@ -70,10 +70,10 @@ inline TaskDefinition task_definition(const nlohmann::json& containers) {
   return *td;
 }
 
-inline std::vector<std::string> codes(const report::Findings& findings) {
+inline std::vector<std::string> codes(const findings::Findings& findings) {
   std::vector<std::string> out;
   for (const auto& f : findings.items()) {
-    out.push_back(std::string(report::to_string(f.severity)) + " " + f.code);
+    out.push_back(std::string(findings::to_string(f.severity)) + " " + f.code);
   }
   return out;
 }

@@ -33,7 +33,7 @@ TEST(Rollout, CompletedPrimary) {
   const auto r = assess_rollout(service({deployment("PRIMARY", kTd2, "COMPLETED")}));
   EXPECT_EQ(r.state, State::kCompleted);
   EXPECT_EQ(r.primary_task_definition, kTd2);
-  report::Findings findings;
+  findings::Findings findings;
   record_rollout("web", r, false, findings);
   EXPECT_TRUE(findings.empty());
 }
@@ -43,7 +43,7 @@ TEST(Rollout, FailedCarriesItsReason) {
   d["rolloutStateReason"] = "ECS deployment circuit breaker: tasks failed to start.";
   const auto r = assess_rollout(service({d, deployment("ACTIVE", kTd1, "COMPLETED")}));
   EXPECT_EQ(r.state, State::kFailed);
-  report::Findings findings;
+  findings::Findings findings;
   record_rollout("web", r, false, findings);
   ASSERT_EQ(codes(findings), (Strings{"error ROLLOUT_FAILED"}));
   EXPECT_EQ(
@@ -55,7 +55,7 @@ TEST(Rollout, InProgressSaysWhetherItWaited) {
   const auto r = assess_rollout(service(
       {deployment("PRIMARY", kTd2, "IN_PROGRESS", 1, 2), deployment("ACTIVE", kTd1, "COMPLETED")}));
   EXPECT_EQ(r.state, State::kInProgress);
-  report::Findings findings;
+  findings::Findings findings;
   record_rollout("web", r, false, findings);
   record_rollout("web", r, true, findings);
   ASSERT_EQ(codes(findings), (Strings{"error ROLLOUT_IN_PROGRESS", "error ROLLOUT_IN_PROGRESS"}));
@@ -82,7 +82,7 @@ TEST(Rollout, WithoutRolloutStateCountsDecide) {
 
 TEST(Rollout, OddAnswersAreNeverComplete) {
   auto finding_of = [](const json& s) {
-    report::Findings findings;
+    findings::Findings findings;
     const auto r = assess_rollout(s);
     EXPECT_TRUE(r.state == State::kInvalid || r.state == State::kInactive);
     record_rollout("web", r, false, findings);
@@ -137,8 +137,8 @@ class TasksTest : public ::testing::Test {
             {"containers", containers}};
   }
 
-  report::Findings check(const json& tasks, const DigestResolver& resolver = {}) {
-    report::Findings findings;
+  findings::Findings check(const json& tasks, const DigestResolver& resolver = {}) {
+    findings::Findings findings;
     check_tasks("web", tasks, kTd2, expectations_, expected_digests(expectations_, resolver),
                 findings);
     return findings;

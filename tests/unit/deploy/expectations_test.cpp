@@ -23,7 +23,7 @@ class ExpectationsTest : public ::testing::Test {
 };
 
 TEST_F(ExpectationsTest, EvidenceOfThisDeployPasses) {
-  report::Findings findings;
+  findings::Findings findings;
   check_evidence(evidence_, manifest_, "production", kSha, findings);
   check_evidence(evidence_, manifest_, "", "", findings);
   EXPECT_TRUE(findings.empty());
@@ -32,7 +32,7 @@ TEST_F(ExpectationsTest, EvidenceOfThisDeployPasses) {
 TEST_F(ExpectationsTest, EvidenceOfAnotherDeployFails) {
   evidence_.verdict = "fail";
   evidence_.manifest_sha256 = std::string(64, '0');
-  report::Findings findings;
+  findings::Findings findings;
   check_evidence(evidence_, manifest_, "staging", std::string(40, '9'), findings);
   ASSERT_EQ(codes(findings),
             (Strings{"error EVIDENCE_NOT_PASSED", "error EVIDENCE_MANIFEST_MISMATCH",
@@ -53,7 +53,7 @@ TEST_F(ExpectationsTest, EvidenceOfAnotherDeployFails) {
 TEST_F(ExpectationsTest, UnusableEvidenceEntriesFail) {
   evidence_.images[0].digest = "sha256:short";
   evidence_.images[1].repository_uri = kRegistry + "/afu9/b:latest";
-  report::Findings findings;
+  findings::Findings findings;
   check_evidence(evidence_, manifest_, "", "", findings);
   ASSERT_EQ(codes(findings), (Strings{"error EVIDENCE_INVALID", "error EVIDENCE_INVALID"}));
   EXPECT_EQ(findings.items()[0].message,
@@ -67,7 +67,7 @@ TEST_F(ExpectationsTest, PinSetsEveryManagedContainerToItsDigest) {
   auto td = task_definition(json::array({{{"name", "app"}, {"image", "afu9/a:old"}},
                                          {{"name", "sidekick"}, {"image", "afu9/b:old"}},
                                          {{"name", "log-router"}, {"image", "fluent-bit:2"}}}));
-  report::Findings findings;
+  findings::Findings findings;
   pin_containers(td, with_evidence({"log-router"}), false, findings);
   EXPECT_EQ(codes(findings), (Strings{"info UNMANAGED_CONTAINER"}));
   EXPECT_EQ(findings.items()[0].message,
@@ -80,7 +80,7 @@ TEST_F(ExpectationsTest, PinSetsEveryManagedContainerToItsDigest) {
 
 TEST_F(ExpectationsTest, PinFailsOnUnmanagedAndMissingContainers) {
   auto td = task_definition(json::array({{{"name", "log-router"}, {"image", "fluent-bit:2"}}}));
-  report::Findings findings;
+  findings::Findings findings;
   pin_containers(td, with_evidence(), false, findings);
   ASSERT_EQ(codes(findings), (Strings{"error UNMANAGED_CONTAINER", "error CONTAINER_MISSING",
                                       "warning CONTAINER_MISSING"}));
@@ -99,7 +99,7 @@ TEST_F(ExpectationsTest, OptionalImageAbsentFromEvidence) {
       {{{"name", "app"}, {"image", "afu9/a:old"}}, {{"name", "sidekick"}, {"image", "afu9/b:v0"}}});
   {
     auto td = task_definition(containers);
-    report::Findings findings;
+    findings::Findings findings;
     pin_containers(td, with_evidence(), false, findings);
     ASSERT_EQ(codes(findings), (Strings{"error OPTIONAL_IMAGE_ABSENT"}));
     EXPECT_EQ(findings.items()[0].message,
@@ -107,7 +107,7 @@ TEST_F(ExpectationsTest, OptionalImageAbsentFromEvidence) {
               "pinned; pass --keep-absent-optional to keep 'afu9/b:v0'");
   }
   auto td = task_definition(containers);
-  report::Findings findings;
+  findings::Findings findings;
   pin_containers(td, with_evidence(), true, findings);
   ASSERT_EQ(codes(findings), (Strings{"warning OPTIONAL_IMAGE_ABSENT"}));
   EXPECT_EQ(findings.items()[0].message,
@@ -122,7 +122,7 @@ TEST_F(ExpectationsTest, PinRefusesImagesTheEvidenceDidNotVerify) {
   evidence_.images.pop_back();
   auto td = task_definition(json::array({{{"name", "app"}, {"image", "afu9/a:old"}},
                                          {{"name", "sidekick"}, {"image", "afu9/b:v0"}}}));
-  report::Findings findings;
+  findings::Findings findings;
   pin_containers(td, with_evidence(), true, findings);
   ASSERT_EQ(codes(findings), (Strings{"error IMAGE_NOT_VERIFIED", "error EVIDENCE_IMAGE_MISSING"}));
   EXPECT_EQ(findings.items()[1].message, "the evidence has no entry for image 'b'");
@@ -213,14 +213,14 @@ TEST_F(ExpectationsTest, OptionalImageAbsentInVerifyNeedsKeepAbsentOptional) {
   auto refused = check_container_image({1, "sidekick", "afu9/b:v0"}, e.images[1], {});
   EXPECT_FALSE(refused.ok);
   ASSERT_TRUE(refused.finding);
-  EXPECT_EQ(refused.finding->severity, report::Severity::kError);
+  EXPECT_EQ(refused.finding->severity, findings::Severity::kError);
   EXPECT_EQ(refused.finding->message,
             "optional image is absent from the evidence, so image 'afu9/b:v0' is not verified; "
             "pass --keep-absent-optional to accept it");
   auto kept = check_container_image({1, "sidekick", "afu9/b:v0"}, e.images[1], {}, true);
   EXPECT_TRUE(kept.ok);
   ASSERT_TRUE(kept.finding);
-  EXPECT_EQ(kept.finding->severity, report::Severity::kWarning);
+  EXPECT_EQ(kept.finding->severity, findings::Severity::kWarning);
   EXPECT_EQ(kept.finding->code, "OPTIONAL_IMAGE_ABSENT");
   // A required image can never be absent and accepted.
   evidence_.images[0] = image_evidence("a", "", true);
@@ -235,7 +235,7 @@ TEST_F(ExpectationsTest, TaskDefinitionVerdictsPerContainer) {
                    {{"name", "sidekick"}, {"image", kRegistry + "/afu9/b:prod-0000000"}},
                    {{"name", "log-router"}, {"image", "fluent-bit:2"}},
                    {{"name", "extra"}, {"image", "busybox"}}}));
-  report::Findings findings;
+  findings::Findings findings;
   const auto verdicts = check_task_definition(td, with_evidence({"log-router"}), {}, findings);
   using Mark = ContainerVerdict::Mark;
   ASSERT_EQ(verdicts.size(), 4u);

@@ -44,7 +44,7 @@ TEST(RuntimePlatform, AnArm64TaskDefinitionForAnAmd64OnlyImageIsAMismatch) {
   evidence.images[1].platforms = {"linux/amd64", "linux/arm64/v8"};
   const auto expectations = build_expectations(m, tags(), &evidence, {});
   auto td = with_platform({{"cpuArchitecture", "ARM64"}, {"operatingSystemFamily", "LINUX"}});
-  report::Findings findings;
+  findings::Findings findings;
   pin_containers(td, expectations, false, findings);
   ASSERT_EQ(codes(findings), (Strings{"error PLATFORM_MISMATCH"}));
   EXPECT_EQ(findings.items()[0].subject, "app");
@@ -53,13 +53,13 @@ TEST(RuntimePlatform, AnArm64TaskDefinitionForAnAmd64OnlyImageIsAMismatch) {
             "image 'afu9/a' does not have; the evidence recorded: linux/amd64");
 
   // The default (no runtimePlatform) is linux/amd64, which both images have.
-  report::Findings fine;
+  findings::Findings fine;
   auto plain = with_platform(nullptr);
   pin_containers(plain, expectations, false, fine);
   EXPECT_TRUE(fine.empty());
 
   // verify --task-def judges alike.
-  report::Findings verified;
+  findings::Findings verified;
   check_task_definition(td, expectations, {}, verified);
   EXPECT_EQ(codes(verified), (Strings{"error PLATFORM_MISMATCH"}));
 }
@@ -69,7 +69,7 @@ TEST(RuntimePlatform, ImagesWithoutRecordedPlatformsAreNotJudged) {
   auto evidence = passing_evidence(m);
   const auto expectations = build_expectations(m, tags(), &evidence, {});
   auto td = with_platform({{"cpuArchitecture", "ARM64"}});
-  report::Findings findings;
+  findings::Findings findings;
   pin_containers(td, expectations, false, findings);
   EXPECT_TRUE(findings.empty());
 }

@@ -164,7 +164,7 @@ class ServiceCheckTest : public ::testing::Test {
   WaitPolicy wait_;
   std::chrono::steady_clock::time_point clock_{};
   std::vector<long long> sleeps_;
-  report::Findings findings_;
+  findings::Findings findings_;
 };
 
 TEST_F(ServiceCheckTest, HealthyServicePasses) {

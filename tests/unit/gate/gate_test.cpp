@@ -103,7 +103,7 @@ TEST(Gate, OptionalImageMissingIsAWarning) {
       run(m, {found("afu9/a", kA), {"afu9/b", RepositoryStatus::kMissing, "", {}, {}, {}}});
   EXPECT_EQ(e.verdict, "pass");
   ASSERT_EQ(e.findings.size(), 1u);
-  EXPECT_EQ(e.findings[0].severity, report::Severity::kWarning);
+  EXPECT_EQ(e.findings[0].severity, findings::Severity::kWarning);
   EXPECT_EQ(e.images[1].status, "absent");
 
   auto none = found("afu9/b", kB);
@@ -190,12 +190,12 @@ TEST(Gate, AnArchivedImageIsNotPullable) {
   const auto e = run(m, {a, b});
   ASSERT_EQ(codes(e), (std::vector<std::string>{"IMAGE_NOT_PULLABLE", "IMAGE_NOT_PULLABLE"}));
   EXPECT_EQ(e.verdict, "fail");
-  EXPECT_EQ(e.findings[0].severity, report::Severity::kError);
+  EXPECT_EQ(e.findings[0].severity, findings::Severity::kError);
   EXPECT_EQ(e.findings[0].message,
             "sha256:aaaaaaaaaaaa in 'afu9/a' cannot be pulled: its imageStatus is ARCHIVED, not "
             "ACTIVE (restore it with UpdateImageStorageClass)");
   // The optional image: a warning.
-  EXPECT_EQ(e.findings[1].severity, report::Severity::kWarning);
+  EXPECT_EQ(e.findings[1].severity, findings::Severity::kWarning);
   for (auto& t : a.tags) t.image_status = "ACTIVE";
   EXPECT_EQ(run(m, {a, found("afu9/b", kB)}).verdict, "pass");
 }

@@ -91,7 +91,7 @@ TEST_F(ManifestTest, LoadReportsMissingFile) {
 }
 
 TEST_F(ManifestTest, SchemaViolationsCarryPointers) {
-  report::Findings f;
+  findings::Findings f;
   check_schema(parsed(afu9_with("\"required\": true", "\"required\": 1")), f);
   ASSERT_EQ(f.items().size(), 1u);
   EXPECT_EQ(f.items()[0].subject, "/images/0/required");

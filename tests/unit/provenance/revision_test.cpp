@@ -192,7 +192,7 @@ TEST(Check, WithoutAPolicyTheRevisionIsCheckedIfPresent) {
   EXPECT_EQ(u.verdict, "pass");
   ASSERT_EQ(u.findings.size(), 1u);
   EXPECT_EQ(u.findings[0].code, "REVISION_MISSING");
-  EXPECT_EQ(u.findings[0].severity, report::Severity::kWarning);
+  EXPECT_EQ(u.findings[0].severity, findings::Severity::kWarning);
 }
 
 TEST(Check, RevisionOffReadsNothing) {

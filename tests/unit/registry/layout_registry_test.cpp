@@ -98,7 +98,7 @@ TEST(LayoutRegistry, KeepsTheManifestWhenAskedAndNamesItsSubjectScan) {
   const std::string amd = layout.image("linux", "amd64");
   layout.tag("t", amd, kOciManifest);
   const auto registry = make_layout_registry(dir.path());
-  TagQuery query{"a/multi", {"t"}, false, true};
+  TagQuery query{.repository = "a/multi", .tags = {"t"}, .want_manifest = true};
   const auto results = registry->resolve({query});
   ASSERT_EQ(results[0].tags.at(0).status, TagStatus::kFound) << results[0].tags[0].error.message;
   EXPECT_EQ(sha256_digest(results[0].tags[0].manifest), amd);

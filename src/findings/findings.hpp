@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-namespace imagegate::report {
+namespace imagegate::findings {
 
 enum class Severity { kError, kWarning, kInfo };
 
@@ -42,4 +42,4 @@ class Findings {
   std::vector<Finding> items_;
 };
 
-}  // namespace imagegate::report
+}  // namespace imagegate::findings

@@ -1,9 +1,9 @@
-#include "report/findings.hpp"
+#include "findings/findings.hpp"
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
-namespace imagegate::report {
+namespace imagegate::findings {
 
 std::string_view to_string(Severity severity) {
   switch (severity) {
@@ -58,4 +58,4 @@ std::vector<Finding> Findings::for_image(std::string_view image_id) const {
   return out;
 }
 
-}  // namespace imagegate::report
+}  // namespace imagegate::findings

@@ -1,8 +1,8 @@
-#include "report/findings.hpp"
+#include "findings/findings.hpp"
 
 #include <gtest/gtest.h>
 
-namespace imagegate::report {
+namespace imagegate::findings {
 namespace {
 
 TEST(Findings, CountsErrorsAndWarningsSeparately) {
@@ -17,4 +17,4 @@ TEST(Findings, CountsErrorsAndWarningsSeparately) {
 }
 
 }  // namespace
-}  // namespace imagegate::report
+}  // namespace imagegate::findings
