@@ -123,9 +123,13 @@ for model in sts/2011-06-15 sso/2019-06-10; do
 done
 # The CLI caches assumed-role and SSO credentials in ~/.aws/cli/cache; the fake issues a fresh
 # secret for a role's fixed key id on every call, so a cached one would be stale.
+# The clients of the CLI's credential providers send even loopback requests to a proxy in the
+# environment (NO_PROXY is not consulted for them), so the egress trap's proxy would answer them:
+# the CLI runs without the proxy variables; every endpoint it is given is the fake's.
 cli() {
   rm -rf "$HOME/.aws/cli/cache"
-  AWS_DATA_PATH="$SCRATCH/models" "$AWS" "$@"
+  env -u http_proxy -u https_proxy -u HTTP_PROXY -u HTTPS_PROXY -u all_proxy -u ALL_PROXY \
+    AWS_DATA_PATH="$SCRATCH/models" "$AWS" "$@"
 }
 
 # imagegate's STS and SSO calls go to the fake through AWS_ENDPOINT_URL_STS / _SSO.

@@ -47,13 +47,15 @@ populate
 mark="$(registry_log_mark)"
 expect_exit 0 -- gate_over h2-pass "$SHA"
 expect_output_contains "✓ gate passed"
-expect_eq 12 "$(registry_requests_since "$mark" '^"HEAD [^"]* HTTP/2.0" 200' | grep -c .)" \
-  "the registry answered the 12 HEADs over HTTP/2"
+# 4 images x 3 tags: 8 HEADs and 4 tag GETs (the manifest the revision check reads), then the
+# 4 config blobs with the revision labels.
+expect_eq 16 "$(registry_requests_since "$mark" '^"[A-Z]* [^"]* HTTP/2.0" 200' | grep -c .)" \
+  "the registry answered the 16 requests over HTTP/2"
 expect_eq 0 "$(registry_requests_since "$mark" 'HTTP/1\.1"' | wc -l | tr -d ' ')" "no HTTP/1.1 request"
 expect_eq 1 "$(client_ports_since "$mark" | grep -c .)" "the registry saw one client connection"
-expect_eq '1 true 12 12' \
-  "$(evidence_get '.timing | "\(.connections) \(.protocols == {"HTTP/2": 12}) \(.requests.total) \(.requests.byKind["HEAD manifest"])"' "$SCRATCH/h2-pass.json")" \
-  "the evidence counts one connection and the 12 HEADs over HTTP/2"
+expect_eq '1 true 16 8' \
+  "$(evidence_get '.timing | "\(.connections) \(.protocols == {"HTTP/2": 16}) \(.requests.total) \(.requests.byKind["HEAD manifest"])"' "$SCRATCH/h2-pass.json")" \
+  "the evidence counts one connection, the 16 requests over HTTP/2, 8 of them HEADs"
 expect_exit 1 -- gate_over h2-fail "$OTHER"
 expect_output_contains "error[TAG_MISSING] mcp-github"
 
@@ -61,12 +63,12 @@ section "the timing in the text, Markdown and HTML reports"
 expect_exit 0 -- ig_gate -m "$GATE_MANIFEST" --env production --sha "$SHA" --registry "$REGISTRY_URL" \
   --ca-file "$REGISTRY_CA" --evidence-out "$SCRATCH/h2-reports.json" --report text=- \
   --report markdown="$SCRATCH/summary.md" --report html="$SCRATCH/report.html"
-expect_output_contains "; 12 requests (HEAD manifest 12), 1 connection, HTTP/2 12, 0 retries, 0 throttled"
-expect_eq 1 "$(grep -c '^timing: [0-9.]* m\?s: manifest [0-9.]* ms, registry [0-9.]* ms (12 requests), provenance [0-9.]* ms, evidence [0-9.]* ms; ' "$LAST_OUT")" \
+expect_output_contains "; 16 requests (HEAD manifest 8, GET blob 4, GET manifest 4), 1 connection, HTTP/2 16, 0 retries, 0 throttled"
+expect_eq 1 "$(grep -c '^timing: [0-9.]* m\?s: manifest [0-9.]* ms, registry [0-9.]* ms (12 requests), provenance [0-9.]* ms (4 requests), evidence [0-9.]* ms; ' "$LAST_OUT")" \
   "one timing line with every phase"
-expect_eq 1 "$(grep -c '^Timing: `.*1 connection, HTTP/2 12, 0 retries, 0 throttled`$' "$SCRATCH/summary.md")" \
+expect_eq 1 "$(grep -c '^Timing: `.*1 connection, HTTP/2 16, 0 retries, 0 throttled`$' "$SCRATCH/summary.md")" \
   "the Markdown summary's timing line"
-expect_eq 1 "$(grep -c '^<p class="meta">timing: .*1 connection, HTTP/2 12, 0 retries, 0 throttled</p>$' "$SCRATCH/report.html")" \
+expect_eq 1 "$(grep -c '^<p class="meta">timing: .*1 connection, HTTP/2 16, 0 retries, 0 throttled</p>$' "$SCRATCH/report.html")" \
   "the HTML report's timing line"
 expect_eq "12 0" "$(evidence_get '.timing | "\(.phases.registry.requests) \(.phases.manifest.requests)"' "$SCRATCH/h2-reports.json")" \
   "the registry phase made the 12 requests, the manifest phase none"
@@ -90,9 +92,9 @@ registry_start tls http1
 populate
 mark="$(registry_log_mark)"
 expect_exit 0 -- gate_over h1-pass "$SHA"
-expect_eq 12 "$(registry_requests_since "$mark" '^"HEAD [^"]* HTTP/1.1" 200' | grep -c .)" \
-  "the registry answered the 12 HEADs over HTTP/1.1"
-expect_eq true "$(evidence_get '.timing | (.connections > 1) and (.protocols == {"HTTP/1.1": 12})' "$SCRATCH/h1-pass.json")" \
+expect_eq 16 "$(registry_requests_since "$mark" '^"[A-Z]* [^"]* HTTP/1.1" 200' | grep -c .)" \
+  "the registry answered the 16 requests over HTTP/1.1"
+expect_eq true "$(evidence_get '.timing | (.connections > 1) and (.protocols == {"HTTP/1.1": 16})' "$SCRATCH/h1-pass.json")" \
   "the evidence counts several connections, every attempt over HTTP/1.1"
 expect_exit 1 -- gate_over h1-fail "$OTHER"
 expect_output_contains "error[TAG_MISSING] mcp-github"

@@ -145,8 +145,8 @@ expect_exit 0 -- ig_gate -m "$ENVS" --env production --sha "$SHA" --registry "$R
   --output json
 expect_eq "$(jq -S 'del(.time, .timing)' "$GATE_EVIDENCE")" "$(jq -S 'del(.time, .timing)' "$LAST_OUT")" \
   "stdout is the evidence document (time and timing aside)"
-expect_eq '12 12 0' "$(jq -r '.timing | "\(.requests.total) \(.requests.byKind["HEAD manifest"]) \(.requests.retries)"' "$LAST_OUT")" \
-  "its timing counts the 12 HEADs, no retry"
+expect_eq '16 8 0' "$(jq -r '.timing | "\(.requests.total) \(.requests.byKind["HEAD manifest"]) \(.requests.retries)"' "$LAST_OUT")" \
+  "its timing counts the 16 requests (8 HEADs, 4 tag GETs, 4 config blobs), no retry"
 
 section "one tag missing: exit 1, TAG_MISSING names image and tag"
 expect_exit 1 -- ig_gate -m "$ENVS" --env missing --sha "$SHA" --registry "$REGISTRY_URL" \
