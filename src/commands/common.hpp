@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "findings/findings.hpp"
 #include "manifest/manifest.hpp"
 #include "manifest/tagging.hpp"
-#include "findings/findings.hpp"
 #include "report/reports.hpp"
 #include "report/text.hpp"
 

@@ -127,7 +127,8 @@ void check_allowed_unmanaged(const Expectations& expectations) {
 
 std::vector<const ExpectedImage*> map_containers(const std::vector<ContainerImage>& containers,
                                                  const Expectations& expectations,
-                                                 findings::Findings& findings, bool report_missing) {
+                                                 findings::Findings& findings,
+                                                 bool report_missing) {
   std::vector<const ExpectedImage*> out;
   std::set<std::string, std::less<>> present;
   for (const auto& c : containers) {

@@ -11,9 +11,9 @@
 
 #include "deploy/task_definition.hpp"
 #include "evidence/evidence.hpp"
+#include "findings/findings.hpp"
 #include "manifest/manifest.hpp"
 #include "reference/reference.hpp"
-#include "findings/findings.hpp"
 
 namespace imagegate::deploy {
 

@@ -31,7 +31,7 @@ struct RevisionEvidence {
 struct SignatureEvidence {
   std::string key_fingerprint;  // "sha256:" of the DER public key
   std::string where;  // "referrers API", "layout subject scan", "referrers tag …", "tag ….sig"
-  std::string manifest;         // the signature manifest's digest
+  std::string manifest;  // the signature manifest's digest
 };
 
 struct AttestationEvidence {

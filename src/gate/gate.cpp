@@ -87,7 +87,8 @@ class ImageJudge {
     return code.empty() ? fallback : code;
   }
 
-  void add(findings::Severity severity, std::string code, std::string subject, std::string message) {
+  void add(findings::Severity severity, std::string code, std::string subject,
+           std::string message) {
     if (severity == findings::Severity::kError) has_error_ = true;
     out_.findings.push_back(
         {severity, std::move(code), image_.id, std::move(subject), std::move(message)});

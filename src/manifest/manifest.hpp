@@ -127,7 +127,7 @@ void check_semantics(const Manifest& manifest, const std::filesystem::path& root
 
 // check_keys + check_schema + check_semantics.
 findings::Findings validate(const Manifest& manifest, const std::filesystem::path& root,
-                          const CheckOptions& options = {});
+                            const CheckOptions& options = {});
 
 // Leaves out the images conditionalOn excludes for env (a canonical environment key) and the
 // enabled features; records each in manifest.excluded with its reason.

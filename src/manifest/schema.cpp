@@ -282,7 +282,7 @@ void check_schema(const Manifest& manifest, findings::Findings& findings) {
 }
 
 findings::Findings validate(const Manifest& manifest, const std::filesystem::path& root,
-                          const CheckOptions& options) {
+                            const CheckOptions& options) {
   findings::Findings findings;
   check_keys(manifest, options.strict, findings);
   check_schema(manifest, findings);

@@ -191,12 +191,11 @@ inline Json normalize_task_definition(const State& s, Json td, const std::string
 }
 
 inline State parse_state(const Json& j) {
-  check_keys(
-      j,
-      {"account", "region", "credentials", "webIdentityToken", "ecrPassword", "listTasksPageSize",
-       "repositories", "taskDefinitions", "clusters", "roles", "sso", "container",
-       "unavailableOperations"},
-      "state");
+  check_keys(j,
+             {"account", "region", "credentials", "webIdentityToken", "ecrPassword",
+              "listTasksPageSize", "repositories", "taskDefinitions", "clusters", "roles", "sso",
+              "container", "unavailableOperations"},
+             "state");
   State s;
   s.account = get_or<std::string>(j, "account", s.account, "state");
   s.region = get_or<std::string>(j, "region", s.region, "state");
