@@ -16,6 +16,7 @@
 
 #include "aws/config.hpp"
 #include "aws/sigv4.hpp"
+#include "util/text.hpp"
 
 namespace imagegate::aws {
 namespace {
@@ -112,7 +113,8 @@ Outcome classify(const JsonCall& call, const http::Response& response) {
     error.code = response.error_code;
     error.message = fmt::format("{}: no usable answer: {}", operation, response.error);
     const bool deadline = response.error.find("deadline") != std::string::npos;
-    out.retryable = response.error_code == "UNREACHABLE" && !deadline;
+    // As the SDKs do, a connection reset or a body cut short is retried like no answer at all.
+    out.retryable = (response.error_code == "UNREACHABLE" || response.transient) && !deadline;
     out.timeout = response.error.find("timed out") != std::string::npos ||
                   response.error.find("timeout") != std::string::npos;
     return out;
@@ -145,10 +147,26 @@ Outcome classify(const JsonCall& call, const http::Response& response) {
   const bool server_error = response.status == 500 || response.status == 502 ||
                             response.status == 503 || response.status == 504;
   out.retryable = out.throttled || detail::is_transient_code(error.aws_code) || server_error;
+  // A gateway error without an AWS error shape (an HTML page, nothing) came from a proxy or load
+  // balancer in between: AWS itself was not reached.
+  const bool gateway = error.aws_code.empty() && !body.is_object() &&
+                       (response.status == 502 || response.status == 503 || response.status == 504);
   if (detail::is_auth_code(error.aws_code) ||
       (error.aws_code.empty() && (response.status == 401 || response.status == 403))) {
     error.code = "AUTH_FAILED";
     out.retryable = false;
+  } else if (gateway) {
+    error.code = "UNREACHABLE";
+    const std::string type = find_header(response.headers, "content-type").value_or("");
+    error.message = fmt::format(
+        "{}: HTTP {} from a proxy or gateway, not an AWS answer ({}, no AWS error code, request id "
+        "{})",
+        operation, response.status,
+        response.body.empty() ? std::string("empty body")
+        : type.empty()        ? std::string("no Content-Type")
+                              : util::escape_display(type.substr(0, type.find(';'))),
+        request_id);
+    return out;
   } else if (out.throttled) {
     error.code = "THROTTLED";
   } else {

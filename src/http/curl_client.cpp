@@ -368,6 +368,7 @@ class CurlClient final : public Client {
       r.error = describe(t.request) + ": " + text;
       transport_retryable = failure.retryable;
     }
+    r.transient = transport_retryable;
     // A partial body must never pass for a whole one, nor keep its memory.
     if (!r.error_code.empty()) std::string().swap(r.body);
     t.release();

@@ -41,6 +41,10 @@ struct Response {
   // "BAD_REQUEST" when the Request itself cannot be sent (bad method, URL or header).
   std::string error_code;
   std::string error;
+  // A transport failure another attempt may cure (reset connection, body cut short, budget of
+  // buffered bytes taken by other answers); callers with their own retries (aws::JsonClient)
+  // read it.
+  bool transient = false;
   int attempts = 0;    // attempts of the final hop (1 + retries); redirects start a new count
   double seconds = 0;  // wall time of the whole request, retries and redirects included
 

@@ -123,4 +123,38 @@ c.send(new ecs.DescribeServiceDeploymentsCommand({serviceDeploymentArns: $many})
 JS
 expect_exit 0 -- node "$SCRATCH/many.js" "$FAKE_AWS_URL"
 expect_output_contains "InvalidParameterException"
+section "the SDK's standard retry mode against the fault rules aws_faults.sh injects"
+# The same answers imagegate's fault matrix meets: a real client must recognise each as the fake
+# means it (throttling and a proxy's 502 retried, a skewed clock corrected from Date, a
+# truncated body not taken for an answer).
+cat >"$SCRATCH/retry.js" <<'JS'
+const path = require('path');
+const ecs = require(path.join(process.env.AWS_SDK_TOOLS, 'node_modules', '@aws-sdk/client-ecs'));
+const c = new ecs.ECSClient({endpoint: process.argv[2], region: process.env.AWS_REGION,
+                             maxAttempts: 3, retryMode: 'standard'});
+c.send(new ecs.DescribeServicesCommand({cluster: 'afu9', services: ['web']}))
+  .then((r) => console.log('ok ' + r.services.length), (e) => console.log('error ' + e.name));
+JS
+sdk_fault() {  # FAULTS_JSON WANT_OUTPUT WANT_REQUESTS WHAT
+  fake_aws_faults '{"rules":[],"clockOffsetSeconds":0,"skewErrorType":""}' >/dev/null
+  fake_aws_faults "$1" >/dev/null
+  fake_aws_reset_counters >/dev/null
+  expect_exit 0 -- node "$SCRATCH/retry.js" "$FAKE_AWS_URL"
+  expect_eq "$2" "$(cat "$LAST_OUT")" "$4: the SDK's outcome"
+  expect_eq "$3" "$(fake_aws_count DescribeServices)" "$4: requests the SDK made"
+}
+sdk_fault '{"rules":[{"operation":"DescribeServices","answer":"throttle"}]}' "ok 1" 2 "throttled once"
+sdk_fault '{"rules":[{"operation":"DescribeServices","answer":"html502"}]}' "ok 1" 2 "a proxy's HTML 502 once"
+sdk_fault '{"rules":[{"operation":"DescribeServices","count":-1,"answer":"internalFailure"}]}' \
+  "error InternalFailure" 3 "InternalFailure on every attempt"
+sdk_fault '{"rules":[{"operation":"DescribeServices","answer":"truncatedJson"}]}' "error SyntaxError" 1 \
+  "a truncated JSON answer"
+sdk_fault '{"clockOffsetSeconds":1200}' "ok 1" 2 "the fake's clock 20 min ahead (InvalidSignatureException)"
+sdk_fault '{"clockOffsetSeconds":-1200,"skewErrorType":"RequestTimeTooSkewed"}' "ok 1" 2 \
+  "the fake's clock 20 min behind (RequestTimeTooSkewed)"
+fake_aws_faults '{"rules":[],"clockOffsetSeconds":0,"skewErrorType":""}' >/dev/null
+expect_exit 1 -- fake_aws_faults '{"rules":[{"answer":"explode"}]}'
+expect_stderr_contains "faults.rules[].answer: unknown answer 'explode'"
+expect_exit 1 -- fake_aws_faults '{"rules":[{"answer":"throttle","call":0}]}'
+expect_stderr_contains "faults.rules[].call: calls count from 1"
 finish

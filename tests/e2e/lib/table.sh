@@ -66,3 +66,32 @@ table_agree() {
     done
   done
 }
+
+# table_print HEADER ROW... : prints '|'-separated rows as an aligned Markdown table (the header
+# first), for suites whose result is a matrix (aws_faults).
+table_print() {
+  local -a widths=() cells
+  local row i cell line
+  for row in "$@"; do
+    IFS='|' read -r -a cells <<<"$row"
+    for i in "${!cells[@]}"; do
+      [ "${#cells[$i]}" -le "${widths[$i]:-0}" ] || widths[i]=${#cells[$i]}
+    done
+  done
+  local first=1
+  for row in "$@"; do
+    IFS='|' read -r -a cells <<<"$row"
+    line="|"
+    for i in "${!widths[@]}"; do
+      cell="${cells[$i]:-}"
+      line+=" $(printf '%-*s' "${widths[$i]}" "$cell") |"
+    done
+    printf '%s\n' "$line"
+    if [ "$first" = 1 ]; then
+      line="|"
+      for i in "${!widths[@]}"; do line+="$(printf -- '-%.0s' $(seq $((widths[i] + 2))))|"; done
+      printf '%s\n' "$line"
+      first=0
+    fi
+  done
+}

@@ -22,6 +22,7 @@ struct AuthResult {
   std::optional<AuthFailure> failure;
   std::string message;        // for kBadSignature / kIncomplete: AWS's wording
   std::string access_key_id;  // on success
+  bool skewed = false;        // kBadSignature because the signing time is 15 minutes off
 };
 
 inline std::string trim(std::string_view s) {
@@ -117,14 +118,19 @@ inline AuthResult verify_request(const httplib::Request& req, const State& state
         std::chrono::system_clock::time_point(std::chrono::seconds(static_cast<long long>(t))));
   };
   if (*when < now - 15 * 60) {
-    return bad(AuthFailure::kBadSignature,
-               fmt::format("Signature expired: {} is now earlier than {} ({} - 15 min.)", amz_date,
-                           fmt_date(now - 15 * 60), fmt_date(now)));
+    AuthResult skew = bad(AuthFailure::kBadSignature,
+                          fmt::format("Signature expired: {} is now earlier than {} ({} - 15 min.)",
+                                      amz_date, fmt_date(now - 15 * 60), fmt_date(now)));
+    skew.skewed = true;
+    return skew;
   }
   if (*when > now + 15 * 60) {
-    return bad(AuthFailure::kBadSignature,
-               fmt::format("Signature not yet current: {} is still later than {} ({} + 15 min.)",
-                           amz_date, fmt_date(now + 15 * 60), fmt_date(now)));
+    AuthResult skew =
+        bad(AuthFailure::kBadSignature,
+            fmt::format("Signature not yet current: {} is still later than {} ({} + 15 min.)",
+                        amz_date, fmt_date(now + 15 * 60), fmt_date(now)));
+    skew.skewed = true;
+    return skew;
   }
 
   aws::SigningRequest sreq;

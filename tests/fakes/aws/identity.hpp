@@ -83,6 +83,11 @@ inline Identity parse_identity(const Json& j) {
     id.container_token = j["container"].value("authorizationToken", "");
     id.container_key = j["container"].value("accessKeyId", "");
   }
+  if (j.contains("instanceMetadata")) {
+    id.imds_token = j["instanceMetadata"].value("token", "");
+    id.imds_role = j["instanceMetadata"].value("roleName", "");
+    id.imds_key = j["instanceMetadata"].value("accessKeyId", "");
+  }
   return id;
 }
 
@@ -108,6 +113,10 @@ inline void dump_identity(const Identity& id, Json& j) {
   if (!id.container_key.empty()) {
     j["container"] = {{"authorizationToken", id.container_token},
                       {"accessKeyId", id.container_key}};
+  }
+  if (!id.imds_key.empty()) {
+    j["instanceMetadata"] = {
+        {"token", id.imds_token}, {"roleName", id.imds_role}, {"accessKeyId", id.imds_key}};
   }
 }
 
@@ -140,6 +149,23 @@ inline Json container_credentials(const State& s, const std::string& authorizati
   }
   const Credential& c = s.credentials.at(s.identity.container_key);
   Json out = {{"AccessKeyId", s.identity.container_key}, {"SecretAccessKey", c.secret}};
+  if (!c.session_token.empty()) out["Token"] = c.session_token;
+  out["Expiration"] = format_iso8601(c.expiration.value_or(std::floor(now_epoch()) + 3600));
+  return out;
+}
+
+// IMDSv2 role credentials (GET /latest/meta-data/iam/security-credentials/ROLE with the session
+// token): {Code, LastUpdated, Type, AccessKeyId, SecretAccessKey, Token, Expiration}.
+inline Json instance_credentials(const State& s, const std::string& token) {
+  if (s.identity.imds_key.empty() || token != s.identity.imds_token) {
+    throw AwsError{401, "Unauthorized", ""};
+  }
+  const Credential& c = s.credentials.at(s.identity.imds_key);
+  Json out = {{"Code", "Success"},
+              {"LastUpdated", format_iso8601(std::floor(now_epoch()))},
+              {"Type", "AWS-HMAC"},
+              {"AccessKeyId", s.identity.imds_key},
+              {"SecretAccessKey", c.secret}};
   if (!c.session_token.empty()) out["Token"] = c.session_token;
   out["Expiration"] = format_iso8601(c.expiration.value_or(std::floor(now_epoch()) + 3600));
   return out;

@@ -121,6 +121,36 @@ class FakeAws {
         res.set_content(Json{{"message", e.message}}.dump(), "application/json");
       }
     });
+    // IMDSv2: a session token first (PUT, with its TTL header), then the role and its credentials
+    // with that token; counted as "InstanceMetadata". Never logs the token.
+    server.Put("/latest/api/token", [this](const httplib::Request& req, httplib::Response& res) {
+      std::lock_guard lock(mutex_);
+      ++runtime_.counters["InstanceMetadata"];
+      if (state_.identity.imds_token.empty() ||
+          !req.has_header("X-aws-ec2-metadata-token-ttl-seconds")) {
+        res.status = state_.identity.imds_token.empty() ? 404 : 400;
+        return;
+      }
+      res.set_content(state_.identity.imds_token, "text/plain");
+    });
+    server.Get(R"(/latest/meta-data/iam/security-credentials/(.*))",
+               [this](const httplib::Request& req, httplib::Response& res) {
+                 std::lock_guard lock(mutex_);
+                 ++runtime_.counters["InstanceMetadata"];
+                 const std::string token = req.get_header_value("X-aws-ec2-metadata-token");
+                 if (state_.identity.imds_key.empty() || token != state_.identity.imds_token) {
+                   res.status = state_.identity.imds_key.empty() ? 404 : 401;
+                   return;
+                 }
+                 const std::string role = req.matches[1];
+                 if (role.empty()) {
+                   res.set_content(state_.identity.imds_role, "text/plain");
+                 } else if (role != state_.identity.imds_role) {
+                   res.status = 404;
+                 } else {
+                   res.set_content(instance_credentials(state_, token).dump(), "application/json");
+                 }
+               });
     server.Get("/_fake/requests", [this](const httplib::Request&, httplib::Response& res) {
       control(res, [&] { return Json(runtime_.requests); });
     });
@@ -156,7 +186,13 @@ class FakeAws {
     server.Post("/_fake/faults", [this](const httplib::Request& req, httplib::Response& res) {
       control(res, [&] {
         Json j = Json::parse(req.body);
-        check_keys(j, {"throttle", "internalFailure", "delayMs", "clockOffsetSeconds"}, "faults");
+        check_keys(j,
+                   {"throttle", "internalFailure", "delayMs", "clockOffsetSeconds", "rules",
+                    "skewErrorType"},
+                   "faults");
+        if (j.contains("rules")) runtime_.rules = parse_rules(j["rules"]);
+        runtime_.skew_error =
+            get_or<std::string>(j, "skewErrorType", runtime_.skew_error, "faults");
         if (j.contains("throttle")) runtime_.throttle = parse_fault(j["throttle"], "throttle");
         if (j.contains("internalFailure")) {
           runtime_.internal_failure = parse_fault(j["internalFailure"], "internalFailure");
@@ -175,14 +211,117 @@ class FakeAws {
     return Fault{get_or<int>(j, "count", 0, where), get_or<std::string>(j, "operation", "", where)};
   }
 
+  static std::vector<FaultRule> parse_rules(const Json& j) {
+    if (!j.is_array()) throw StateError("faults.rules: expected a list");
+    static const std::vector<std::string> kAnswers = {
+        "throttle", "internalFailure", "expiredToken", "error", "truncatedJson", "html502", "cut"};
+    std::vector<FaultRule> rules;
+    for (const auto& r : j) {
+      check_keys(r,
+                 {"operation", "call", "count", "answer", "status", "type", "message",
+                  "dateOffsetSeconds"},
+                 "faults.rules[]");
+      FaultRule rule;
+      rule.operation = get_or<std::string>(r, "operation", "", "faults.rules[]");
+      rule.call = get_or<int>(r, "call", 1, "faults.rules[]");
+      rule.count = get_or<int>(r, "count", 1, "faults.rules[]");
+      rule.answer = get_or<std::string>(r, "answer", "", "faults.rules[]");
+      rule.status = get_or<int>(r, "status", 400, "faults.rules[]");
+      rule.type = get_or<std::string>(r, "type", "", "faults.rules[]");
+      rule.message = get_or<std::string>(r, "message", "", "faults.rules[]");
+      rule.date_offset_seconds = get_or<int>(r, "dateOffsetSeconds", 0, "faults.rules[]");
+      if (std::find(kAnswers.begin(), kAnswers.end(), rule.answer) == kAnswers.end()) {
+        throw StateError("faults.rules[].answer: unknown answer '" + rule.answer + "'");
+      }
+      if (rule.call < 1) throw StateError("faults.rules[].call: calls count from 1");
+      if (rule.answer == "error" && rule.type.empty()) {
+        throw StateError("faults.rules[]: an \"error\" answer needs its \"type\"");
+      }
+      rules.push_back(std::move(rule));
+    }
+    return rules;
+  }
+
   Json faults_json() const {
     auto fault = [](const Fault& f) {
       return Json{{"count", f.count}, {"operation", f.operation}};
     };
+    Json rules = Json::array();
+    for (const auto& r : runtime_.rules) {
+      rules.push_back({{"operation", r.operation},
+                       {"call", r.call},
+                       {"count", r.count},
+                       {"answer", r.answer},
+                       {"status", r.status},
+                       {"type", r.type},
+                       {"message", r.message},
+                       {"dateOffsetSeconds", r.date_offset_seconds}});
+    }
     return {{"throttle", fault(runtime_.throttle)},
             {"internalFailure", fault(runtime_.internal_failure)},
             {"delayMs", runtime_.delay_ms},
-            {"clockOffsetSeconds", runtime_.clock_offset_seconds}};
+            {"clockOffsetSeconds", runtime_.clock_offset_seconds},
+            {"rules", rules},
+            {"skewErrorType", runtime_.skew_error}};
+  }
+
+  // The first rule that answers this call of `op` (its count since reset-counters), if any.
+  const FaultRule* rule_for(const std::string& op) const {
+    const auto counted = runtime_.counters.find(op);
+    const int call = counted == runtime_.counters.end() ? 0 : counted->second;
+    for (const auto& r : runtime_.rules) {
+      if (!r.operation.empty() && r.operation != op) continue;
+      if (call >= r.call && (r.count < 0 || call < r.call + r.count)) return &r;
+    }
+    return nullptr;
+  }
+
+  // Throws the answer of a rule that replaces the operation's; the rules that mangle the real
+  // answer (truncatedJson, cut) pass, and mangle() applies them afterwards.
+  void apply_rule(const FaultRule& rule, httplib::Response& res) {
+    if (rule.date_offset_seconds != 0) {
+      res.headers.erase("Date");
+      res.set_header("Date", format_http_date(now() + rule.date_offset_seconds));
+    }
+    if (rule.answer == "throttle") throw AwsError{400, "ThrottlingException", "Rate exceeded"};
+    if (rule.answer == "internalFailure") {
+      throw AwsError{500, "InternalFailure",
+                     "The request processing has failed because of an unknown error, exception "
+                     "or failure."};
+    }
+    if (rule.answer == "expiredToken") {
+      throw AwsError{400, "ExpiredTokenException",
+                     "The security token included in the request is expired"};
+    }
+    if (rule.answer == "error") throw AwsError{rule.status, rule.type, rule.message};
+    if (rule.answer == "html502") throw Html502{};
+  }
+
+  // A proxy in front of AWS that could not reach it: HTML, no AWS error shape, no request id.
+  struct Html502 {};
+  static void html_502(httplib::Response& res) {
+    res.headers.erase("x-amzn-RequestId");
+    res.status = 502;
+    res.set_content(
+        "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 "
+        "Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n",
+        "text/html");
+  }
+
+  // truncatedJson: half the answer, framed as the whole. cut: the whole answer's Content-Length,
+  // half of it sent, then the connection closed.
+  static void mangle(const FaultRule& rule, httplib::Response& res, const std::string& body) {
+    const std::string half = body.substr(0, body.size() / 2);
+    if (rule.answer == "truncatedJson") {
+      res.set_content(half, kJsonType);
+      return;
+    }
+    res.set_content_provider(body.size(), kJsonType,
+                             [half](std::size_t offset, std::size_t, httplib::DataSink& sink) {
+                               if (offset > 0) return false;  // abort: the connection is closed
+                               sink.write(half.data(), half.size());
+                               return true;
+                             });
   }
 
   void control(httplib::Response& res, const std::function<Json()>& body) {
@@ -259,6 +398,7 @@ class FakeAws {
     std::string op = dot == std::string::npos ? "" : target.substr(dot + 1);
     std::lock_guard lock(mutex_);
     std::string caller;
+    const FaultRule* rule = nullptr;
     struct Logged {  // one entry per answered request, however it ends
       FakeAws& fake;
       const std::string& operation;
@@ -280,10 +420,16 @@ class FakeAws {
       ++runtime_.counters[op];
       const std::string service = prefix == kEcrPrefix ? "ecr" : "ecs";
       AuthResult auth = verify_request(req, state_, service, now());
-      if (auth.failure) throw auth_error(auth, false);
+      if (auth.failure) {
+        AwsError error = auth_error(auth, false);
+        if (auth.skewed && !runtime_.skew_error.empty()) error.type = runtime_.skew_error;
+        throw error;
+      }
       caller = auth.access_key_id;
       check_service_allowed(caller, service, op);
       apply_faults(op, false);
+      rule = rule_for(op);
+      if (rule) apply_rule(*rule, res);
       if (const auto gone = state_.unavailable_operations.find(op);
           gone != state_.unavailable_operations.end()) {
         throw AwsError{400, gone->second,
@@ -304,7 +450,13 @@ class FakeAws {
             "http://" + req.get_header_value("Host") + out["downloadUrl"].get<std::string>();
       }
       res.status = 200;
-      res.set_content(out.dump(), kJsonType);
+      if (rule && (rule->answer == "truncatedJson" || rule->answer == "cut")) {
+        mangle(*rule, res, out.dump());
+      } else {
+        res.set_content(out.dump(), kJsonType);
+      }
+    } catch (const Html502&) {
+      html_502(res);
     } catch (const AwsError& e) {
       res.status = e.status;
       Json err = {{"__type", e.type}};

@@ -198,6 +198,11 @@ struct Identity {
   // value it wants and the known credential it hands out.
   std::string container_token;
   std::string container_key;
+  // The EC2 instance metadata service (IMDSv2, same port): the session token PUT
+  // /latest/api/token hands out, the role it lists and the known credential of that role.
+  std::string imds_token;
+  std::string imds_role;
+  std::string imds_key;
 };
 
 struct State {
@@ -216,8 +221,28 @@ struct State {
   std::map<std::string, std::string> unavailable_operations{};
 };
 
+// An answer injected at given calls of one operation (POST /_fake/faults "rules").
+struct FaultRule {
+  std::string operation;  // empty = any operation
+  int call = 1;           // first call it answers (the operation's count since reset-counters)
+  int count = 1;          // calls in a row it answers; -1 = every call from `call` on
+  // throttle | internalFailure | expiredToken | error (status, type, message) | truncatedJson
+  // (the real answer cut in half, Content-Length of the half) | html502 (a proxy's HTML page,
+  // no request id) | cut (Content-Length of the real answer, half of it sent, connection closed)
+  std::string answer;
+  int status = 400;
+  std::string type;
+  std::string message;
+  int date_offset_seconds = 0;  // the Date header of this answer runs this far off
+};
+
 // Runtime knobs, not part of the state document.
 struct Runtime {
+  std::vector<FaultRule> rules;
+  // The error type a signature outside the 15-minute window gets (default
+  // InvalidSignatureException, as ECR and ECS answer; S3-style RequestTimeTooSkewed, STS-style
+  // SignatureDoesNotMatch).
+  std::string skew_error;
   Fault throttle;
   Fault internal_failure;
   int delay_ms = 0;

@@ -194,7 +194,7 @@ inline State parse_state(const Json& j) {
   check_keys(j,
              {"account", "region", "credentials", "webIdentityToken", "ecrPassword",
               "listTasksPageSize", "repositories", "taskDefinitions", "clusters", "roles", "sso",
-              "container", "unavailableOperations"},
+              "container", "instanceMetadata", "unavailableOperations"},
              "state");
   State s;
   s.account = get_or<std::string>(j, "account", s.account, "state");

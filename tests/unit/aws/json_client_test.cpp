@@ -229,6 +229,29 @@ TEST(JsonClient, ClockSkewIsCorrectedFromTheServerDate) {
             "id req-k)");
 }
 
+TEST(JsonClient, EverySkewCodeIsCorrectedOnceAndTheOffsetKept) {
+  for (const std::string code : {"RequestTimeTooSkewed", "SignatureDoesNotMatch", "RequestExpired",
+                                 "InvalidSignatureException"}) {
+    SCOPED_TRACE(code);
+    Harness h;
+    int calls = 0;
+    h.http.handler = [&](const http::Request&) {
+      if (++calls > 1) return ok();
+      auto answer = aws_error(403, code, "clock", "req-skew");
+      answer.headers.emplace_back("date", "Sun, 30 Aug 2015 12:26:01 GMT");  // 10 min behind
+      return answer;
+    };
+    auto client = h.client();
+    ASSERT_TRUE(client.call(batch_get("r")));
+    ASSERT_TRUE(client.call(batch_get("s")));
+    // One rejected attempt, its retry, then the next call signed with the server's time at once.
+    ASSERT_EQ(h.http.sent.size(), 3u);
+    EXPECT_EQ(header_value(h.http.sent[0], "X-Amz-Date"), "20150830T123601Z");
+    EXPECT_EQ(header_value(h.http.sent[1], "X-Amz-Date"), "20150830T122602Z");
+    EXPECT_EQ(header_value(h.http.sent[2], "X-Amz-Date"), "20150830T122603Z");
+  }
+}
+
 TEST(JsonClient, PersistentSkewFailureSaysHowFarOffTheClockIs) {
   Harness h;
   h.http.handler = [](const http::Request&) {
@@ -271,9 +294,80 @@ TEST(JsonClient, ServerErrorsAreRetried) {
   auto result = down_client.call(batch_get("r"));
   ASSERT_FALSE(result);
   EXPECT_EQ(down.http.sent.size(), 3u);
-  EXPECT_EQ(result.error().code, "AWS_ERROR");
+  // No AWS error shape: a gateway answered, AWS was not reached.
+  EXPECT_EQ(result.error().code, "UNREACHABLE");
   EXPECT_EQ(result.error().message,
-            "ecr BatchGetImage: service error (HTTP 503, request id req-503) after 3 attempts");
+            "ecr BatchGetImage: HTTP 503 from a proxy or gateway, not an AWS answer (empty body, "
+            "no AWS error code, request id req-503) after 3 attempts");
+}
+
+TEST(JsonClient, AnHtmlGatewayPageIsRetriedThenUnreachable) {
+  Harness h;
+  int calls = 0;
+  const std::string page = "<html><head><title>502 Bad Gateway</title></head></html>";
+  h.http.handler = [&](const http::Request&) {
+    return ++calls == 1 ? respond(502, page, {{"content-type", "text/html; charset=utf-8"}}) : ok();
+  };
+  auto client = h.client();
+  ASSERT_TRUE(client.call(batch_get("r")));
+  EXPECT_EQ(h.http.sent.size(), 2u);
+
+  Harness down;
+  down.http.handler = [&](const http::Request&) {
+    return respond(502, page, {{"content-type", "text/html"}});
+  };
+  auto down_client = down.client();
+  auto result = down_client.call(batch_get("r"));
+  ASSERT_FALSE(result);
+  EXPECT_EQ(down.http.sent.size(), 3u);
+  EXPECT_EQ(result.error().code, "UNREACHABLE");
+  EXPECT_EQ(result.error().message,
+            "ecr BatchGetImage: HTTP 502 from a proxy or gateway, not an AWS answer (text/html, no "
+            "AWS error code, request id none) after 3 attempts");
+  // An AWS-shaped 503 stays the service's own error.
+  Harness aws;
+  aws.http.handler = [](const http::Request&) {
+    return respond(503, R"({"__type":"ServiceUnavailable","message":"busy"})");
+  };
+  auto aws_client = aws.client();
+  auto busy = aws_client.call(batch_get("r"));
+  ASSERT_FALSE(busy);
+  EXPECT_EQ(busy.error().code, "AWS_ERROR");
+  EXPECT_EQ(aws.http.sent.size(), 3u);
+}
+
+TEST(JsonClient, ABodyCutShortIsRetried) {
+  Harness h;
+  int calls = 0;
+  h.http.handler = [&](const http::Request&) {
+    if (++calls > 1) return ok();
+    http::Response r;
+    r.error_code = "BAD_RESPONSE";
+    r.error = "POST http://127.0.0.1:1/: transfer closed with 40 bytes remaining to read";
+    r.transient = true;
+    return r;
+  };
+  auto client = h.client();
+  ASSERT_TRUE(client.call(batch_get("r")));
+  EXPECT_EQ(h.http.sent.size(), 2u);
+
+  Harness cut;
+  cut.http.handler = [](const http::Request&) {
+    http::Response r;
+    r.error_code = "BAD_RESPONSE";
+    r.error = "POST http://127.0.0.1:1/: transfer closed with 40 bytes remaining to read";
+    r.transient = true;
+    return r;
+  };
+  auto cut_client = cut.client();
+  auto result = cut_client.call(batch_get("r"));
+  ASSERT_FALSE(result);
+  EXPECT_EQ(cut.http.sent.size(), 3u);
+  EXPECT_EQ(result.error().code, "BAD_RESPONSE");
+  EXPECT_EQ(
+      result.error().message,
+      "ecr BatchGetImage: no usable answer: POST http://127.0.0.1:1/: transfer closed with 40 "
+      "bytes remaining to read after 3 attempts");
 }
 
 TEST(JsonClient, ConnectionErrorsBecomeUnreachable) {

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <thread>
 
+#include "aws/json_client.hpp"
 #include "aws/sigv4.hpp"
 #include "support/fake_aws_server.hpp"
 
@@ -356,6 +357,77 @@ TEST_F(FakeAwsTest, InternalFailureFault) {
   ASSERT_TRUE(control("/_fake/faults", R"({"internalFailure":{"count":1}})"));
   EXPECT_EQ(ecs("ListTasks", {{"cluster", "prod"}}).status, 500);
   EXPECT_EQ(ecs("ListTasks", {{"cluster", "prod"}}).status, 200);
+}
+
+TEST_F(FakeAwsTest, FaultRulesAnswerGivenCallsOfAnOperation) {
+  auto res = control("/_fake/faults", R"({"rules":[
+      {"operation":"ListTasks","call":2,"count":2,"answer":"throttle"},
+      {"operation":"DescribeServices","answer":"html502"},
+      {"operation":"DescribeTaskDefinition","answer":"truncatedJson"},
+      {"operation":"DescribeRepositories","count":-1,"answer":"error","status":403,
+       "type":"RequestTimeTooSkewed","message":"skewed","dateOffsetSeconds":900}]})");
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200) << res->body;
+  const Json list = {{"cluster", "prod"}};
+  EXPECT_EQ(ecs("ListTasks", list).status, 200);
+  expect_error(ecs("ListTasks", list), 400, "ThrottlingException", "Rate exceeded");
+  expect_error(ecs("ListTasks", list), 400, "ThrottlingException", "Rate exceeded");
+  EXPECT_EQ(ecs("ListTasks", list).status, 200);
+
+  const Json services = {{"cluster", "prod"}, {"services", {"web"}}};
+  Answer proxy = ecs("DescribeServices", services);
+  EXPECT_EQ(proxy.status, 502);
+  EXPECT_TRUE(proxy.raw.starts_with("<html>")) << proxy.raw;
+  EXPECT_EQ(proxy.request_id, "");  // a proxy's page, not an AWS answer
+  EXPECT_EQ(ecs("DescribeServices", services).status, 200);
+
+  const Json td = {{"taskDefinition", "web"}};
+  Answer cut = ecs("DescribeTaskDefinition", td);
+  Answer whole = ecs("DescribeTaskDefinition", td);
+  EXPECT_EQ(cut.status, 200);
+  EXPECT_TRUE(cut.body.is_null()) << cut.raw;  // not JSON
+  EXPECT_EQ(cut.raw, whole.raw.substr(0, whole.raw.size() / 2));
+
+  for (int i = 0; i < 3; ++i) {
+    Answer skewed = ecr("DescribeRepositories", kDescribeWeb);
+    expect_error(skewed, 403, "RequestTimeTooSkewed", "skewed");
+    const auto date = aws::detail::parse_http_date(skewed.date);
+    ASSERT_TRUE(date) << skewed.date;
+    const auto ahead = *date - std::chrono::system_clock::now();
+    EXPECT_GT(ahead, 890s);
+    EXPECT_LT(ahead, 910s);
+  }
+  // Clearing the rules: every answer is the real one again.
+  ASSERT_EQ(control("/_fake/faults", R"({"rules":[]})")->status, 200);
+  EXPECT_EQ(ecr("DescribeRepositories", kDescribeWeb).status, 200);
+}
+
+TEST_F(FakeAwsTest, SkewErrorTypeNamesTheRejectionOfASkewedSignature) {
+  ASSERT_EQ(control("/_fake/faults", R"({"skewErrorType":"RequestTimeTooSkewed"})")->status, 200);
+  Answer a = ecr("DescribeRepositories", kDescribeWeb, with_skew(-20min));
+  EXPECT_EQ(a.status, 403) << a.raw;
+  EXPECT_EQ(a.body.value("__type", ""), "RequestTimeTooSkewed");
+  // A wrong secret is still a bad signature, whatever skewErrorType says.
+  EXPECT_EQ(
+      ecr("DescribeRepositories", kDescribeWeb, with_key(kAkid, "wrong")).body.value("__type", ""),
+      "InvalidSignatureException");
+}
+
+TEST_F(FakeAwsTest, BadFaultRulesAreRejected) {
+  for (const auto& [rules, error] : std::vector<std::pair<std::string, std::string>>{
+           {R"({"rules":{}})", "faults.rules: expected a list"},
+           {R"({"rules":[{"answer":"boom"}]})", "faults.rules[].answer: unknown answer 'boom'"},
+           {R"({"rules":[{"answer":"throttle","call":0}]})",
+            "faults.rules[].call: calls count from 1"},
+           {R"({"rules":[{"answer":"error"}]})",
+            "faults.rules[]: an \"error\" answer needs its \"type\""},
+           {R"({"rules":[{"answer":"throttle","cal":2}]})", "faults.rules[]: unknown key 'cal'"}}) {
+    SCOPED_TRACE(rules);
+    auto res = control("/_fake/faults", rules);
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 400);
+    EXPECT_EQ(Json::parse(res->body)["error"], error);
+  }
 }
 
 TEST_F(FakeAwsTest, BadControlInputIsRejected) {
