@@ -4,10 +4,14 @@
 //
 //   token_server --port 0 --user U --password P --key key.pem --cert cert.pem
 //                --issuer ISS [--service SVC] [--allow pull,push] [--anonymous]
+//                [--refresh-token T]...
 //
 // The first line on stdout is the port it listens on (127.0.0.1). GET /token answers
 // {"token","access_token","expires_in","issued_at"}; wrong credentials get 401. GET /_fake/counters
 // reports how many tokens were issued per scope, so tests can prove a client reuses its tokens.
+// POST /token with grant_type=refresh_token and one of the --refresh-token values (docker's
+// identity token) is the OAuth2 form of the same request. GET /_fake/issued lists every token
+// issued, so a test can prove none of them reached an output.
 #include <httplib.h>
 // GCC 12 at -O2 reports a false -Wnull-dereference inside CLI11's argument splitting (a vector
 // reallocation in CLI::detail::split); -Werror would turn it into a build failure.
@@ -19,6 +23,7 @@
 #include <openssl/x509.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -48,6 +53,7 @@ struct Options {
   std::string allow = "pull,push";
   bool anonymous = false;  // requests without credentials get pull-only tokens
   int expires_in = 300;
+  std::vector<std::string> refresh_tokens;  // accepted by POST /token grant_type=refresh_token
 };
 
 std::string base64(const unsigned char* data, std::size_t size) {
@@ -164,8 +170,19 @@ class TokenService {
 
   void handle_token(const httplib::Request& req, httplib::Response& res) {
     const std::string expected = "Basic " + base64(opts_.user + ":" + opts_.password);
-    const bool has_auth = req.has_header("Authorization");
-    const bool authenticated = has_auth && req.get_header_value("Authorization") == expected;
+    bool has_auth = req.has_header("Authorization");
+    bool authenticated = has_auth && req.get_header_value("Authorization") == expected;
+    if (req.method == "POST") {  // OAuth2: the refresh token is the credential
+      has_auth = req.has_param("refresh_token");
+      const std::string given = req.get_param_value("refresh_token");
+      authenticated = req.get_param_value("grant_type") == "refresh_token" && !given.empty() &&
+                      std::find(opts_.refresh_tokens.begin(), opts_.refresh_tokens.end(), given) !=
+                          opts_.refresh_tokens.end();
+      if (authenticated) {
+        std::lock_guard lock(mu_);
+        ++refresh_grants_;
+      }
+    }
     if (!authenticated && (has_auth || !opts_.anonymous)) {
       std::lock_guard lock(mu_);
       ++denied_;
@@ -215,6 +232,7 @@ class TokenService {
     {
       std::lock_guard lock(mu_);
       ++issued_;
+      tokens_.push_back(token);
       if (scopes.empty()) scopes.emplace_back("(none)");
       for (const auto& s : scopes) ++by_scope_[s];
     }
@@ -227,13 +245,23 @@ class TokenService {
 
   json counters() {
     std::lock_guard lock(mu_);
-    return {{"tokens_issued", issued_}, {"denied", denied_}, {"by_scope", by_scope_}};
+    return {{"tokens_issued", issued_},
+            {"denied", denied_},
+            {"refresh_grants", refresh_grants_},
+            {"by_scope", by_scope_}};
+  }
+
+  json issued() {
+    std::lock_guard lock(mu_);
+    return tokens_;
   }
 
   void reset() {
     std::lock_guard lock(mu_);
     issued_ = 0;
     denied_ = 0;
+    refresh_grants_ = 0;
+    tokens_.clear();
     by_scope_.clear();
   }
 
@@ -244,6 +272,8 @@ class TokenService {
   std::mutex mu_;
   long issued_ = 0;
   long denied_ = 0;
+  long refresh_grants_ = 0;
+  std::vector<std::string> tokens_;
   std::map<std::string, long> by_scope_;
 };
 
@@ -262,6 +292,8 @@ int main(int argc, char** argv) {
   app.add_option("--allow", opts.allow, "actions granted to the user, comma separated");
   app.add_flag("--anonymous", opts.anonymous, "grant pull to requests without credentials");
   app.add_option("--expires-in", opts.expires_in, "token lifetime in seconds");
+  app.add_option("--refresh-token", opts.refresh_tokens,
+                 "a refresh (identity) token POST /token accepts; repeatable");
   CLI11_PARSE(app, argc, argv);
 
   try {
@@ -270,6 +302,15 @@ int main(int argc, char** argv) {
     httplib::Server server;
     server.Get("/token", [&](const httplib::Request& req, httplib::Response& res) {
       service.handle_token(req, res);
+    });
+    server.Post("/token", [&](const httplib::Request& req, httplib::Response& res) {
+      // The form's fields are the parameters (httplib parses only some bodies itself).
+      httplib::Request form = req;
+      if (form.params.empty()) httplib::detail::parse_query_text(req.body, form.params);
+      service.handle_token(form, res);
+    });
+    server.Get("/_fake/issued", [&](const httplib::Request&, httplib::Response& res) {
+      res.set_content(service.issued().dump(), "application/json");
     });
     server.Get("/_fake/counters", [&](const httplib::Request&, httplib::Response& res) {
       res.set_content(service.counters().dump(), "application/json");

@@ -276,3 +276,9 @@ registry_delete_manifest() {
     return 1
   }
 }
+
+# token_issued : every token the token server issued since its start or token_reset (JSON list),
+# for suites that prove no token reaches an output.
+token_issued() {
+  curl -sf "http://127.0.0.1:$TOKEN_PORT/_fake/issued"
+}
