@@ -213,8 +213,10 @@ Result<Evidence> from_json(const json& d) {
 }
 
 Result<Evidence> load(const std::filesystem::path& path) {
+  std::error_code ec;
+  // A directory opens as a stream on Linux and reads as nothing: not "invalid JSON".
   std::ifstream in(path, std::ios::binary);
-  if (!in) {
+  if (!in || std::filesystem::is_directory(path, ec)) {
     return fail("EVIDENCE_UNREADABLE",
                 fmt::format("evidence {} cannot be read", util::quote(path.string())));
   }
