@@ -220,7 +220,10 @@ Result<Evidence> load(const std::filesystem::path& path) {
   }
   std::stringstream buffer;
   buffer << in.rdbuf();
-  const std::string text = buffer.str();
+  return parse(buffer.str(), path);
+}
+
+Result<Evidence> parse(std::string_view text, const std::filesystem::path& path) {
   json doc;
   try {
     doc = json::parse(text);
