@@ -60,6 +60,17 @@ class CredentialStore {
   std::map<std::string, std::optional<Credential>> cache_;
 };
 
+// What a docker config.json says, as CredentialStore keeps it.
+struct DockerConfig {
+  std::map<std::string, Credential> inline_credentials;  // normalized host -> credential
+  std::map<std::string, std::string> helpers;            // normalized host -> helper name
+  std::string default_store;                             // credsStore
+};
+
+// Parses config.json's text (CredentialStore reads the file on first use); AUTH_FAILED naming
+// `where` and the entry, never quoting the bytes (they may hold a secret).
+Result<DockerConfig> parse_docker_config(std::string_view text, std::string_view where);
+
 // Normalizes a config.json key the way docker does: "https://host/", "host/v1/", "http://host"
 // all become "host" (port kept); docker.io names map to index.docker.io.
 std::string normalize_registry_key(std::string_view key);
@@ -69,6 +80,11 @@ std::string normalize_registry_key(std::string_view key);
 Result<std::optional<Credential>> run_credential_helper(const std::string& name,
                                                         std::string_view host,
                                                         const CredentialStoreOptions& options);
+
+// A helper's `get` answer: a JSON object with string Username and Secret (Username "<token>":
+// Secret is an identity token). AUTH_FAILED naming the program and host, never the output.
+Result<Credential> parse_credential_helper_output(std::string_view output, std::string_view program,
+                                                  std::string_view host);
 
 std::string base64_encode(std::string_view bytes);
 std::optional<std::string> base64_decode(std::string_view text);

@@ -77,7 +77,14 @@ Result<std::optional<Credential>> run_credential_helper(const std::string& name,
     return fail("AUTH_FAILED", fmt::format("credential helper {} for {} failed (exit status {})",
                                            program, host, run->exit_status));
   }
-  const auto doc = nlohmann::json::parse(run->output, nullptr, false);
+  auto credential = parse_credential_helper_output(run->output, program, host);
+  if (!credential) return std::unexpected(credential.error());
+  return std::optional<Credential>(std::move(*credential));
+}
+
+Result<Credential> parse_credential_helper_output(std::string_view output, std::string_view program,
+                                                  std::string_view host) {
+  const auto doc = nlohmann::json::parse(output, nullptr, false);
   const auto bad_output = [&] {
     return fail("AUTH_FAILED",
                 fmt::format("credential helper {} for {}: output is not a JSON object with "
@@ -97,7 +104,7 @@ Result<std::optional<Credential>> run_credential_helper(const std::string& name,
     credential.username = user->get<std::string>();
     credential.password = secret->get<std::string>();
   }
-  return std::optional<Credential>(std::move(credential));
+  return credential;
 }
 
 }  // namespace imagegate::auth

@@ -94,17 +94,10 @@ std::filesystem::path CredentialStore::config_file() const {
   return {};
 }
 
-Result<void> CredentialStore::load() {
-  const auto path = config_file();
-  std::error_code ec;
-  if (path.empty() || !std::filesystem::exists(path, ec)) return {};
-  const std::string where = path.string();
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return fail("AUTH_FAILED", fmt::format("docker config {}: cannot be read", where));
-  std::ostringstream text;
-  text << in.rdbuf();
+Result<DockerConfig> parse_docker_config(std::string_view text, std::string_view where) {
+  DockerConfig config;
   // No parser message: it quotes the bytes near the error, which may be a secret.
-  const auto doc = nlohmann::json::parse(text.str(), nullptr, false);
+  const auto doc = nlohmann::json::parse(text, nullptr, false);
   if (doc.is_discarded() || !doc.is_object()) {
     return fail("AUTH_FAILED", fmt::format("docker config {}: not a JSON object", where));
   }
@@ -139,7 +132,7 @@ Result<void> CredentialStore::load() {
           credential.identity_token.empty()) {
         continue;
       }
-      inline_.emplace(normalize_registry_key(key), std::move(credential));
+      config.inline_credentials.emplace(normalize_registry_key(key), std::move(credential));
     }
   }
   if (const auto helpers = doc.find("credHelpers"); helpers != doc.end()) {
@@ -153,7 +146,7 @@ Result<void> CredentialStore::load() {
             "AUTH_FAILED",
             fmt::format("docker config {}: credHelpers[\"{}\"] is not a helper name", where, key));
       }
-      helpers_.emplace(normalize_registry_key(key), name.get<std::string>());
+      config.helpers.emplace(normalize_registry_key(key), name.get<std::string>());
     }
   }
   if (const auto store = doc.find("credsStore"); store != doc.end()) {
@@ -161,8 +154,25 @@ Result<void> CredentialStore::load() {
       return fail("AUTH_FAILED",
                   fmt::format("docker config {}: \"credsStore\" is not a string", where));
     }
-    default_store_ = store->get<std::string>();
+    config.default_store = store->get<std::string>();
   }
+  return config;
+}
+
+Result<void> CredentialStore::load() {
+  const auto path = config_file();
+  std::error_code ec;
+  if (path.empty() || !std::filesystem::exists(path, ec)) return {};
+  const std::string where = path.string();
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return fail("AUTH_FAILED", fmt::format("docker config {}: cannot be read", where));
+  std::ostringstream text;
+  text << in.rdbuf();
+  auto config = parse_docker_config(text.str(), where);
+  if (!config) return std::unexpected(config.error());
+  inline_ = std::move(config->inline_credentials);
+  helpers_ = std::move(config->helpers);
+  default_store_ = std::move(config->default_store);
   return {};
 }
 

@@ -111,6 +111,11 @@ Result<TaskDefinition> parse_task_definition_text(std::string_view text, std::st
     return fail("TASKDEF_INVALID_JSON",
                 fmt::format("task definition {} is not valid JSON at line {}, column {}",
                             util::quote(source), line, column));
+  } catch (const json::out_of_range&) {
+    // A number past what a double holds (1e400); the message would quote it.
+    return fail("TASKDEF_INVALID_JSON",
+                fmt::format("task definition {} is not valid JSON: a number is out of range",
+                            util::quote(source)));
   }
   return parse_task_definition(std::move(document), source);
 }

@@ -222,7 +222,10 @@ Result<Evidence> load(const std::filesystem::path& path) {
   }
   std::stringstream buffer;
   buffer << in.rdbuf();
-  const std::string text = buffer.str();
+  return parse(buffer.str(), path);
+}
+
+Result<Evidence> parse(std::string_view text, const std::filesystem::path& path) {
   json doc;
   try {
     doc = json::parse(text);
@@ -238,6 +241,11 @@ Result<Evidence> load(const std::filesystem::path& path) {
     return fail("EVIDENCE_INVALID_JSON",
                 fmt::format("evidence {} is not valid JSON at line {}, column {}",
                             util::quote(path.string()), line, column));
+  } catch (const json::out_of_range&) {
+    // A number past what a double holds (1e400).
+    return fail("EVIDENCE_INVALID_JSON",
+                fmt::format("evidence {} is not valid JSON: a number is out of range",
+                            util::quote(path.string())));
   }
   return from_json(doc);
 }

@@ -115,6 +115,9 @@ Result<Evidence> from_json(const nlohmann::json& document);
 // EVIDENCE_INVALID.
 Result<Evidence> load(const std::filesystem::path& path);
 
+// load's reading of the file's text (for tests and fuzzing); `path` is only for messages.
+Result<Evidence> parse(std::string_view text, const std::filesystem::path& path);
+
 // Current time as RFC 3339 UTC, e.g. "2026-11-28T01:02:03Z".
 std::string now_rfc3339();
 

@@ -97,6 +97,11 @@ std::optional<std::chrono::milliseconds> parse_retry_after(
   }
   time_t date = curl_getdate(std::string(value).c_str(), nullptr);
   if (date == -1) return std::nullopt;
+  // Compared in seconds first: a date past 2262 (or before 1678) does not fit the clock's
+  // nanoseconds, and from_time_t would overflow.
+  const time_t now_seconds = std::chrono::system_clock::to_time_t(now);
+  if (date <= now_seconds) return std::chrono::milliseconds(0);
+  if (date - now_seconds > 86400 + 1) return std::chrono::hours(24);
   auto delta = std::chrono::system_clock::from_time_t(date) - now;
   if (delta <= std::chrono::system_clock::duration::zero()) return std::chrono::milliseconds(0);
   return std::min<std::chrono::milliseconds>(

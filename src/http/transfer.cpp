@@ -43,6 +43,8 @@ bool is_header_value(std::string_view s) {
   return std::none_of(s.begin(), s.end(), [](char c) { return c == '\r' || c == '\n' || c == 0; });
 }
 
+}  // namespace
+
 size_t on_header(char* data, size_t size, size_t count, void* user) {
   auto* t = static_cast<Transfer*>(user);
   size_t n = size * count;
@@ -77,6 +79,8 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
   }
   return n;
 }
+
+namespace {
 
 // Smallest growth step: fewer reallocations for bodies of unknown length.
 constexpr std::size_t kMinBodyGrowth = 16 * 1024;

@@ -101,6 +101,10 @@ struct Transfer {
   char error_buffer[CURL_ERROR_SIZE] = {};
 };
 
+// CURLOPT_HEADERFUNCTION (user is the Transfer): one header line of the answer as received, its
+// line ending included; keeps the last response's headers (names lower-cased) and Content-Length.
+size_t on_header(char* data, size_t size, size_t count, void* user);
+
 // How a failed libcurl transfer is reported: finding code and whether another attempt may help.
 struct CurlFailure {
   std::string code;

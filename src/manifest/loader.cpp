@@ -282,6 +282,13 @@ Result<Manifest> parse(std::string_view text, const std::filesystem::path& path)
     return fail("MANIFEST_INVALID_JSON",
                 fmt::format("manifest {} is not valid JSON at line {}, column {}: {}", shown, line,
                             column, util::escape_display(what)));
+  } catch (const json::out_of_range& e) {
+    // A number past what a double holds (1e400): valid JSON text, but not a value we can keep.
+    std::string what = e.what();
+    const auto pos = what.find("] ");
+    if (pos != std::string::npos) what = what.substr(pos + 2);
+    return fail("MANIFEST_INVALID_JSON", fmt::format("manifest {} is not valid JSON: {}", shown,
+                                                     util::escape_display(what)));
   }
   build_model(m);
   return m;
