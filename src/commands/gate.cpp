@@ -160,6 +160,20 @@ CLI::App* add_gate_command(CLI::App& app, GateOptions& options) {
   cmd->add_option("--revision", options.provenance.revision,
                   "Revision binding: required | if-present | off (default: the manifest's "
                   "provenance.revision, else if-present)");
+  cmd->add_option("--certificate-identity", options.provenance.certificate_identity,
+                  "Keyless: the certificate subject (SAN) a Sigstore bundle of every checked "
+                  "digest must carry, e.g. "
+                  "https://github.com/ORG/REPO/.github/workflows/build.yml@refs/heads/main "
+                  "(with --certificate-oidc-issuer and --trusted-root)");
+  cmd->add_option("--certificate-identity-regexp", options.provenance.certificate_identity_regexp,
+                  "Keyless: a regular expression searched in the certificate subject instead "
+                  "(anchor it with ^ and $)");
+  cmd->add_option("--certificate-oidc-issuer", options.provenance.certificate_oidc_issuer,
+                  "Keyless: the OIDC issuer the certificate must name, e.g. "
+                  "https://token.actions.githubusercontent.com");
+  cmd->add_option("--trusted-root", options.provenance.trusted_root,
+                  "Sigstore trusted_root.json (Fulcio CAs, Rekor keys) the bundles are verified "
+                  "against, offline; required with identities");
   cmd->add_flag("--github-output", options.github_output,
                 "Append verdict, evidence, digest-<id> and image-<id> (REPOSITORY_URI@DIGEST) to "
                 "$GITHUB_OUTPUT");

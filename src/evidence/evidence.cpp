@@ -48,15 +48,37 @@ json provenance_to_json(const ProvenanceEvidence& p) {
                             {"where", a.where},
                             {"keyFingerprint", a.key_fingerprint}});
   }
-  return json{
-      {"status", p.status},
-      {"digest", p.digest},
-      {"revision",
-       {{"policy", p.revision_policy},
-        {"value", p.revision.empty() ? json(nullptr) : json(p.revision)},
-        {"sources", revisions}}},
-      {"signatures", {{"required", p.signatures_required}, {"verified", signatures}}},
-      {"attestations", {{"required", p.attestations_required}, {"verified", attestations}}}};
+  json out{{"status", p.status},
+           {"digest", p.digest},
+           {"revision",
+            {{"policy", p.revision_policy},
+             {"value", p.revision.empty() ? json(nullptr) : json(p.revision)},
+             {"sources", revisions}}},
+           {"signatures", {{"required", p.signatures_required}, {"verified", signatures}}},
+           {"attestations", {{"required", p.attestations_required}, {"verified", attestations}}}};
+  if (!p.identities_required.empty() || !p.keyless.empty()) {
+    json verified = json::array();
+    for (const auto& k : p.keyless) {
+      verified.push_back({{"where", k.where},
+                          {"manifest", k.manifest},
+                          {"bundle", k.bundle},
+                          {"kind", k.kind},
+                          {"predicateType", k.predicate_type},
+                          {"subject", k.subject},
+                          {"issuer", k.issuer},
+                          {"sourceRepository", k.source_repository},
+                          {"sourceDigest", k.source_digest},
+                          {"sourceRef", k.source_ref},
+                          {"buildSigner", k.build_signer},
+                          {"buildTrigger", k.build_trigger},
+                          {"runInvocation", k.run_invocation},
+                          {"logIndex", k.log_index},
+                          {"integratedTime", k.integrated_time},
+                          {"logId", k.log_id}});
+    }
+    out["keyless"] = {{"identities", p.identities_required}, {"verified", verified}};
+  }
+  return out;
 }
 
 ProvenanceEvidence provenance_from(const json& j) {
@@ -77,6 +99,9 @@ ProvenanceEvidence provenance_from(const json& j) {
   }
   if (j.contains("attestations") && j["attestations"].is_object()) {
     p.attestations_required = j["attestations"].value("required", std::vector<std::string>{});
+  }
+  if (j.contains("keyless") && j["keyless"].is_object()) {
+    p.identities_required = j["keyless"].value("identities", std::vector<std::string>{});
   }
   if (p.status != "pass" && p.status != "fail") {
     throw std::invalid_argument("provenance.status is neither \"pass\" nor \"fail\"");

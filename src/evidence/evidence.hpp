@@ -3,6 +3,7 @@
 // schema/evidence.schema.json.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -41,6 +42,27 @@ struct AttestationEvidence {
   std::string key_fingerprint;
 };
 
+// A Sigstore bundle that verified (keyless): who signed, what Fulcio's certificate says about
+// the build, and the transparency-log entry.
+struct KeylessEvidence {
+  std::string where;     // as SignatureEvidence
+  std::string manifest;  // the bundle's artifact manifest
+  std::string bundle;    // the bundle layer's digest
+  std::string kind;      // "dsseEnvelope" | "messageSignature"
+  std::string predicate_type;
+  std::string subject;  // the certificate's SAN
+  std::string issuer;   // the OIDC issuer
+  std::string source_repository;
+  std::string source_digest;
+  std::string source_ref;
+  std::string build_signer;
+  std::string build_trigger;
+  std::string run_invocation;
+  std::int64_t log_index = -1;
+  std::string integrated_time;  // RFC 3339, UTC
+  std::string log_id;           // hex
+};
+
 struct ProvenanceEvidence {
   bool checked = false;
   std::string status;                       // "pass" | "fail"
@@ -52,6 +74,8 @@ struct ProvenanceEvidence {
   std::vector<SignatureEvidence> signatures;       // every signature that verified
   std::vector<std::string> attestations_required;  // predicate types
   std::vector<AttestationEvidence> attestations;   // every attestation that verified
+  std::vector<std::string> identities_required;    // keyless: the identities, described
+  std::vector<KeylessEvidence> keyless;            // every bundle that verified
 };
 
 struct ImageEvidence {

@@ -62,6 +62,14 @@ Provenance read_provenance(const json& value, Provenance base) {
       base.signatures_required = q->get<bool>();
     }
   }
+  if (const auto ids = value.find("identities"); ids != value.end() && ids->is_array()) {
+    base.identities.clear();
+    for (const auto& item : *ids) {
+      if (!item.is_object()) continue;
+      base.identities.push_back({string_or_empty(item, "issuer"), string_or_empty(item, "subject"),
+                                 string_or_empty(item, "subjectRegExp")});
+    }
+  }
   if (const auto a = value.find("attestations"); a != value.end() && a->is_array()) {
     base.attestations.clear();
     for (const auto& item : *a) {

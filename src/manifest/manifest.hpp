@@ -23,12 +23,21 @@ struct AttestationRule {
   bool required = true;
 };
 
+// A keyless signer the policy accepts: the OIDC issuer and the certificate's subject (SAN),
+// exactly or by a regular expression.
+struct IdentityRule {
+  std::string issuer;
+  std::string subject;
+  std::string subject_regexp;
+};
+
 struct Provenance {
   bool declared = false;                // a provenance policy applies to the image
   std::string revision = "if-present";  // "required" | "if-present" | "off"
   std::vector<std::string> keys;        // PEM public key files, relative to the manifest's folder
   bool signatures_required = false;     // default: true when keys are named
   std::vector<AttestationRule> attestations;
+  std::vector<IdentityRule> identities;  // keyless: Sigstore bundles by one of them required
 };
 
 struct Image {

@@ -4,6 +4,8 @@
 #include <fmt/format.h>
 
 #include <map>
+#include <optional>
+#include <regex>
 
 #include "provenance/discovery.hpp"
 #include "provenance/provenance.hpp"
@@ -86,7 +88,71 @@ void want_manifests(const manifest::Manifest& manifest, const CliPolicy& cli,
   }
 }
 
+namespace {
+
+void check_identity(const manifest::IdentityRule& rule, const std::string& where) {
+  if (rule.issuer.empty()) {
+    throw UsageError(fmt::format(
+        "{}: an identity needs its OIDC issuer ({})", where,
+        where == "command line" ? "--certificate-oidc-issuer" : "provenance.identities[].issuer"));
+  }
+  if (!rule.subject.empty() && !rule.subject_regexp.empty()) {
+    throw UsageError(
+        fmt::format("{}: an identity is a subject or a subject expression, not both", where));
+  }
+  if (rule.subject.empty() && rule.subject_regexp.empty()) {
+    throw UsageError(fmt::format("{}: an identity needs its subject ({})", where,
+                                 where == "command line"
+                                     ? "--certificate-identity or --certificate-identity-regexp"
+                                     : "provenance.identities[].subject or subjectRegExp"));
+  }
+  if (!rule.subject_regexp.empty()) {
+    try {
+      const std::regex compiled(rule.subject_regexp);
+      (void)compiled;
+    } catch (const std::regex_error&) {
+      throw UsageError(fmt::format("{}: the subject expression {} is not a regular expression",
+                                   where, util::quote(rule.subject_regexp)));
+    }
+  }
+}
+
+// The trusted root, once, when some image's policy is keyless; a UsageError when it is needed and
+// missing or cannot be used.
+std::optional<TrustedRoot> trusted_root_for(const manifest::Manifest& manifest,
+                                            const CliPolicy& cli) {
+  const bool cli_identity =
+      !cli.certificate_identity.empty() || !cli.certificate_identity_regexp.empty();
+  if (cli_identity || !cli.certificate_oidc_issuer.empty()) {
+    check_identity(
+        {cli.certificate_oidc_issuer, cli.certificate_identity, cli.certificate_identity_regexp},
+        "command line");
+  }
+  std::string keyless_image;
+  for (const auto& image : manifest.images) {
+    for (const auto& rule : image.provenance.identities) {
+      check_identity(rule, fmt::format("image {}", util::quote(image.id)));
+    }
+    if (keyless_image.empty() && (cli_identity || !image.provenance.identities.empty())) {
+      keyless_image = image.id;
+    }
+  }
+  if (keyless_image.empty() && cli.trusted_root.empty()) return std::nullopt;
+  if (cli.trusted_root.empty()) {
+    throw UsageError(fmt::format(
+        "image {}: keyless identities are required but no trusted root is given (--trusted-root "
+        "FILE, Sigstore's trusted_root.json)",
+        util::quote(keyless_image)));
+  }
+  auto root = load_trusted_root(cli.trusted_root);
+  if (!root) throw UsageError(fmt::format("{}: {}", root.error().code, root.error().message));
+  return std::move(*root);
+}
+
+}  // namespace
+
 void check_keys(const manifest::Manifest& manifest, const CliPolicy& cli) {
+  (void)trusted_root_for(manifest, cli);
   for (const auto& image : manifest.images) {
     const Policy policy = effective_policy(image, cli, manifest.path.parent_path());
     if (!policy.active || (!policy.signatures_required && policy.attestations.empty())) continue;
@@ -118,7 +184,7 @@ void check(registry::Registry& backend, const manifest::Manifest& manifest, cons
     Policy policy = effective_policy(*declared, cli, base_dir);
     if (!reads_revision(policy, evidence.sha)) policy.revision = RevisionMode::kOff;
     policy.active = policy.revision != RevisionMode::kOff || policy.signatures_required ||
-                    !policy.attestations.empty();
+                    !policy.attestations.empty() || !policy.identities.empty();
     if (!policy.active || image.status != "pass" || image.digest.empty()) continue;
     judged.push_back(i);
     subjects.push_back({image.repository, image.digest, declared->platforms});
@@ -126,14 +192,23 @@ void check(registry::Registry& backend, const manifest::Manifest& manifest, cons
   }
   if (judged.empty()) return;
 
-  // Keys are read once each; a key that cannot be used is an input error (exit 2).
+  // Keys and the trusted root are read once each; one that cannot be used is an input error
+  // (exit 2).
+  const std::optional<TrustedRoot> root = trusted_root_for(manifest, cli);
   std::map<std::filesystem::path, PublicKey> loaded;
   std::vector<std::vector<PublicKey>> keys(judged.size());
   std::vector<DiscoverySubject> discovering;
   std::vector<std::size_t> discovered_for;  // positions in judged
   for (std::size_t k = 0; k < judged.size(); ++k) {
     const Policy& policy = policies[k];
-    if (!policy.signatures_required && policy.attestations.empty()) continue;
+    const bool keyless = !policy.identities.empty() && root.has_value();
+    const bool keyed = policy.signatures_required || !policy.attestations.empty();
+    if (!keyed && !keyless) continue;
+    if (!keyed) {
+      discovering.push_back({subjects[k].repository, subjects[k].digest, false, true});
+      discovered_for.push_back(k);
+      continue;
+    }
     if (policy.keys.empty()) {
       throw UsageError(fmt::format(
           "image {}: signatures or attestations are required but no key is given (--key FILE or "
@@ -150,7 +225,7 @@ void check(registry::Registry& backend, const manifest::Manifest& manifest, cons
       keys[k].push_back(it->second);
     }
     discovering.push_back(
-        {subjects[k].repository, subjects[k].digest, !policy.attestations.empty()});
+        {subjects[k].repository, subjects[k].digest, !policy.attestations.empty(), keyless});
     discovered_for.push_back(k);
   }
   std::vector<Discovered> found(judged.size());
@@ -185,6 +260,9 @@ void check(registry::Registry& backend, const manifest::Manifest& manifest, cons
     }
     judge_revision(policy.revision, evidence.sha, revision_facts[k], image.id, image);
     judge_signatures(policy, keys[k], found[k], evidence.sha, image.repository, image.id, image);
+    if (!policy.identities.empty() && root) {
+      judge_keyless(policy, *root, found[k], evidence.sha, image.id, image);
+    }
     bool failed = false;
     for (std::size_t f = before; f < image.findings.size(); ++f) {
       failed = failed || image.findings[f].severity == findings::Severity::kError;

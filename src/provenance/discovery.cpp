@@ -215,7 +215,8 @@ std::vector<Discovered> discover(registry::Registry& registry,
       }
       if (found.signature.empty()) found.signature = manifest_signature;
       const bool wanted = found.media_type == kSimpleSigning ||
-                          (found.media_type == kDsseEnvelope && subjects[k.subject].attestations);
+                          (found.media_type == kDsseEnvelope && subjects[k.subject].attestations) ||
+                          (is_bundle_media_type(found.media_type) && subjects[k.subject].bundles);
       if (!wanted || !registry::is_sha256_digest(found.digest)) continue;
       requests.push_back({subjects[k.subject].repository, ContentKind::kBlob, found.digest, ""});
       layers.emplace_back(k.subject, std::move(found));
@@ -234,8 +235,12 @@ std::vector<Discovered> discover(registry::Registry& registry,
       continue;
     }
     layer.body = answers[i].body;
-    (layer.media_type == kSimpleSigning ? out[s].signatures : out[s].attestations)
-        .push_back(std::move(layer));
+    if (is_bundle_media_type(layer.media_type)) {
+      out[s].bundles.push_back(std::move(layer));
+    } else {
+      (layer.media_type == kSimpleSigning ? out[s].signatures : out[s].attestations)
+          .push_back(std::move(layer));
+    }
   }
   return out;
 }

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "provenance/keyless.hpp"
 #include "provenance/provenance.hpp"
 #include "provenance/verify.hpp"
 #include "registry/registry.hpp"
@@ -36,6 +37,7 @@ struct FoundLayer {
 struct Discovered {
   std::vector<FoundLayer> signatures;    // simple-signing layers
   std::vector<FoundLayer> attestations;  // DSSE envelope layers
+  std::vector<FoundLayer> bundles;       // Sigstore bundle layers (keyless)
   std::vector<std::string> sources;      // what answered, e.g. "referrers API: 2 referrers"
   std::vector<Error> errors;             // sources that could not answer
 };
@@ -44,6 +46,7 @@ struct DiscoverySubject {
   std::string repository;
   std::string digest;
   bool attestations = false;  // read the .att tag too
+  bool bundles = false;       // read Sigstore bundle layers (referrers and the tag schema)
 };
 
 std::vector<Discovered> discover(registry::Registry& registry,
@@ -59,5 +62,14 @@ void judge_signatures(const Policy& policy, const std::vector<PublicKey>& keys,
                       const Discovered& found, const std::string& sha,
                       const std::string& repository, const std::string& image_id,
                       evidence::ImageEvidence& out);
+
+// The keyless rule on one image (pure): a bundle that verifies against the trusted root, for the
+// digest, by one of the identities and (with a sha) from that commit, passes. Else each bundle's
+// first failed rule as its finding (SIGNATURE_INVALID, TLOG_INVALID, IDENTITY_MISMATCH,
+// PROVENANCE_COMMIT_MISMATCH), SIGNATURE_UNVERIFIABLE for each source that could not answer, and
+// SIGNATURE_MISSING when every source answered and none had a bundle.
+void judge_keyless(const Policy& policy, const TrustedRoot& root, const Discovered& found,
+                   const std::string& sha, const std::string& image_id,
+                   evidence::ImageEvidence& out);
 
 }  // namespace imagegate::provenance

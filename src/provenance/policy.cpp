@@ -28,8 +28,10 @@ Policy effective_policy(const manifest::Image& image, const CliPolicy& cli,
                         const std::filesystem::path& base_dir) {
   const manifest::Provenance& declared = image.provenance;
   Policy p;
-  p.declared =
-      declared.declared || !cli.keys.empty() || !cli.attestations.empty() || !cli.revision.empty();
+  const bool cli_identity =
+      !cli.certificate_identity.empty() || !cli.certificate_identity_regexp.empty();
+  p.declared = declared.declared || !cli.keys.empty() || !cli.attestations.empty() ||
+               !cli.revision.empty() || cli_identity;
   // The schema reports a bad value in the manifest; judged strictly here, it is "required"
   // rather than silently weaker.
   p.revision = parse_revision_mode(declared.revision).value_or(RevisionMode::kRequired);
@@ -46,8 +48,14 @@ Policy effective_policy(const manifest::Image& image, const CliPolicy& cli,
   for (const auto& key : cli.keys) p.keys.emplace_back(key);
   if (!cli.keys.empty()) p.signatures_required = true;
   p.attestations = declared.attestations;
+  p.identities = declared.identities;
+  if (cli_identity) {
+    p.identities.push_back(
+        {cli.certificate_oidc_issuer, cli.certificate_identity, cli.certificate_identity_regexp});
+  }
   // The revision check is every gate's default (if-present); the rest only where configured.
-  p.active = p.revision != RevisionMode::kOff || p.signatures_required || !p.attestations.empty();
+  p.active = p.revision != RevisionMode::kOff || p.signatures_required || !p.attestations.empty() ||
+             !p.identities.empty();
   for (const auto& type : cli.attestations) {
     bool known = false;
     for (auto& rule : p.attestations) {

@@ -31,6 +31,12 @@ struct CliPolicy {
   std::vector<std::string> keys;          // --key FILE: adds keys and requires signatures
   std::vector<std::string> attestations;  // --require-attestation TYPE
   std::string revision;                   // --revision MODE, empty: the manifest's
+  // Keyless, as cosign names the flags: one identity added to every image's identities.
+  // (Default member initializers: the three fields above may be brace-initialised alone.)
+  std::string certificate_identity = {};         // --certificate-identity
+  std::string certificate_identity_regexp = {};  // --certificate-identity-regexp
+  std::string certificate_oidc_issuer = {};      // --certificate-oidc-issuer
+  std::string trusted_root = {};                 // --trusted-root FILE (Sigstore trusted_root.json)
 };
 
 // One image's effective policy.
@@ -43,6 +49,7 @@ struct Policy {
   std::vector<std::filesystem::path> keys;
   bool signatures_required = false;
   std::vector<manifest::AttestationRule> attestations;
+  std::vector<manifest::IdentityRule> identities;  // keyless: a bundle by one of them required
 };
 
 // The manifest image's policy with the command line's additions; key paths resolve against
@@ -82,7 +89,10 @@ void judge_revision(RevisionMode mode, const std::string& sha, const RevisionFac
                     const std::string& image_id, evidence::ImageEvidence& out);
 
 // Reads every key the policies name, before anything connects: a key that cannot be used, or
-// signatures/attestations required without a key, is a UsageError (exit 2).
+// signatures/attestations required without a key, is a UsageError (exit 2). Likewise the
+// keyless inputs: an identity flag without its issuer (or the other way round), an identity
+// whose regular expression does not compile, identities without --trusted-root, and a trusted
+// root that is missing, unreadable or not a trusted root.
 void check_keys(const manifest::Manifest& manifest, const CliPolicy& cli);
 
 // The whole provenance step of a gate: for every image with an active policy whose tags passed,

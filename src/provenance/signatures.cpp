@@ -3,6 +3,8 @@
 // "unsigned", and neither ever passes.
 #include <fmt/format.h>
 
+#include <ctime>
+
 #include "provenance/discovery.hpp"
 #include "report/gate_text.hpp"
 #include "util/text.hpp"
@@ -103,7 +105,53 @@ void judge_attestation(const manifest::AttestationRule& rule, const std::vector<
   }
 }
 
+std::string utc(std::int64_t t) {
+  const auto tt = static_cast<std::time_t>(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
 }  // namespace
+
+void judge_keyless(const Policy& policy, const TrustedRoot& root, const Discovered& found,
+                   const std::string& sha, const std::string& image_id,
+                   evidence::ImageEvidence& out) {
+  const Adder add{image_id, out};
+  const std::string digest = out.provenance.digest;
+  for (const auto& rule : policy.identities) {
+    out.provenance.identities_required.push_back(describe(rule));
+  }
+  std::vector<std::pair<std::string, std::string>> invalid;  // code, message
+  for (const auto& layer : found.bundles) {
+    const BundleVerdict v = verify_bundle(root, layer.body, digest, policy.identities, sha);
+    if (!v.valid) {
+      invalid.emplace_back(v.code, fmt::format("{} (bundle {}): {}", layer.where,
+                                               report::short_digest(layer.digest), v.reason));
+      continue;
+    }
+    const CertificateFacts& c = v.certificate;
+    out.provenance.keyless.push_back(
+        {layer.where, layer.manifest, layer.digest, v.kind, v.predicate_type, c.subject, c.issuer,
+         c.source_repository, c.source_digest, c.source_ref, c.build_signer, c.build_trigger,
+         c.run_invocation, v.log_index, utc(v.integrated_time), v.log_id_hex});
+  }
+  const bool verified = !out.provenance.keyless.empty();
+  const auto severity = verified ? findings::Severity::kWarning : findings::Severity::kError;
+  for (const auto& [code, reason] : invalid) add(severity, code.c_str(), "bundle", reason);
+  if (verified) return;
+  if (!found.errors.empty()) {
+    add(findings::Severity::kError, "SIGNATURE_UNVERIFIABLE", "bundle",
+        fmt::format("the registry could not say whether {} has a Sigstore bundle: {}",
+                    report::short_digest(digest), errors_text(found.errors)));
+  } else if (invalid.empty()) {
+    add(findings::Severity::kError, "SIGNATURE_MISSING", "bundle",
+        fmt::format("{} has no Sigstore bundle (looked in: {})", report::short_digest(digest),
+                    util::join(found.sources, ", ")));
+  }
+}
 
 void judge_signatures(const Policy& policy, const std::vector<PublicKey>& keys,
                       const Discovered& found, const std::string& sha,

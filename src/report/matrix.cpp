@@ -43,7 +43,8 @@ MatrixCell cell_for(const evidence::ImageEvidence& image, const std::string& tag
 }  // namespace
 
 bool is_provenance_finding(const Finding& f) {
-  return f.subject == "revision" || f.subject == "signature" || f.subject == "attestation";
+  return f.subject == "revision" || f.subject == "signature" || f.subject == "attestation" ||
+         f.subject == "bundle";
 }
 
 MatrixCell provenance_cell(const evidence::ImageEvidence& image) {
@@ -59,6 +60,9 @@ MatrixCell provenance_cell(const evidence::ImageEvidence& image) {
     if (!image.provenance.signatures.empty()) cell.code = "signed";
     if (!image.provenance.attestations.empty()) {
       cell.code += cell.code.empty() ? "attested" : ", attested";
+    }
+    if (!image.provenance.keyless.empty()) {
+      cell.code += cell.code.empty() ? "keyless" : ", keyless";
     }
     return cell;
   }

@@ -74,13 +74,13 @@ inline ReportInput gate_input(evidence::Evidence e) {
 inline ReportInput passing_gate() {
   auto e = base_evidence();
   auto cc = image("control-center", tags(), kDigestA);
-  cc.provenance = {true, "pass", kDigestA, "if-present", kSha, {{"config label", kSha}}, false,
-                   {},   {},     {}};
+  cc.provenance = {true,  "pass", kDigestA, "if-present", kSha, {{"config label", kSha}},
+                   false, {},     {},       {},           {},   {}};
   e.images.push_back(cc);
   auto github = image("mcp-github", tags(), kDigestB);
   github.required_platforms = {"linux/amd64"};
   github.platforms = {"linux/amd64", "linux/arm64"};
-  github.provenance = {true, "pass", kDigestB, "if-present", "", {}, false, {}, {}, {}};
+  github.provenance = {true, "pass", kDigestB, "if-present", "", {}, false, {}, {}, {}, {}, {}};
   github.findings.push_back({Severity::kWarning, "REVISION_MISSING", "mcp-github", "revision",
                              "linux/amd64 (sha256:bbbbbbbbbbbb) has no "
                              "org.opencontainers.image.revision label or annotation; it cannot "
@@ -128,8 +128,8 @@ inline ReportInput failing_gate() {
   stale.status = "fail";
   for (auto& t : stale.tags) t.digest = kDigestB;
   const std::string old_sha = "fedcba9876543210fedcba9876543210fedcba98";
-  stale.provenance = {true, "fail", kDigestB, "if-present", "", {{"config label", old_sha}}, false,
-                      {},   {},     {}};
+  stale.provenance = {true,  "fail", kDigestB, "if-present", "", {{"config label", old_sha}},
+                      false, {},     {},       {},           {}, {}};
   stale.findings = {{Severity::kError, "REVISION_MISMATCH", "mcp-deploy", "revision",
                      "the config label (org.opencontainers.image.revision) names revision '" +
                          old_sha + "', but this build is " + kSha}};

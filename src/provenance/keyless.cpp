@@ -1,0 +1,793 @@
+// Sigstore bundle verification (sigstore/cosign specs/dotsigstore_bundle/verification_flows.md),
+// offline, with OpenSSL: the transparency-log entry first (it gives the time everything else is
+// judged at), then the certificate chain at that time, the signature with the certificate's key,
+// the subject digest, and last the identity and the commit the certificate names.
+#include "provenance/keyless.hpp"
+
+#include <fmt/format.h>
+#include <openssl/asn1.h>
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/objects.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include <cctype>
+#include <ctime>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <sstream>
+
+#include "util/text.hpp"
+
+namespace imagegate::provenance {
+namespace {
+
+using nlohmann::json;
+
+constexpr std::size_t kMaxTrustedRootBytes = 4 * 1024 * 1024;
+constexpr std::string_view kFulcioPrefix = "1.3.6.1.4.1.57264.1.";
+constexpr std::string_view kInToto = "application/vnd.in-toto+json";
+
+std::string str(const json& j, const char* key) {
+  if (!j.is_object()) return "";
+  const auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+const json* obj(const json& j, const char* key) {
+  if (!j.is_object()) return nullptr;
+  const auto it = j.find(key);
+  return it != j.end() && it->is_object() ? &*it : nullptr;
+}
+
+const json* arr(const json& j, const char* key) {
+  if (!j.is_object()) return nullptr;
+  const auto it = j.find(key);
+  return it != j.end() && it->is_array() ? &*it : nullptr;
+}
+
+// A protobuf-JSON int64: a string of digits or a number.
+std::optional<std::int64_t> int64_of(const json& j, const char* key) {
+  if (!j.is_object()) return std::nullopt;
+  const auto it = j.find(key);
+  if (it == j.end()) return std::nullopt;
+  if (it->is_number_integer()) return it->get<std::int64_t>();
+  if (!it->is_string()) return std::nullopt;
+  const std::string s = it->get<std::string>();
+  if (s.empty() || s.size() > 18) return std::nullopt;
+  std::int64_t v = 0;
+  for (const char c : s) {
+    if (!std::isdigit(static_cast<unsigned char>(c))) return std::nullopt;
+    v = v * 10 + (c - '0');
+  }
+  return v;
+}
+
+std::string base64_encode(std::string_view bytes) {
+  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(bytes.data()),
+                                static_cast<int>(bytes.size()));
+  out.resize(static_cast<std::size_t>(n));
+  return out;
+}
+
+std::shared_ptr<x509_st> x509_from_der(std::string_view der) {
+  const auto* p = reinterpret_cast<const unsigned char*>(der.data());
+  X509* cert = d2i_X509(nullptr, &p, static_cast<long>(der.size()));
+  if (cert == nullptr) return nullptr;
+  if (p != reinterpret_cast<const unsigned char*>(der.data()) + der.size()) {
+    X509_free(cert);
+    return nullptr;
+  }
+  return std::shared_ptr<x509_st>(cert, X509_free);
+}
+
+std::string der_of(X509* cert) {
+  unsigned char* der = nullptr;
+  const int n = i2d_X509(cert, &der);
+  if (n <= 0) return "";
+  std::string out(reinterpret_cast<const char*>(der), static_cast<std::size_t>(n));
+  OPENSSL_free(der);
+  return out;
+}
+
+// The DER of a PEM certificate, empty when it is not one.
+std::string der_of_pem(std::string_view pem) {
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(
+      BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), BIO_free);
+  if (!bio) return "";
+  X509* cert = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr);
+  if (cert == nullptr) return "";
+  std::string der = der_of(cert);
+  X509_free(cert);
+  return der;
+}
+
+std::int64_t time_of(const ASN1_TIME* t) {
+  std::tm tm{};
+  if (t == nullptr || ASN1_TIME_to_tm(t, &tm) != 1) return 0;
+  return static_cast<std::int64_t>(timegm(&tm));
+}
+
+std::string asn1_text(const ASN1_STRING* s) {
+  if (s == nullptr) return "";
+  return std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)),
+                     static_cast<std::size_t>(ASN1_STRING_length(s)));
+}
+
+std::string utc_text(std::int64_t t) {
+  const std::time_t tt = static_cast<std::time_t>(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+Result<Validity> validity_of(const json& entry, const std::string& where) {
+  Validity v;
+  const json* valid = obj(entry, "validFor");
+  if (valid == nullptr) return v;  // open
+  const std::string start = str(*valid, "start");
+  const std::string end = str(*valid, "end");
+  if (!start.empty()) {
+    const auto t = parse_rfc3339(start);
+    if (!t) return fail("TRUSTED_ROOT_INVALID", where + ".validFor.start is not an RFC 3339 time");
+    v.start = *t;
+  }
+  if (!end.empty()) {
+    const auto t = parse_rfc3339(end);
+    if (!t) return fail("TRUSTED_ROOT_INVALID", where + ".validFor.end is not an RFC 3339 time");
+    v.end = *t;
+  }
+  return v;
+}
+
+Result<std::vector<CertificateAuthority>> read_authorities(const json& doc, const char* field) {
+  std::vector<CertificateAuthority> out;
+  const json* list = arr(doc, field);
+  if (list == nullptr) return out;
+  for (std::size_t i = 0; i < list->size(); ++i) {
+    const json& item = (*list)[i];
+    const std::string where = fmt::format("{}[{}]", field, i);
+    CertificateAuthority ca;
+    ca.uri = str(item, "uri");
+    const json* chain = obj(item, "certChain");
+    const json* certs = chain != nullptr ? arr(*chain, "certificates") : nullptr;
+    if (certs == nullptr || certs->empty()) {
+      return fail("TRUSTED_ROOT_INVALID", where + ".certChain.certificates is missing or empty");
+    }
+    for (std::size_t c = 0; c < certs->size(); ++c) {
+      const auto der = base64_decode(str((*certs)[c], "rawBytes"));
+      auto cert = der ? x509_from_der(*der) : nullptr;
+      if (!cert) {
+        return fail("TRUSTED_ROOT_INVALID",
+                    fmt::format("{}.certChain.certificates[{}].rawBytes is not a base64 DER "
+                                "certificate",
+                                where, c));
+      }
+      ca.chain.push_back(std::move(cert));
+    }
+    auto valid = validity_of(item, where);
+    if (!valid) return std::unexpected(valid.error());
+    ca.valid = *valid;
+    out.push_back(std::move(ca));
+  }
+  return out;
+}
+
+Result<std::vector<TransparencyLog>> read_logs(const json& doc, const char* field) {
+  std::vector<TransparencyLog> out;
+  const json* list = arr(doc, field);
+  if (list == nullptr) return out;
+  for (std::size_t i = 0; i < list->size(); ++i) {
+    const json& item = (*list)[i];
+    const std::string where = fmt::format("{}[{}]", field, i);
+    TransparencyLog log;
+    log.base_url = str(item, "baseUrl");
+    const json* log_id = obj(item, "logId");
+    const auto id = log_id != nullptr ? base64_decode(str(*log_id, "keyId")) : std::nullopt;
+    if (!id || id->empty()) {
+      return fail("TRUSTED_ROOT_INVALID", where + ".logId.keyId is missing or not base64");
+    }
+    log.log_id = *id;
+    const json* key = obj(item, "publicKey");
+    const auto der = key != nullptr ? base64_decode(str(*key, "rawBytes")) : std::nullopt;
+    if (!der) {
+      return fail("TRUSTED_ROOT_INVALID", where + ".publicKey.rawBytes is missing or not base64");
+    }
+    std::string pem = "-----BEGIN PUBLIC KEY-----\n";
+    const std::string b64 = base64_encode(*der);
+    for (std::size_t at = 0; at < b64.size(); at += 64) pem += b64.substr(at, 64) + "\n";
+    pem += "-----END PUBLIC KEY-----\n";
+    auto parsed = parse_public_key(pem, where);
+    if (!parsed) {
+      return fail(
+          "TRUSTED_ROOT_INVALID",
+          where + ".publicKey.rawBytes is not a DER public key (ECDSA P-256, RSA, Ed25519)");
+    }
+    log.key = std::move(*parsed);
+    auto valid = key != nullptr ? validity_of(*key, where + ".publicKey") : Result<Validity>();
+    if (!valid) return std::unexpected(valid.error());
+    log.valid = *valid;
+    out.push_back(std::move(log));
+  }
+  return out;
+}
+
+// The transparency-log entry: its SET verifies with a log of the root and its body matches.
+struct EntryCheck {
+  std::string reason;  // empty: verified
+  std::int64_t log_index = -1;
+  std::int64_t integrated_time = 0;
+  std::string log_id_hex;
+};
+
+struct Content {
+  std::string kind;
+  std::string signature;       // raw
+  std::string payload;         // DSSE: decoded payload
+  std::string payload_type;    // DSSE
+  std::string message_digest;  // messageSignature: raw SHA-256
+};
+
+std::string check_body(const json& body, const std::string& kind, const Content& content,
+                       const std::string& leaf_der) {
+  const json* spec = obj(body, "spec");
+  if (str(body, "kind") != kind || spec == nullptr) {
+    return fmt::format("the entry's body is not a {} entry", util::quote(kind));
+  }
+  const auto cert_matches = [&](const std::string& b64_pem) {
+    const auto pem = base64_decode(b64_pem);
+    return pem && !leaf_der.empty() && der_of_pem(*pem) == leaf_der;
+  };
+  if (kind == "intoto") {
+    if (content.kind != "dsseEnvelope") return "an intoto entry for a bundle without DSSE envelope";
+    const json* c = obj(*spec, "content");
+    const json* envelope = c != nullptr ? obj(*c, "envelope") : nullptr;
+    const json* sigs = envelope != nullptr ? arr(*envelope, "signatures") : nullptr;
+    if (sigs == nullptr || sigs->size() != 1)
+      return "the entry does not hold exactly one signature";
+    const auto once = base64_decode(str((*sigs)[0], "sig"));
+    const auto twice = once ? base64_decode(*once) : std::nullopt;
+    if (!twice || *twice != content.signature) return "the entry's signature is not the bundle's";
+    if (!cert_matches(str((*sigs)[0], "publicKey"))) {
+      return "the entry's certificate is not the bundle's";
+    }
+    const json* hash = obj(*c, "payloadHash");
+    if (hash == nullptr || str(*hash, "value") != util::sha256_hex(content.payload)) {
+      return "the entry's payload hash is not the envelope's payload";
+    }
+    return "";
+  }
+  if (kind == "dsse") {
+    if (content.kind != "dsseEnvelope") return "a dsse entry for a bundle without DSSE envelope";
+    const json* sigs = arr(*spec, "signatures");
+    if (sigs == nullptr || sigs->size() != 1)
+      return "the entry does not hold exactly one signature";
+    const auto sig = base64_decode(str((*sigs)[0], "signature"));
+    if (!sig || *sig != content.signature) return "the entry's signature is not the bundle's";
+    if (!cert_matches(str((*sigs)[0], "verifier"))) {
+      return "the entry's certificate is not the bundle's";
+    }
+    const json* hash = obj(*spec, "payloadHash");
+    if (hash == nullptr || str(*hash, "value") != util::sha256_hex(content.payload)) {
+      return "the entry's payload hash is not the envelope's payload";
+    }
+    return "";
+  }
+  if (kind == "hashedrekord") {
+    if (content.kind != "messageSignature") {
+      return "a hashedrekord entry for a bundle without message signature";
+    }
+    const json* signature = obj(*spec, "signature");
+    const auto sig =
+        signature != nullptr ? base64_decode(str(*signature, "content")) : std::nullopt;
+    if (!sig || *sig != content.signature) return "the entry's signature is not the bundle's";
+    const json* key = obj(*signature, "publicKey");
+    if (key == nullptr || !cert_matches(str(*key, "content"))) {
+      return "the entry's certificate is not the bundle's";
+    }
+    const json* data = obj(*spec, "data");
+    const json* hash = data != nullptr ? obj(*data, "hash") : nullptr;
+    if (hash == nullptr || str(*hash, "value") != hex_encode(content.message_digest)) {
+      return "the entry's digest is not the signed digest";
+    }
+    return "";
+  }
+  return fmt::format("entries of kind {} are not checked", util::quote(kind));
+}
+
+EntryCheck check_entry(const TrustedRoot& root, const json& entry, const Content& content,
+                       const std::string& leaf_der) {
+  EntryCheck out;
+  const auto index = int64_of(entry, "logIndex");
+  const auto time = int64_of(entry, "integratedTime");
+  const json* log_id = obj(entry, "logId");
+  const auto id = log_id != nullptr ? base64_decode(str(*log_id, "keyId")) : std::nullopt;
+  const std::string body_b64 = str(entry, "canonicalizedBody");
+  const auto body_bytes = base64_decode(body_b64);
+  const json* kv = obj(entry, "kindVersion");
+  if (!index || !time || !id || !body_bytes || kv == nullptr) {
+    out.reason =
+        "the entry lacks logIndex, integratedTime, logId, kindVersion or canonicalizedBody";
+    return out;
+  }
+  out.log_index = *index;
+  out.integrated_time = *time;
+  out.log_id_hex = hex_encode(*id);
+  const TransparencyLog* log = nullptr;
+  for (const auto& t : root.tlogs) {
+    if (t.log_id == *id) log = &t;
+  }
+  if (log == nullptr) {
+    out.reason = fmt::format("the entry is in log {}, which the trusted root does not name",
+                             out.log_id_hex.substr(0, 16));
+    return out;
+  }
+  if (!log->valid.contains(*time)) {
+    out.reason =
+        fmt::format("the log's key was not valid at the integrated time {}", utc_text(*time));
+    return out;
+  }
+  const json* promise = obj(entry, "inclusionPromise");
+  const auto set =
+      promise != nullptr ? base64_decode(str(*promise, "signedEntryTimestamp")) : std::nullopt;
+  if (!set || set->empty()) {
+    out.reason =
+        "the entry has no signed entry timestamp (an inclusion proof alone gives no trusted time)";
+    return out;
+  }
+  if (!verify_bytes(log->key, set_payload(body_b64, *time, out.log_id_hex, *index), *set)) {
+    out.reason = "the signed entry timestamp does not verify with the log's key";
+    return out;
+  }
+  const auto body = json::parse(*body_bytes, nullptr, false);
+  if (body.is_discarded() || !body.is_object()) {
+    out.reason = "the entry's body is not JSON";
+    return out;
+  }
+  out.reason = check_body(body, str(*kv, "kind"), content, leaf_der);
+  return out;
+}
+
+// The chain from the leaf to a CA of the root, at time t; empty: verified.
+std::string check_chain(const TrustedRoot& root, X509* leaf, std::int64_t t) {
+  std::string last = "no certificate authority of the trusted root was valid at that time";
+  for (const auto& ca : root.certificate_authorities) {
+    if (!ca.valid.contains(t) || ca.chain.empty()) continue;
+    std::unique_ptr<X509_STORE, decltype(&X509_STORE_free)> store(X509_STORE_new(),
+                                                                  X509_STORE_free);
+    const auto free_stack = [](STACK_OF(X509) * stack) { sk_X509_free(stack); };
+    std::unique_ptr<STACK_OF(X509), decltype(free_stack)> untrusted(sk_X509_new_null(), free_stack);
+    std::unique_ptr<X509_STORE_CTX, decltype(&X509_STORE_CTX_free)> ctx(X509_STORE_CTX_new(),
+                                                                        X509_STORE_CTX_free);
+    if (!store || !untrusted || !ctx) return "out of memory";
+    X509_STORE_add_cert(store.get(), ca.chain.back().get());
+    for (std::size_t i = 0; i + 1 < ca.chain.size(); ++i) {
+      sk_X509_push(untrusted.get(), ca.chain[i].get());
+    }
+    if (X509_STORE_CTX_init(ctx.get(), store.get(), leaf, untrusted.get()) != 1) {
+      return "out of memory";
+    }
+    X509_VERIFY_PARAM* param = X509_STORE_CTX_get0_param(ctx.get());
+    X509_VERIFY_PARAM_set_time(param, static_cast<time_t>(t));
+    if (X509_verify_cert(ctx.get()) == 1) return "";
+    const int error = X509_STORE_CTX_get_error(ctx.get());
+    if (error == X509_V_ERR_CERT_HAS_EXPIRED || error == X509_V_ERR_CERT_NOT_YET_VALID) {
+      return fmt::format("the certificate was not valid at the log's integrated time {} ({})",
+                         utc_text(t), X509_verify_cert_error_string(error));
+    }
+    last = fmt::format(
+        "the certificate does not chain to a certificate authority of the trusted "
+        "root ({})",
+        X509_verify_cert_error_string(error));
+  }
+  return last;
+}
+
+bool verify_prehashed(EVP_PKEY* key, std::string_view digest, std::string_view signature) {
+  std::unique_ptr<EVP_PKEY_CTX, decltype(&EVP_PKEY_CTX_free)> ctx(EVP_PKEY_CTX_new(key, nullptr),
+                                                                  EVP_PKEY_CTX_free);
+  if (!ctx || EVP_PKEY_verify_init(ctx.get()) != 1 ||
+      EVP_PKEY_CTX_set_signature_md(ctx.get(), EVP_sha256()) != 1) {
+    return false;
+  }
+  return EVP_PKEY_verify(ctx.get(), reinterpret_cast<const unsigned char*>(signature.data()),
+                         signature.size(), reinterpret_cast<const unsigned char*>(digest.data()),
+                         digest.size()) == 1;
+}
+
+}  // namespace
+
+bool is_bundle_media_type(std::string_view media_type) {
+  return media_type == kBundleV01 || media_type == kBundleV02 || media_type == kBundleV03 ||
+         media_type == "application/vnd.dev.sigstore.bundle+json;version=0.3";
+}
+
+std::string hex_encode(std::string_view bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (const char c : bytes) {
+    const auto b = static_cast<unsigned char>(c);
+    out.push_back(kDigits[b >> 4]);
+    out.push_back(kDigits[b & 0x0f]);
+  }
+  return out;
+}
+
+std::optional<std::int64_t> parse_rfc3339(std::string_view text) {
+  // YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM)
+  if (text.size() < 20) return std::nullopt;
+  const auto num = [&](std::size_t at, std::size_t n) -> std::optional<int> {
+    int v = 0;
+    for (std::size_t i = at; i < at + n; ++i) {
+      if (i >= text.size() || !std::isdigit(static_cast<unsigned char>(text[i]))) {
+        return std::nullopt;
+      }
+      v = v * 10 + (text[i] - '0');
+    }
+    return v;
+  };
+  const auto y = num(0, 4), mo = num(5, 2), d = num(8, 2), h = num(11, 2), mi = num(14, 2),
+             s = num(17, 2);
+  if (!y || !mo || !d || !h || !mi || !s || text[4] != '-' || text[7] != '-' ||
+      (text[10] != 'T' && text[10] != 't') || text[13] != ':' || text[16] != ':' || *mo < 1 ||
+      *mo > 12 || *d < 1 || *d > 31 || *h > 23 || *mi > 59 || *s > 60) {
+    return std::nullopt;
+  }
+  std::size_t at = 19;
+  if (text[at] == '.') {
+    ++at;
+    const std::size_t digits = at;
+    while (at < text.size() && std::isdigit(static_cast<unsigned char>(text[at]))) ++at;
+    if (at == digits) return std::nullopt;
+  }
+  std::int64_t offset = 0;
+  if (at < text.size() && (text[at] == 'Z' || text[at] == 'z') && at + 1 == text.size()) {
+    offset = 0;
+  } else if (at + 6 == text.size() && (text[at] == '+' || text[at] == '-') && text[at + 3] == ':') {
+    const auto oh = num(at + 1, 2), om = num(at + 4, 2);
+    if (!oh || !om) return std::nullopt;
+    offset = (*oh * 3600 + *om * 60) * (text[at] == '+' ? 1 : -1);
+  } else {
+    return std::nullopt;
+  }
+  std::tm tm{};
+  tm.tm_year = *y - 1900;
+  tm.tm_mon = *mo - 1;
+  tm.tm_mday = *d;
+  tm.tm_hour = *h;
+  tm.tm_min = *mi;
+  tm.tm_sec = *s;
+  return static_cast<std::int64_t>(timegm(&tm)) - offset;
+}
+
+std::string set_payload(std::string_view body_b64, std::int64_t integrated_time,
+                        std::string_view log_id_hex, std::int64_t log_index) {
+  // Sorted keys, no whitespace, integers as integers: RFC 8785 for these four values.
+  const json payload = {{"body", std::string(body_b64)},
+                        {"integratedTime", integrated_time},
+                        {"logID", std::string(log_id_hex)},
+                        {"logIndex", log_index}};
+  return payload.dump();
+}
+
+Result<TrustedRoot> parse_trusted_root(std::string_view text, std::string_view name) {
+  const std::string quoted = std::string(name);
+  const auto doc = json::parse(text, nullptr, false);
+  if (doc.is_discarded() || !doc.is_object()) {
+    return fail(
+        "TRUSTED_ROOT_INVALID",
+        fmt::format("trusted root {} is not a JSON object (Sigstore's trusted_root.json)", quoted));
+  }
+  const std::string media_type = str(doc, "mediaType");
+  if (!media_type.empty() && !media_type.starts_with("application/vnd.dev.sigstore.trustedroot")) {
+    return fail("TRUSTED_ROOT_INVALID",
+                fmt::format("trusted root {}: mediaType {} is not a Sigstore trusted root", quoted,
+                            util::quote(util::escape_display(media_type))));
+  }
+  const auto wrap = [&](const Error& e) {
+    return fail(e.code, fmt::format("trusted root {}: {}", quoted, e.message));
+  };
+  TrustedRoot root;
+  root.name = quoted;
+  auto cas = read_authorities(doc, "certificateAuthorities");
+  if (!cas) return wrap(cas.error());
+  root.certificate_authorities = std::move(*cas);
+  auto tsas = read_authorities(doc, "timestampAuthorities");
+  if (!tsas) return wrap(tsas.error());
+  root.timestamp_authorities = std::move(*tsas);
+  auto tlogs = read_logs(doc, "tlogs");
+  if (!tlogs) return wrap(tlogs.error());
+  root.tlogs = std::move(*tlogs);
+  auto ctlogs = read_logs(doc, "ctlogs");
+  if (!ctlogs) return wrap(ctlogs.error());
+  root.ctlogs = std::move(*ctlogs);
+  if (root.certificate_authorities.empty()) {
+    return fail("TRUSTED_ROOT_INVALID",
+                fmt::format("trusted root {} names no certificateAuthorities (Fulcio)", quoted));
+  }
+  if (root.tlogs.empty()) {
+    return fail("TRUSTED_ROOT_INVALID",
+                fmt::format("trusted root {} names no tlogs (Rekor)", quoted));
+  }
+  return root;
+}
+
+Result<TrustedRoot> load_trusted_root(const std::filesystem::path& path) {
+  const std::string name = util::quote(path.string());
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) {
+    return fail("TRUSTED_ROOT_INVALID", fmt::format("trusted root {} does not exist", name));
+  }
+  const auto size = std::filesystem::file_size(path, ec);
+  if (ec) return fail("TRUSTED_ROOT_INVALID", fmt::format("trusted root {} cannot be read", name));
+  if (size > kMaxTrustedRootBytes) {
+    return fail("TRUSTED_ROOT_INVALID",
+                fmt::format("trusted root {} is larger than {} bytes", name, kMaxTrustedRootBytes));
+  }
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  if (!in) return fail("TRUSTED_ROOT_INVALID", fmt::format("trusted root {} cannot be read", name));
+  return parse_trusted_root(text.str(), name);
+}
+
+std::optional<CertificateFacts> read_certificate(std::string_view der) {
+  auto cert = x509_from_der(der);
+  if (!cert) return std::nullopt;
+  CertificateFacts facts;
+  facts.not_before = time_of(X509_get0_notBefore(cert.get()));
+  facts.not_after = time_of(X509_get0_notAfter(cert.get()));
+  auto* names = static_cast<GENERAL_NAMES*>(
+      X509_get_ext_d2i(cert.get(), NID_subject_alt_name, nullptr, nullptr));
+  if (names != nullptr) {
+    for (int i = 0; i < sk_GENERAL_NAME_num(names) && facts.subject.empty(); ++i) {
+      const GENERAL_NAME* name = sk_GENERAL_NAME_value(names, i);
+      if (name->type == GEN_URI) facts.subject = asn1_text(name->d.uniformResourceIdentifier);
+      if (name->type == GEN_EMAIL) facts.subject = asn1_text(name->d.rfc822Name);
+    }
+    GENERAL_NAMES_free(names);
+  }
+  for (int i = 0; i < X509_get_ext_count(cert.get()); ++i) {
+    X509_EXTENSION* ext = X509_get_ext(cert.get(), i);
+    char oid[128] = {0};
+    if (OBJ_obj2txt(oid, sizeof(oid), X509_EXTENSION_get_object(ext), 1) <= 0) continue;
+    const std::string_view id(oid);
+    if (!id.starts_with(kFulcioPrefix)) continue;
+    const std::string raw = asn1_text(X509_EXTENSION_get_data(ext));
+    int number = 0;
+    for (const char c : id.substr(kFulcioPrefix.size())) {
+      if (!std::isdigit(static_cast<unsigned char>(c))) {
+        number = -1;
+        break;
+      }
+      number = number * 10 + (c - '0');
+    }
+    if (number <= 0) continue;
+    std::string value;
+    if (number <= 6) {
+      value = raw;  // the legacy extensions hold the bytes themselves
+    } else {
+      const auto* p = reinterpret_cast<const unsigned char*>(raw.data());
+      ASN1_UTF8STRING* s = d2i_ASN1_UTF8STRING(nullptr, &p, static_cast<long>(raw.size()));
+      if (s == nullptr) continue;  // not what Fulcio writes: read as absent, never as a value
+      value = asn1_text(s);
+      ASN1_UTF8STRING_free(s);
+    }
+    facts.extensions[std::string(id)] = value;
+  }
+  const auto ext = [&](int n) {
+    const auto it = facts.extensions.find(fmt::format("{}{}", kFulcioPrefix, n));
+    return it == facts.extensions.end() ? std::string() : it->second;
+  };
+  facts.issuer = !ext(8).empty() ? ext(8) : ext(1);
+  facts.build_signer = ext(9);
+  facts.source_repository = ext(12);
+  facts.source_digest = !ext(13).empty() ? ext(13) : ext(3);
+  facts.source_ref = !ext(14).empty() ? ext(14) : ext(6);
+  facts.build_trigger = !ext(20).empty() ? ext(20) : ext(2);
+  facts.run_invocation = ext(21);
+  return facts;
+}
+
+bool identity_matches(const IdentityRule& rule, const CertificateFacts& cert) {
+  if (rule.issuer.empty() || cert.issuer != rule.issuer) return false;
+  if (!rule.subject.empty()) return cert.subject == rule.subject;
+  if (rule.subject_regexp.empty()) return false;
+  try {
+    // As cosign and sigstore-js: the expression is searched in the SAN; anchor it (^...$) to
+    // match the whole subject.
+    return std::regex_search(cert.subject, std::regex(rule.subject_regexp));
+  } catch (const std::regex_error&) {
+    return false;
+  }
+}
+
+std::string describe(const IdentityRule& rule) {
+  return rule.subject.empty()
+             ? fmt::format("issuer {}, subject matching {}", util::quote(rule.issuer),
+                           util::quote(rule.subject_regexp))
+             : fmt::format("issuer {}, subject {}", util::quote(rule.issuer),
+                           util::quote(rule.subject));
+}
+
+BundleVerdict verify_bundle(const TrustedRoot& root, std::string_view bundle,
+                            std::string_view digest, const std::vector<IdentityRule>& identities,
+                            std::string_view sha) {
+  BundleVerdict v;
+  const auto invalid = [&](const char* code, std::string reason) {
+    v.code = code;
+    v.reason = std::move(reason);
+    return v;
+  };
+  const auto doc = json::parse(bundle, nullptr, false);
+  if (doc.is_discarded() || !doc.is_object()) {
+    return invalid("SIGNATURE_INVALID", "the bundle is not JSON");
+  }
+  const std::string media_type = str(doc, "mediaType");
+  if (!is_bundle_media_type(media_type)) {
+    return invalid("SIGNATURE_INVALID",
+                   fmt::format("the bundle's mediaType {} is not a Sigstore bundle v0.1 to v0.3",
+                               util::quote(util::escape_display(media_type))));
+  }
+  const json* material = obj(doc, "verificationMaterial");
+  if (material == nullptr)
+    return invalid("SIGNATURE_INVALID", "the bundle has no verificationMaterial");
+  std::string leaf_b64;
+  if (const json* chain = obj(*material, "x509CertificateChain")) {
+    const json* certs = arr(*chain, "certificates");
+    if (certs != nullptr && !certs->empty()) leaf_b64 = str((*certs)[0], "rawBytes");
+  } else if (const json* cert = obj(*material, "certificate")) {
+    leaf_b64 = str(*cert, "rawBytes");
+  } else if (obj(*material, "publicKey") != nullptr) {
+    return invalid("SIGNATURE_INVALID",
+                   "the bundle is signed with a key, not a Fulcio certificate (use --key)");
+  }
+  const auto leaf_der = base64_decode(leaf_b64);
+  auto leaf = leaf_der ? x509_from_der(*leaf_der) : nullptr;
+  const auto facts = leaf_der ? read_certificate(*leaf_der) : std::nullopt;
+  if (!leaf || !facts) {
+    return invalid("SIGNATURE_INVALID", "the bundle holds no readable X.509 certificate");
+  }
+  v.certificate_read = true;
+  v.certificate = *facts;
+
+  Content content;
+  if (const json* envelope = obj(doc, "dsseEnvelope")) {
+    content.kind = "dsseEnvelope";
+    content.payload_type = str(*envelope, "payloadType");
+    const auto payload = base64_decode(str(*envelope, "payload"));
+    const json* sigs = arr(*envelope, "signatures");
+    const auto sig =
+        sigs != nullptr && sigs->size() == 1 ? base64_decode(str((*sigs)[0], "sig")) : std::nullopt;
+    if (!payload || !sig || content.payload_type.empty()) {
+      return invalid("SIGNATURE_INVALID",
+                     "the DSSE envelope lacks payloadType, payload or exactly one signature");
+    }
+    content.payload = *payload;
+    content.signature = *sig;
+  } else if (const json* message = obj(doc, "messageSignature")) {
+    content.kind = "messageSignature";
+    const json* md = obj(*message, "messageDigest");
+    const auto d = md != nullptr ? base64_decode(str(*md, "digest")) : std::nullopt;
+    const auto sig = base64_decode(str(*message, "signature"));
+    if (md == nullptr || str(*md, "algorithm") != "SHA2_256" || !d || d->size() != 32 || !sig) {
+      return invalid("SIGNATURE_INVALID",
+                     "the message signature lacks a SHA2_256 messageDigest or the signature");
+    }
+    content.message_digest = *d;
+    content.signature = *sig;
+  } else {
+    return invalid("SIGNATURE_INVALID",
+                   "the bundle holds neither dsseEnvelope nor messageSignature");
+  }
+  v.kind = content.kind;
+
+  // The transparency log: a verified entry gives the time the certificate is judged at.
+  const json* tlog_entries = arr(*material, "tlogEntries");
+  if (tlog_entries == nullptr || tlog_entries->empty()) {
+    return invalid("TLOG_INVALID", "the bundle has no transparency-log entry");
+  }
+  std::string tlog_reason;
+  bool logged = false;
+  for (const auto& entry : *tlog_entries) {
+    const EntryCheck check = check_entry(root, entry, content, *leaf_der);
+    if (check.reason.empty()) {
+      logged = true;
+      v.log_index = check.log_index;
+      v.integrated_time = check.integrated_time;
+      v.log_id_hex = check.log_id_hex;
+      break;
+    }
+    if (tlog_reason.empty()) {
+      tlog_reason = check.log_index >= 0
+                        ? fmt::format("entry {}: {}", check.log_index, check.reason)
+                        : check.reason;
+    }
+  }
+  if (!logged) return invalid("TLOG_INVALID", tlog_reason);
+
+  if (const std::string chain = check_chain(root, leaf.get(), v.integrated_time); !chain.empty()) {
+    return invalid("SIGNATURE_INVALID", chain);
+  }
+  PublicKey cert_key;
+  EVP_PKEY* pkey = X509_get0_pubkey(leaf.get());
+  if (pkey == nullptr || EVP_PKEY_up_ref(pkey) != 1) {
+    return invalid("SIGNATURE_INVALID", "the certificate's public key cannot be read");
+  }
+  cert_key.key = std::shared_ptr<evp_pkey_st>(pkey, EVP_PKEY_free);
+  cert_key.type = EVP_PKEY_get_base_id(pkey) == EVP_PKEY_ED25519 ? "ed25519" : "ecdsa";
+
+  const std::string hex(digest.substr(digest.find(':') + 1));
+  if (content.kind == "dsseEnvelope") {
+    if (!verify_bytes(cert_key, dsse_pae(content.payload_type, content.payload),
+                      content.signature)) {
+      return invalid("SIGNATURE_INVALID",
+                     "the DSSE envelope's signature does not verify with the certificate's key");
+    }
+    if (content.payload_type != kInToto) {
+      return invalid("SIGNATURE_INVALID",
+                     fmt::format("the envelope's payloadType is {}, not an in-toto statement",
+                                 util::quote(util::escape_display(content.payload_type))));
+    }
+    const auto st = json::parse(content.payload, nullptr, false);
+    const json* subjects = arr(st, "subject");
+    if (subjects == nullptr)
+      return invalid("SIGNATURE_INVALID", "the in-toto statement has no subject list");
+    v.predicate_type = str(st, "predicateType");
+    bool names = false;
+    std::vector<std::string> others;
+    for (const auto& s : *subjects) {
+      const json* d = obj(s, "digest");
+      const std::string value = d != nullptr ? str(*d, "sha256") : "";
+      names = names || value == hex;
+      if (!value.empty()) others.push_back("sha256:" + value.substr(0, 12));
+    }
+    if (!names) {
+      return invalid("SIGNATURE_INVALID",
+                     fmt::format("the bundle's subject is {}, not this digest",
+                                 others.empty() ? std::string("empty") : util::join(others, ", ")));
+    }
+  } else {
+    if (!verify_prehashed(pkey, content.message_digest, content.signature)) {
+      return invalid("SIGNATURE_INVALID",
+                     "the message signature does not verify with the certificate's key");
+    }
+    if (hex_encode(content.message_digest) != hex) {
+      return invalid("SIGNATURE_INVALID",
+                     fmt::format("the bundle signs digest sha256:{}, not this digest",
+                                 hex_encode(content.message_digest).substr(0, 12)));
+    }
+  }
+
+  bool identity = false;
+  for (const auto& rule : identities) identity = identity || identity_matches(rule, *facts);
+  if (!identity) {
+    std::vector<std::string> wanted;
+    for (const auto& rule : identities) wanted.push_back(describe(rule));
+    return invalid(
+        "IDENTITY_MISMATCH",
+        fmt::format("signed by subject {} from issuer {}; the policy accepts {}",
+                    util::quote(util::escape_display(facts->subject)),
+                    util::quote(util::escape_display(facts->issuer)), util::join(wanted, "; ")));
+  }
+  if (!sha.empty() && facts->source_digest != sha) {
+    return invalid("PROVENANCE_COMMIT_MISMATCH",
+                   fmt::format("the certificate names source commit {}, but this build is {}",
+                               facts->source_digest.empty()
+                                   ? std::string("none")
+                                   : util::quote(util::escape_display(facts->source_digest)),
+                               sha));
+  }
+  v.valid = true;
+  return v;
+}
+
+}  // namespace imagegate::provenance

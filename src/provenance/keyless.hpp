@@ -1,0 +1,126 @@
+// Keyless provenance: Sigstore bundles (sigstore/cosign specs/BUNDLE_SPEC.md, v0.1 to v0.3)
+// verified offline against a trusted root (Sigstore's trusted_root.json): the Fulcio certificate
+// chains to a CA of the root at the Rekor entry's integrated time, the entry's signed entry
+// timestamp verifies with the log's key and its body matches the signature and certificate, the
+// signature verifies with the certificate's key, and the certificate's identity, issuer and
+// source commit (Fulcio's 1.3.6.1.4.1.57264.1.* extensions) match the policy. Pure: bytes in,
+// verdict out; only the trusted root is read from a file.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "manifest/manifest.hpp"
+#include "provenance/verify.hpp"
+#include "util/error.hpp"
+
+struct x509_st;
+
+namespace imagegate::provenance {
+
+inline constexpr std::string_view kBundleV01 =
+    "application/vnd.dev.sigstore.bundle+json;version=0.1";
+inline constexpr std::string_view kBundleV02 =
+    "application/vnd.dev.sigstore.bundle+json;version=0.2";
+inline constexpr std::string_view kBundleV03 = "application/vnd.dev.sigstore.bundle.v0.3+json";
+
+// True for the three bundle media types (and
+// "application/vnd.dev.sigstore.bundle+json;version=0.3", which some producers write for v0.3).
+bool is_bundle_media_type(std::string_view media_type);
+
+// A validity window in Unix seconds; end 0: open.
+struct Validity {
+  std::int64_t start = 0;
+  std::int64_t end = 0;
+  bool contains(std::int64_t t) const { return t >= start && (end == 0 || t <= end); }
+};
+
+struct CertificateAuthority {
+  std::string uri;
+  std::vector<std::shared_ptr<x509_st>> chain;  // leaf-most first, the root last
+  Validity valid;
+};
+
+struct TransparencyLog {
+  std::string base_url;
+  std::string log_id;  // the key id, raw bytes
+  PublicKey key;
+  Validity valid;
+};
+
+struct TrustedRoot {
+  std::string name;  // the file, for messages
+  std::vector<CertificateAuthority> certificate_authorities;
+  std::vector<TransparencyLog> tlogs;
+  std::vector<TransparencyLog> ctlogs;
+  std::vector<CertificateAuthority> timestamp_authorities;
+};
+
+// TRUSTED_ROOT_INVALID naming the file and the field when the document is not a trusted root
+// with at least one certificate authority and one transparency log.
+Result<TrustedRoot> parse_trusted_root(std::string_view text, std::string_view name);
+// TRUSTED_ROOT_INVALID also when the file is missing or cannot be read.
+Result<TrustedRoot> load_trusted_root(const std::filesystem::path& path);
+
+// "2021-01-12T11:53:27.000Z" (RFC 3339, UTC or an offset) -> Unix seconds; nullopt otherwise.
+std::optional<std::int64_t> parse_rfc3339(std::string_view text);
+
+// The canonical JSON (RFC 8785) a signed entry timestamp signs:
+// {"body":"<base64>","integratedTime":<n>,"logID":"<hex>","logIndex":<n>}.
+std::string set_payload(std::string_view body_b64, std::int64_t integrated_time,
+                        std::string_view log_id_hex, std::int64_t log_index);
+
+std::string hex_encode(std::string_view bytes);
+
+// What Fulcio wrote into the certificate.
+struct CertificateFacts {
+  std::string subject;                            // the SAN: URI or email
+  std::string issuer;                             // 1.3.6.1.4.1.57264.1.8, else the legacy .1
+  std::map<std::string, std::string> extensions;  // OID -> value, every 1.3.6.1.4.1.57264.1.*
+  std::string source_repository;                  // .12
+  std::string source_digest;                      // .13 (else the legacy .3)
+  std::string source_ref;                         // .14
+  std::string build_signer;                       // .9
+  std::string build_trigger;                      // .20 (else the legacy .2)
+  std::string run_invocation;                     // .21
+  std::int64_t not_before = 0, not_after = 0;
+};
+
+// Reads the SAN, the validity and the Fulcio extensions (.1 to .6 raw, .8 and above DER
+// UTF8String) of a DER certificate; nullopt when it is not a certificate.
+std::optional<CertificateFacts> read_certificate(std::string_view der);
+
+// One identity the policy accepts: the issuer exactly, the subject exactly or by an ECMAScript
+// regular expression searched in the SAN (as cosign and sigstore-js do).
+using IdentityRule = manifest::IdentityRule;
+bool identity_matches(const IdentityRule& rule, const CertificateFacts& cert);
+// "issuer X, subject Y" for messages.
+std::string describe(const IdentityRule& rule);
+
+// The verdict on one bundle: the finding code for the first rule that failed.
+struct BundleVerdict {
+  bool valid = false;
+  std::string code;  // SIGNATURE_INVALID | TLOG_INVALID | IDENTITY_MISMATCH |
+                     // PROVENANCE_COMMIT_MISMATCH, when not valid
+  std::string reason;
+  bool certificate_read = false;
+  CertificateFacts certificate;  // when read
+  std::string kind;              // "dsseEnvelope" | "messageSignature"
+  std::string predicate_type;    // DSSE: the statement's
+  std::int64_t log_index = -1;
+  std::int64_t integrated_time = 0;
+  std::string log_id_hex;
+};
+
+// Verifies one bundle (JSON) for `digest` ("sha256:<hex>"). `sha`, when not empty, must equal the
+// certificate's source repository digest.
+BundleVerdict verify_bundle(const TrustedRoot& root, std::string_view bundle,
+                            std::string_view digest, const std::vector<IdentityRule>& identities,
+                            std::string_view sha);
+
+}  // namespace imagegate::provenance

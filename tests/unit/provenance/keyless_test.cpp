@@ -1,0 +1,465 @@
+// Keyless verification on bundles made here with OpenSSL: a Fulcio-like CA and leaf (SAN URI,
+// the 1.3.6.1.4.1.57264.1.* extensions), a DSSE envelope of an in-toto statement, an intoto
+// Rekor entry and its signed entry timestamp; each rule broken on its own.
+#include "provenance/keyless.hpp"
+
+#include <gtest/gtest.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "manifest/manifest.hpp"
+#include "provenance/provenance.hpp"
+#include "unit/provenance/signing.hpp"
+#include "util/text.hpp"
+
+namespace imagegate::provenance {
+namespace {
+
+using nlohmann::json;
+using testing::base64;
+using testing::KeyPair;
+
+const std::string kDigest =
+    "sha256:1111111111111111111111111111111111111111111111111111111111111111";
+const std::string kSha = "0123456789abcdef0123456789abcdef01234567";
+const std::string kIssuer = "https://token.actions.githubusercontent.com";
+const std::string kSubject =
+    "https://github.com/afu9/afu9/.github/workflows/deploy.yml@refs/heads/main";
+
+std::string der_of(X509* cert) {
+  unsigned char* der = nullptr;
+  const int n = i2d_X509(cert, &der);
+  std::string out(reinterpret_cast<const char*>(der), static_cast<std::size_t>(n));
+  OPENSSL_free(der);
+  return out;
+}
+
+std::string pem_of(X509* cert) {
+  BIO* bio = BIO_new(BIO_s_mem());
+  PEM_write_bio_X509(bio, cert);
+  char* data = nullptr;
+  const long n = BIO_get_mem_data(bio, &data);
+  std::string out(data, static_cast<std::size_t>(n));
+  BIO_free(bio);
+  return out;
+}
+
+void add_ext(X509* cert, X509* issuer, int nid, const char* value) {
+  X509V3_CTX ctx;
+  X509V3_set_ctx_nodb(&ctx);
+  X509V3_set_ctx(&ctx, issuer, cert, nullptr, nullptr, 0);
+  X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, nid, value);
+  X509_add_ext(cert, ext, -1);
+  X509_EXTENSION_free(ext);
+}
+
+void add_raw_ext(X509* cert, const std::string& oid, const std::string& bytes) {
+  ASN1_OBJECT* obj = OBJ_txt2obj(oid.c_str(), 1);
+  ASN1_OCTET_STRING* data = ASN1_OCTET_STRING_new();
+  ASN1_OCTET_STRING_set(data, reinterpret_cast<const unsigned char*>(bytes.data()),
+                        static_cast<int>(bytes.size()));
+  X509_EXTENSION* ext = X509_EXTENSION_create_by_OBJ(nullptr, obj, 0, data);
+  X509_add_ext(cert, ext, -1);
+  X509_EXTENSION_free(ext);
+  ASN1_OCTET_STRING_free(data);
+  ASN1_OBJECT_free(obj);
+}
+
+std::string utf8_der(const std::string& value) {
+  return std::string{0x0c, static_cast<char>(value.size())} + value;
+}
+
+struct Cert {
+  std::shared_ptr<X509> x509;
+  std::string der() const { return der_of(x509.get()); }
+};
+
+Cert make_cert(const KeyPair& subject_key, const KeyPair& issuer_key, X509* issuer, bool ca,
+               std::int64_t not_before, std::int64_t not_after,
+               const std::map<std::string, std::string>& fulcio = {},
+               const std::string& san = kSubject) {
+  X509* cert = X509_new();
+  X509_set_version(cert, 2);
+  ASN1_INTEGER_set(X509_get_serialNumber(cert), ca ? 1 : 2);
+  ASN1_TIME_set(X509_getm_notBefore(cert), static_cast<time_t>(not_before));
+  ASN1_TIME_set(X509_getm_notAfter(cert), static_cast<time_t>(not_after));
+  X509_set_pubkey(cert, subject_key.key.get());
+  X509_NAME* name = X509_get_subject_name(cert);
+  if (ca) {
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                               reinterpret_cast<const unsigned char*>("sigstore"), -1, -1, 0);
+  }
+  X509_set_issuer_name(cert, issuer != nullptr ? X509_get_subject_name(issuer) : name);
+  X509* signer_cert = issuer != nullptr ? issuer : cert;
+  if (ca) {
+    add_ext(cert, signer_cert, NID_basic_constraints, "critical,CA:TRUE");
+    add_ext(cert, signer_cert, NID_key_usage, "critical,keyCertSign,cRLSign");
+  } else {
+    add_ext(cert, signer_cert, NID_key_usage, "critical,digitalSignature");
+    add_ext(cert, signer_cert, NID_ext_key_usage, "codeSigning");
+    add_ext(cert, signer_cert, NID_subject_alt_name, ("critical,URI:" + san).c_str());
+    for (const auto& [oid, value] : fulcio) add_raw_ext(cert, oid, value);
+  }
+  X509_sign(cert, issuer_key.key.get(), EVP_sha256());
+  return {std::shared_ptr<X509>(cert, X509_free)};
+}
+
+std::map<std::string, std::string> github_extensions(const std::string& issuer = kIssuer,
+                                                     const std::string& sha = kSha) {
+  return {{"1.3.6.1.4.1.57264.1.1", issuer},  // legacy: the bytes themselves
+          {"1.3.6.1.4.1.57264.1.8", utf8_der(issuer)},
+          {"1.3.6.1.4.1.57264.1.12", utf8_der("https://github.com/afu9/afu9")},
+          {"1.3.6.1.4.1.57264.1.13", utf8_der(sha)},
+          {"1.3.6.1.4.1.57264.1.20", utf8_der("push")},
+          {"1.3.6.1.4.1.57264.1.21",
+           utf8_der("https://github.com/afu9/afu9/actions/runs/42/attempts/1")}};
+}
+
+// A CA, a Rekor key, and bundles signed by leaves of that CA.
+struct World {
+  KeyPair ca_key = KeyPair::make("EC");
+  KeyPair rekor = KeyPair::make("EC");
+  std::int64_t now = static_cast<std::int64_t>(std::time(nullptr));
+  Cert ca = make_cert(ca_key, ca_key, nullptr, true, now - 86400, now + 86400 * 365);
+
+  std::string rekor_spki() const {
+    unsigned char* der = nullptr;
+    const int n = i2d_PUBKEY(rekor.key.get(), &der);
+    std::string out(reinterpret_cast<const char*>(der), static_cast<std::size_t>(n));
+    OPENSSL_free(der);
+    return out;
+  }
+  std::string log_id() const {
+    const std::string hex = util::sha256_hex(rekor_spki());
+    std::string raw;
+    for (std::size_t i = 0; i < hex.size(); i += 2) {
+      raw.push_back(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
+    }
+    return raw;
+  }
+
+  json root_json() const {
+    return {{"mediaType", "application/vnd.dev.sigstore.trustedroot+json;version=0.1"},
+            {"tlogs",
+             {{{"baseUrl", "https://rekor.test"},
+               {"hashAlgorithm", "SHA2_256"},
+               {"publicKey",
+                {{"rawBytes", base64(rekor_spki())},
+                 {"keyDetails", "PKIX_ECDSA_P256_SHA_256"},
+                 {"validFor", {{"start", "2020-01-01T00:00:00Z"}}}}},
+               {"logId", {{"keyId", base64(log_id())}}}}}},
+            {"certificateAuthorities",
+             {{{"uri", "https://fulcio.test"},
+               {"certChain", {{"certificates", {{{"rawBytes", base64(ca.der())}}}}}},
+               {"validFor", {{"start", "2020-01-01T00:00:00.000Z"}}}}}},
+            {"ctlogs", json::array()},
+            {"timestampAuthorities", json::array()}};
+  }
+  TrustedRoot root() const { return *parse_trusted_root(root_json().dump(), "root.json"); }
+
+  struct Options {
+    std::string subject_digest = kDigest;
+    std::map<std::string, std::string> extensions = github_extensions();
+    std::string san = kSubject;
+    const KeyPair* ca_key = nullptr;  // another CA
+    X509* ca_cert = nullptr;
+    std::int64_t cert_start_offset = -60;
+    std::int64_t cert_lifetime = 600;
+    bool tamper_body = false;
+    bool drop_set = false;
+    std::string media_type = std::string(kBundleV03);
+  };
+
+  std::string bundle(const Options& o) const {
+    const KeyPair leaf_key = KeyPair::make("EC");
+    const Cert leaf = make_cert(leaf_key, o.ca_key != nullptr ? *o.ca_key : ca_key,
+                                o.ca_cert != nullptr ? o.ca_cert : ca.x509.get(), false,
+                                now + o.cert_start_offset,
+                                now + o.cert_start_offset + o.cert_lifetime, o.extensions, o.san);
+    const std::string statement = json{
+        {"_type", "https://in-toto.io/Statement/v1"},
+        {"subject", {{{"name", "image"}, {"digest", {{"sha256", o.subject_digest.substr(7)}}}}}},
+        {"predicateType", "https://slsa.dev/provenance/v1"},
+        {"predicate", json::object()}}.dump();
+    const std::string type = "application/vnd.in-toto+json";
+    const std::string sig = leaf_key.sign(dsse_pae(type, statement));
+    json body = {
+        {"apiVersion", "0.0.2"},
+        {"kind", "intoto"},
+        {"spec",
+         {{"content",
+           {{"envelope",
+             {{"payloadType", type},
+              {"payload", base64(base64(statement))},
+              {"signatures",
+               {{{"sig", base64(base64(sig))}, {"publicKey", base64(pem_of(leaf.x509.get()))}}}}}},
+            {"hash", {{"algorithm", "sha256"}, {"value", std::string(64, 'a')}}},
+            {"payloadHash", {{"algorithm", "sha256"}, {"value", util::sha256_hex(statement)}}}}}}}};
+    const std::string body_b64 = base64(body.dump());
+    const std::int64_t index = 7;
+    const std::string set = rekor.sign(set_payload(body_b64, now, hex_encode(log_id()), index));
+    if (o.tamper_body) body["spec"]["content"]["payloadHash"]["value"] = std::string(64, 'b');
+    json entry = {{"logIndex", std::to_string(index)},
+                  {"logId", {{"keyId", base64(log_id())}}},
+                  {"kindVersion", {{"kind", "intoto"}, {"version", "0.0.2"}}},
+                  {"integratedTime", std::to_string(now)},
+                  {"inclusionPromise", {{"signedEntryTimestamp", base64(set)}}},
+                  {"canonicalizedBody", base64(body.dump())}};
+    if (o.drop_set) entry.erase("inclusionPromise");
+    json material = {{"tlogEntries", {entry}}};
+    if (o.media_type == kBundleV03) {
+      material["certificate"] = {{"rawBytes", base64(leaf.der())}};
+    } else {
+      material["x509CertificateChain"] = {{"certificates", {{{"rawBytes", base64(leaf.der())}}}}};
+    }
+    return json{{"mediaType", o.media_type},
+                {"verificationMaterial", material},
+                {"dsseEnvelope",
+                 {{"payloadType", type},
+                  {"payload", base64(statement)},
+                  {"signatures", {{{"sig", base64(sig)}, {"keyid", ""}}}}}}}
+        .dump();
+  }
+};
+
+const std::vector<IdentityRule> kPolicy = {{kIssuer, kSubject, ""}};
+
+BundleVerdict check(const World& w, const World::Options& o,
+                    const std::vector<IdentityRule>& policy = kPolicy) {
+  return verify_bundle(w.root(), w.bundle(o), kDigest, policy, kSha);
+}
+
+TEST(Keyless, SetPayloadIsCanonicalJson) {
+  EXPECT_EQ(set_payload("Ym9keQ==", 1700000000, "c0ffee", 42),
+            R"({"body":"Ym9keQ==","integratedTime":1700000000,"logID":"c0ffee","logIndex":42})");
+}
+
+TEST(Keyless, Rfc3339) {
+  EXPECT_EQ(parse_rfc3339("2021-01-12T11:53:27.000Z"), 1610452407);
+  EXPECT_EQ(parse_rfc3339("2021-01-12T11:53:27Z"), 1610452407);
+  EXPECT_EQ(parse_rfc3339("2021-01-12T12:53:27+01:00"), 1610452407);
+  EXPECT_FALSE(parse_rfc3339("2021-01-12 11:53:27"));
+  EXPECT_FALSE(parse_rfc3339("yesterday"));
+}
+
+TEST(Keyless, TrustedRootIsParsed) {
+  const World w;
+  const auto root = parse_trusted_root(w.root_json().dump(), "root.json");
+  ASSERT_TRUE(root) << root.error().message;
+  ASSERT_EQ(root->certificate_authorities.size(), 1u);
+  EXPECT_EQ(root->certificate_authorities[0].uri, "https://fulcio.test");
+  EXPECT_EQ(root->certificate_authorities[0].valid.start, 1577836800);
+  ASSERT_EQ(root->tlogs.size(), 1u);
+  EXPECT_EQ(root->tlogs[0].log_id, w.log_id());
+  EXPECT_EQ(root->tlogs[0].key.type, "ecdsa-p256");
+}
+
+TEST(Keyless, TrustedRootErrorsNameTheField) {
+  const World w;
+  const auto code_and = [](const Result<TrustedRoot>& r) {
+    return r ? std::string("ok") : r.error().code + ": " + r.error().message;
+  };
+  EXPECT_EQ(code_and(parse_trusted_root("{", "r.json")),
+            "TRUSTED_ROOT_INVALID: trusted root r.json is not a JSON object (Sigstore's "
+            "trusted_root.json)");
+  json j = w.root_json();
+  j["certificateAuthorities"] = json::array();
+  EXPECT_EQ(code_and(parse_trusted_root(j.dump(), "r.json")),
+            "TRUSTED_ROOT_INVALID: trusted root r.json names no certificateAuthorities (Fulcio)");
+  j = w.root_json();
+  j["tlogs"] = json::array();
+  EXPECT_EQ(code_and(parse_trusted_root(j.dump(), "r.json")),
+            "TRUSTED_ROOT_INVALID: trusted root r.json names no tlogs (Rekor)");
+  j = w.root_json();
+  j["certificateAuthorities"][0]["certChain"]["certificates"][0]["rawBytes"] = "bm90IGEgY2VydA==";
+  EXPECT_EQ(code_and(parse_trusted_root(j.dump(), "r.json")),
+            "TRUSTED_ROOT_INVALID: trusted root r.json: "
+            "certificateAuthorities[0].certChain.certificates[0].rawBytes is not a base64 DER "
+            "certificate");
+  j = w.root_json();
+  j["tlogs"][0]["publicKey"]["validFor"]["start"] = "soon";
+  EXPECT_EQ(code_and(parse_trusted_root(j.dump(), "r.json")),
+            "TRUSTED_ROOT_INVALID: trusted root r.json: tlogs[0].publicKey.validFor.start is not "
+            "an RFC 3339 time");
+  j = w.root_json();
+  j["mediaType"] = "application/json";
+  EXPECT_EQ(code_and(parse_trusted_root(j.dump(), "r.json")),
+            "TRUSTED_ROOT_INVALID: trusted root r.json: mediaType 'application/json' is not a "
+            "Sigstore trusted root");
+}
+
+TEST(Keyless, TrustedRootFileMissing) {
+  const auto root = load_trusted_root("/nonexistent/trusted_root.json");
+  ASSERT_FALSE(root);
+  EXPECT_EQ(root.error().code, "TRUSTED_ROOT_INVALID");
+  EXPECT_EQ(root.error().message, "trusted root '/nonexistent/trusted_root.json' does not exist");
+}
+
+TEST(Keyless, FulcioExtensionsAreRead) {
+  const World w;
+  const KeyPair leaf_key = KeyPair::make("EC");
+  const Cert leaf = make_cert(leaf_key, w.ca_key, w.ca.x509.get(), false, w.now, w.now + 600,
+                              github_extensions());
+  const auto facts = read_certificate(leaf.der());
+  ASSERT_TRUE(facts);
+  EXPECT_EQ(facts->subject, kSubject);
+  EXPECT_EQ(facts->issuer, kIssuer);
+  EXPECT_EQ(facts->source_repository, "https://github.com/afu9/afu9");
+  EXPECT_EQ(facts->source_digest, kSha);
+  EXPECT_EQ(facts->build_trigger, "push");
+  EXPECT_EQ(facts->run_invocation, "https://github.com/afu9/afu9/actions/runs/42/attempts/1");
+  EXPECT_EQ(facts->extensions.size(), 6u);
+  EXPECT_EQ(facts->not_after - facts->not_before, 600);
+  // Only the legacy issuer (.1, raw bytes): still read.
+  const Cert legacy = make_cert(leaf_key, w.ca_key, w.ca.x509.get(), false, w.now, w.now + 600,
+                                {{"1.3.6.1.4.1.57264.1.1", "https://legacy.example"}});
+  EXPECT_EQ(read_certificate(legacy.der())->issuer, "https://legacy.example");
+  EXPECT_FALSE(read_certificate("not a certificate"));
+}
+
+TEST(Keyless, ValidBundlePasses) {
+  const World w;
+  const auto v = check(w, {});
+  EXPECT_TRUE(v.valid) << v.code << ": " << v.reason;
+  EXPECT_EQ(v.kind, "dsseEnvelope");
+  EXPECT_EQ(v.log_index, 7);
+  EXPECT_EQ(v.integrated_time, w.now);
+  EXPECT_EQ(v.certificate.source_digest, kSha);
+  World::Options v01;
+  v01.media_type = std::string(kBundleV01);
+  EXPECT_TRUE(check(w, v01).valid);
+  const std::vector<IdentityRule> regexp = {
+      {kIssuer, "", "^https://github\\.com/afu9/afu9/\\.github/workflows/.*@refs/heads/main$"}};
+  EXPECT_TRUE(check(w, {}, regexp).valid);
+}
+
+TEST(Keyless, AnotherWorkflowIsIdentityMismatch) {
+  const World w;
+  World::Options o;
+  o.san = "https://github.com/afu9/afu9/.github/workflows/other.yml@refs/heads/main";
+  const auto v = check(w, o);
+  EXPECT_EQ(v.code, "IDENTITY_MISMATCH");
+  EXPECT_EQ(v.reason,
+            "signed by subject "
+            "'https://github.com/afu9/afu9/.github/workflows/other.yml@refs/heads/main' from "
+            "issuer 'https://token.actions.githubusercontent.com'; the policy accepts issuer "
+            "'https://token.actions.githubusercontent.com', subject "
+            "'https://github.com/afu9/afu9/.github/workflows/deploy.yml@refs/heads/main'");
+  const std::vector<IdentityRule> regexp = {{kIssuer, "", "^https://github\\.com/other/"}};
+  EXPECT_EQ(check(w, {}, regexp).code, "IDENTITY_MISMATCH");
+}
+
+TEST(Keyless, AnotherIssuerIsIdentityMismatch) {
+  const World w;
+  World::Options o;
+  o.extensions = github_extensions("https://accounts.google.com");
+  EXPECT_EQ(check(w, o).code, "IDENTITY_MISMATCH");
+}
+
+TEST(Keyless, AnotherCommitIsCommitMismatch) {
+  const World w;
+  World::Options o;
+  o.extensions = github_extensions(kIssuer, "fedcba9876543210fedcba9876543210fedcba98");
+  const auto v = check(w, o);
+  EXPECT_EQ(v.code, "PROVENANCE_COMMIT_MISMATCH");
+  EXPECT_EQ(v.reason,
+            "the certificate names source commit 'fedcba9876543210fedcba9876543210fedcba98', but "
+            "this build is 0123456789abcdef0123456789abcdef01234567");
+}
+
+TEST(Keyless, UntrustedCaIsSignatureInvalid) {
+  const World w;
+  const KeyPair other = KeyPair::make("EC");
+  const Cert other_ca = make_cert(other, other, nullptr, true, w.now - 86400, w.now + 86400);
+  World::Options o;
+  o.ca_key = &other;
+  o.ca_cert = other_ca.x509.get();
+  const auto v = check(w, o);
+  EXPECT_EQ(v.code, "SIGNATURE_INVALID");
+  EXPECT_TRUE(v.reason.starts_with(
+      "the certificate does not chain to a certificate authority of the trusted root"))
+      << v.reason;
+}
+
+TEST(Keyless, ExpiredAtLogTimeIsSignatureInvalid) {
+  const World w;
+  World::Options o;
+  o.cert_start_offset = -7200;  // valid for ten minutes two hours before the entry
+  const auto v = check(w, o);
+  EXPECT_EQ(v.code, "SIGNATURE_INVALID");
+  EXPECT_TRUE(v.reason.starts_with("the certificate was not valid at the log's integrated time"))
+      << v.reason;
+}
+
+TEST(Keyless, TamperedEntryIsTlogInvalid) {
+  const World w;
+  World::Options o;
+  o.tamper_body = true;
+  const auto v = check(w, o);
+  EXPECT_EQ(v.code, "TLOG_INVALID");
+  EXPECT_EQ(v.reason, "entry 7: the signed entry timestamp does not verify with the log's key");
+  World::Options no_set;
+  no_set.drop_set = true;
+  EXPECT_EQ(check(w, no_set).code, "TLOG_INVALID");
+  // A log the root does not name.
+  World other;
+  const auto foreign = verify_bundle(w.root(), other.bundle({}), kDigest, kPolicy, kSha);
+  EXPECT_EQ(foreign.code, "TLOG_INVALID");
+  EXPECT_TRUE(foreign.reason.find("which the trusted root does not name") != std::string::npos);
+}
+
+TEST(Keyless, AnotherDigestIsSignatureInvalid) {
+  const World w;
+  World::Options o;
+  o.subject_digest = "sha256:2222222222222222222222222222222222222222222222222222222222222222";
+  const auto v = check(w, o);
+  EXPECT_EQ(v.code, "SIGNATURE_INVALID");
+  EXPECT_EQ(v.reason, "the bundle's subject is sha256:222222222222, not this digest");
+}
+
+TEST(Keyless, NotABundle) {
+  const World w;
+  EXPECT_EQ(verify_bundle(w.root(), "[]", kDigest, kPolicy, kSha).code, "SIGNATURE_INVALID");
+  World::Options o;
+  o.media_type = "application/json";
+  EXPECT_EQ(check(w, o).code, "SIGNATURE_INVALID");
+}
+
+TEST(Keyless, PolicyIdentitiesFromTheManifestAndTheCommandLine) {
+  const auto parsed = manifest::parse(R"({
+    "provenance": {"identities": [{"issuer": "https://token.actions.githubusercontent.com",
+                                   "subject": "https://github.com/o/r/.github/workflows/a.yml@refs/heads/main"}]},
+    "images": [{"id": "a", "name": "afu9/a"},
+               {"id": "b", "name": "afu9/b", "provenance": {"identities": [
+                 {"issuer": "https://accounts.google.com", "subjectRegExp": "^ci@"}]}}]})",
+                                      "m.json");
+  ASSERT_TRUE(parsed.has_value());
+  const auto a = effective_policy(parsed->images[0], {}, "");
+  EXPECT_TRUE(a.active);
+  ASSERT_EQ(a.identities.size(), 1u);
+  EXPECT_EQ(a.identities[0].issuer, kIssuer);
+  EXPECT_EQ(a.identities[0].subject,
+            "https://github.com/o/r/.github/workflows/a.yml@refs/heads/main");
+  const auto b = effective_policy(parsed->images[1], {}, "");
+  ASSERT_EQ(b.identities.size(), 1u);
+  EXPECT_EQ(b.identities[0].subject_regexp, "^ci@");
+  CliPolicy cli;
+  cli.certificate_identity = kSubject;
+  cli.certificate_oidc_issuer = kIssuer;
+  const auto c = effective_policy(parsed->images[1], cli, "");
+  ASSERT_EQ(c.identities.size(), 2u);
+  EXPECT_EQ(c.identities[1].subject, kSubject);
+  EXPECT_EQ(describe(c.identities[1]),
+            "issuer 'https://token.actions.githubusercontent.com', subject "
+            "'https://github.com/afu9/afu9/.github/workflows/deploy.yml@refs/heads/main'");
+  manifest::Image plain;
+  EXPECT_TRUE(effective_policy(plain, cli, "").declared);
+}
+
+}  // namespace
+}  // namespace imagegate::provenance
