@@ -138,8 +138,9 @@ void judge(const Policy& policy, const std::string& digest, const registry::Scan
   }
   s.status = "fail";
   error("VULNERABILITIES_FOUND",
-        fmt::format("{} has {} findings at or above {}: {} (all findings: {}; {} scan, {})", what,
-                    total(s.failing), to_string(policy.max_severity), describe_counts(s.failing),
+        fmt::format("{} has {} {} at or above {}: {} (all findings: {}; {} scan, {})", what,
+                    total(s.failing), total(s.failing) == 1 ? "finding" : "findings",
+                    to_string(policy.max_severity), describe_counts(s.failing),
                     describe_counts(s.counts), s.kind.empty() ? "basic" : s.kind,
                     util::escape_display(result.status)));
 }

@@ -143,12 +143,12 @@ std::string read_scan_page(const json& answer, ScanResult& scan) {
 
 void scan_call_failed(ScanResult& scan, std::string_view aws_code, std::string_view message) {
   if (aws_code == "ScanNotFoundException") {
-    failed(scan, fmt::format("no scan exists for this image (ScanNotFoundException): turn on scan "
-                             "on push for the repository, or start a scan; {}",
-                             message));
+    failed(scan,
+           "no scan exists for this image (ScanNotFoundException): turn on scan on push for the "
+           "repository, or start a scan");
     return;
   }
-  failed(scan, fmt::format("DescribeImageScanFindings failed: {}", message));
+  failed(scan, fmt::format("the call failed: {}", message));
 }
 
 void finish_scan(ScanResult& scan) {

@@ -23,7 +23,7 @@ inline constexpr int kMaxScanPages = 1000;
 std::string read_scan_page(const nlohmann::json& answer, ScanResult& scan);
 
 // A DescribeImageScanFindings call that failed: ScanNotFoundException (never scanned) and every
-// other error are kFailed, naming the AWS error.
+// other error (its message names the operation, AWS error, HTTP status, request id) are kFailed.
 void scan_call_failed(ScanResult& scan, std::string_view aws_code, std::string_view message);
 
 // After the last page: the counts per severity (the larger of the reported totals and the listed

@@ -159,12 +159,13 @@ TEST(EcrScanAnswers, FailedCallsNeverPass) {
   EXPECT_EQ(never.error.code, "SCAN_FAILED");
   EXPECT_EQ(never.error.message,
             "no scan exists for this image (ScanNotFoundException): turn on scan on push for the "
-            "repository, or start a scan; Image scan does not exist");
+            "repository, or start a scan");
   ScanResult denied;
-  scan_call_failed(denied, "AccessDeniedException", "ecr:DescribeImageScanFindings denied");
+  scan_call_failed(denied, "AccessDeniedException",
+                   "DescribeImageScanFindings: AccessDeniedException: denied (HTTP 400)");
   EXPECT_EQ(denied.state, ScanState::kFailed);
   EXPECT_EQ(denied.error.message,
-            "DescribeImageScanFindings failed: ecr:DescribeImageScanFindings denied");
+            "the call failed: DescribeImageScanFindings: AccessDeniedException: denied (HTTP 400)");
 }
 
 }  // namespace
