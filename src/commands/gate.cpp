@@ -17,6 +17,7 @@
 #include "registry/factory.hpp"
 #include "report/gate_text.hpp"
 #include "report/github_output.hpp"
+#include "scan/scan.hpp"
 #include "util/duration.hpp"
 #include "util/error.hpp"
 #include "util/files.hpp"
@@ -139,7 +140,9 @@ CLI::App* add_gate_command(CLI::App& app, GateOptions& options) {
       "    --evidence-out evidence.json\n"
       "  imagegate gate --env staging --sha \"$GITHUB_SHA\" --registry https://ghcr.io \\\n"
       "    --evidence-out evidence.json --github-output \\\n"
-      "    --report markdown=\"$GITHUB_STEP_SUMMARY\" --report junit=gate-junit.xml\n\n"
+      "    --report markdown=\"$GITHUB_STEP_SUMMARY\" --report junit=gate-junit.xml\n"
+      "  imagegate gate --env production --sha \"$GITHUB_SHA\" --registry ecr --max-severity "
+      "HIGH\n\n"
       "Exit codes: 0 every required image verified, 1 a check failed or could not be completed,\n"
       "2 usage or input error.\n"
       "Break-glass: SKIP_IMAGE_GATE=true (exactly) checks nothing and exits 0 with verdict\n"
@@ -174,6 +177,10 @@ CLI::App* add_gate_command(CLI::App& app, GateOptions& options) {
   cmd->add_option("--trusted-root", options.provenance.trusted_root,
                   "Sigstore trusted_root.json (Fulcio CAs, Rekor keys) the bundles are verified "
                   "against, offline; required with identities");
+  cmd->add_option("--max-severity", options.max_severity,
+                  "Scan gate (ECR): fail on scan findings at or above INFORMATIONAL | LOW | "
+                  "MEDIUM | HIGH | CRITICAL (overrides the manifest's scan.maxSeverity; off "
+                  "when neither is given)");
   cmd->add_flag("--github-output", options.github_output,
                 "Append verdict, evidence, digest-<id> and image-<id> (REPOSITORY_URI@DIGEST) to "
                 "$GITHUB_OUTPUT");
@@ -187,6 +194,9 @@ int run_gate(const GateOptions& options) {
   const auto features = enabled_features(options.features);
   const auto target = select_target(loaded, options.env, options.sha, options.version, features);
   const auto tags = manifest::expected_tags(loaded.manifest.tagging, target);
+  // Before the manifest's findings: a misspelt severity is an input error (exit 2), not a
+  // check that quietly does not run.
+  const auto scan_policy = scan::effective_policy(loaded.manifest.scan, options.max_severity);
   if (loaded.findings.has_errors()) {
     std::cerr << report::render_findings(loaded.findings,
                                          report::detect_style(stderr, options.common.no_color));
@@ -231,6 +241,13 @@ int run_gate(const GateOptions& options) {
       provenance::check(opened.get(), loaded.manifest, options.provenance, input.results, evidence);
     }
     clock.lap(timing, "provenance", opened.http_stats().requests);
+    if (scan_policy.active) {
+      const ProgressLine progress(
+          " reading scan findings…",
+          options.common.verbose == 0 && ProgressLine::stderr_is_terminal());
+      scan::check(opened.get(), scan_policy, evidence);
+      clock.lap(timing, "registry", opened.http_stats().requests);
+    }
     timing.http = opened.http_stats();
     if (skip != nullptr && *skip != '\0') {
       evidence.findings.push_back(

@@ -40,6 +40,7 @@ struct GateOptions {
   std::string evidence_out;
   bool github_output = false;        // verdict, digest-<id>, image-<id> to $GITHUB_OUTPUT
   provenance::CliPolicy provenance;  // --key, --require-attestation, --revision
+  std::string max_severity;          // --max-severity: the scan gate (overrides the manifest)
 };
 
 CLI::App* add_gate_command(CLI::App& app, GateOptions& options);

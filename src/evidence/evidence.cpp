@@ -109,6 +109,22 @@ ProvenanceEvidence provenance_from(const json& j) {
   return p;
 }
 
+json scan_to_json(const ScanEvidence& s) {
+  json out{{"status", s.status},
+           {"digest", s.digest},
+           {"maxSeverity", s.max_severity},
+           {"policySource", s.policy_source},
+           {"scanStatus", s.scan_status.empty() ? json(nullptr) : json(s.scan_status)},
+           {"severityCounts", s.counts},
+           {"failingCounts", s.failing},
+           {"findingsListed", s.findings_listed},
+           {"pages", s.pages}};
+  if (!s.description.empty()) out["description"] = s.description;
+  if (!s.kind.empty()) out["findingsShape"] = s.kind;
+  if (!s.completed_at.empty()) out["completedAt"] = s.completed_at;
+  return out;
+}
+
 }  // namespace
 
 void recompute_verdict(Evidence& e) {
@@ -153,6 +169,7 @@ json to_json(const Evidence& e) {
                   {"findings", findings_to_json(image.findings)}};
     if (!image.digest.empty()) entry["pinnedReference"] = image.pinned_reference();
     if (image.provenance.checked) entry["provenance"] = provenance_to_json(image.provenance);
+    if (image.scan.checked) entry["scan"] = scan_to_json(image.scan);
     images.push_back(std::move(entry));
   }
   json excluded = json::array();

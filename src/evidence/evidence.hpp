@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -78,6 +79,24 @@ struct ProvenanceEvidence {
   std::vector<KeylessEvidence> keyless;            // every bundle that verified
 };
 
+// What the scan gate read for an image's digest (present when a scan policy applied and the
+// image's tags resolved to one digest).
+struct ScanEvidence {
+  bool checked = false;
+  std::string status;         // "pass" | "fail" | "pending"
+  std::string digest;         // the digest whose scan was read
+  std::string max_severity;   // the threshold: findings at or above it fail
+  std::string policy_source;  // "--max-severity" | "manifest"
+  std::string scan_status;    // the registry's, e.g. "COMPLETE"; "" when none was read
+  std::string description;
+  std::string kind;                          // "basic" | "enhanced" | ""
+  std::map<std::string, long long> counts;   // findings per severity
+  std::map<std::string, long long> failing;  // those at or above the threshold
+  std::size_t findings_listed = 0;
+  int pages = 0;  // DescribeImageScanFindings answers read
+  std::string completed_at;
+};
+
 struct ImageEvidence {
   std::string id;
   std::string repository;      // manifest name, e.g. "afu9/control-center"
@@ -93,6 +112,7 @@ struct ImageEvidence {
   std::vector<std::string> platforms;  // found
   std::vector<findings::Finding> findings;
   ProvenanceEvidence provenance;
+  ScanEvidence scan;
 
   // "<repository_uri>@<digest>"
   std::string pinned_reference() const { return repository_uri + "@" + digest; }

@@ -92,6 +92,12 @@ void build_model(Manifest& m) {
   if (const auto it = doc.find("provenance"); it != doc.end()) {
     m.default_provenance = read_provenance(*it, {});
   }
+  if (const auto it = doc.find("scan"); it != doc.end()) {
+    m.scan.declared = true;
+    m.scan.max_severity = string_or_empty(*it, "maxSeverity");
+    m.scan.well_formed =
+        it->is_object() && it->contains("maxSeverity") && (*it)["maxSeverity"].is_string();
+  }
   if (const auto it = doc.find("registry"); it != doc.end() && it->is_string()) {
     m.registry = it->get<std::string>();
   }

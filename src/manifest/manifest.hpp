@@ -40,6 +40,15 @@ struct Provenance {
   std::vector<IdentityRule> identities;  // keyless: Sigstore bundles by one of them required
 };
 
+// "scan": {"maxSeverity": "HIGH"}: the opt-in ECR scan gate. max_severity is the value as
+// written (checked by scan::effective_policy: an unknown one is an input error, since a typo
+// would switch the check off).
+struct ScanPolicy {
+  bool declared = false;     // "scan" is present (of any type)
+  bool well_formed = false;  // an object with a string maxSeverity
+  std::string max_severity;
+};
+
 struct Image {
   std::size_t index = 0;  // position in images[], for JSON pointers in findings
   std::string id;
@@ -94,6 +103,7 @@ struct Manifest {
   std::vector<DuplicateKey> duplicate_keys;
   std::vector<Exclusion> excluded;  // filled by select_images
   Provenance default_provenance;
+  ScanPolicy scan;
 
   const Image* find_image(std::string_view id) const;
 };

@@ -11,4 +11,13 @@ std::vector<ContentResult> Registry::fetch(const std::vector<ContentRequest>& re
   return results;
 }
 
+std::vector<ScanResult> Registry::read_scans(const std::vector<ScanRequest>& requests) {
+  std::vector<ScanResult> results(requests.size());
+  for (auto& r : results) {
+    r.state = ScanState::kUnsupported;
+    r.error = Error{"SCAN_UNAVAILABLE", "scan findings are only available from ECR"};
+  }
+  return results;
+}
+
 }  // namespace imagegate::registry

@@ -3,6 +3,7 @@
 // concurrent requests over pooled connections; oci-layout: files on disk).
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -112,6 +113,34 @@ struct ContentResult {
   Error error;             // kError: code + message
 };
 
+// One gated digest whose vulnerability scan is read (the opt-in scan gate).
+struct ScanRequest {
+  std::string repository;
+  std::string digest;
+};
+
+// kComplete: the scan's findings are final (ECR: COMPLETE, or ACTIVE for continuous enhanced
+// scanning). kPending: still running (IN_PROGRESS, PENDING). kFailed: no usable result (FAILED,
+// UNSUPPORTED_IMAGE, FINDINGS_UNAVAILABLE, no scan at all, a status or shape not understood, a
+// call that failed): never a pass. kUnsupported: the backend has no scan results.
+enum class ScanState { kComplete, kPending, kFailed, kUnsupported };
+
+struct ScanResult {
+  ScanState state = ScanState::kFailed;
+  std::string status;       // the registry's own scan status, e.g. "COMPLETE"; "" when none
+  std::string description;  // what the registry said about it
+  std::string kind;         // "basic", "enhanced" (the shape of the findings), else ""
+  // Findings per severity (the registry's names): per severity the larger of the totals the
+  // registry reports (findingSeverityCounts) and the findings it listed over every page.
+  std::map<std::string, long long> counts{};
+  std::map<std::string, long long> reported{};  // findingSeverityCounts
+  std::map<std::string, long long> listed{};    // counted from the findings lists
+  std::size_t findings_listed = 0;
+  int pages = 0;             // answers read for this digest
+  std::string completed_at;  // imageScanCompletedAt as answered (epoch seconds), else ""
+  Error error{};             // kFailed, kUnsupported: code and message
+};
+
 // Contract: resolve() answers every query, in query order, and never throws for remote failures:
 // anything that could not be verified is a kError result with a finding code, never kFound.
 class Registry {
@@ -127,6 +156,10 @@ class Registry {
   // What answers a kReferrers request, for evidence: a registry's "referrers API"; an oci-layout
   // scans its manifests for the subject.
   virtual std::string referrers_source() const { return "referrers API"; }
+  // Whether read_scans() can answer (ECR); the default answers kUnsupported for everything.
+  virtual bool has_scans() const { return false; }
+  // One result per request, in order; each distinct digest read once, every page of it.
+  virtual std::vector<ScanResult> read_scans(const std::vector<ScanRequest>& requests);
 };
 
 // Multi-arch depth, the same for every backend: for each found index, the child manifest of

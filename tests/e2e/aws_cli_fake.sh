@@ -184,6 +184,48 @@ expect_eq "get-authorization-token is base64 AWS:<password>" "AWS:fake-ecr-passw
 expect_eq "get-authorization-token proxyEndpoint" "https://$REGISTRY" \
   "$(jq -r '.authorizationData[0].proxyEndpoint' <<<"$out")"
 
+# DescribeImageScanFindings in both shapes, paginated: the CLI's paginator (page size 2) follows
+# nextToken and joins the findings of every page; findingSeverityCounts come with every page.
+state=$(curl -sf "$ENDPOINT/_fake/state" | jq -c --arg d1 "$d1" --arg d2 "$d2" '
+  .repositories["afu9/control-center"].images |= map(
+    if .digest == $d1 then .scan = {
+      imageScanStatus: {status: "COMPLETE", description: "The scan was completed successfully."},
+      imageScanFindings: {imageScanCompletedAt: 1764547200, vulnerabilitySourceUpdatedAt: 1764540000,
+        findingSeverityCounts: {HIGH: 2, MEDIUM: 1},
+        findings: [{name: "CVE-2026-0001", severity: "HIGH", uri: "https://example.invalid/1",
+                    attributes: [{key: "package_name", value: "openssl"}]},
+                   {name: "CVE-2026-0002", severity: "MEDIUM"}, {name: "CVE-2026-0003", severity: "HIGH"}]}}
+    elif .digest == $d2 then .scan = {
+      imageScanStatus: {status: "ACTIVE", description: "Continuous scan is selected."},
+      imageScanFindings: {imageScanCompletedAt: 1764547200, findingSeverityCounts: {CRITICAL: 1},
+        enhancedFindings: [{awsAccountId: "123456789012", findingArn: "arn:aws:inspector2:eu-central-1:123456789012:finding/f1",
+          severity: "CRITICAL", status: "ACTIVE", type: "PACKAGE_VULNERABILITY", title: "CVE-2026-0004",
+          firstObservedAt: 1764540000, lastObservedAt: 1764547200, updatedAt: 1764547200, score: 9.8,
+          packageVulnerabilityDetails: {vulnerabilityId: "CVE-2026-0004", source: "NVD"}}]}}
+    else . end)')
+printf '%s' "$state" | curl -sf -X POST -H 'Content-Type: application/json' --data-binary @- \
+  "$ENDPOINT/_fake/state" >/dev/null || fail "the scan state was refused"
+control reset-counters '{}'
+out=$(awsf ecr describe-image-scan-findings --repository-name afu9/control-center \
+  --image-id "imageDigest=$d1" --page-size 2)
+expect_eq "describe-image-scan-findings (basic): status, counts, every page's findings" \
+  "COMPLETE HIGH=2,MEDIUM=1 HIGH,MEDIUM,HIGH" \
+  "$(jq -r '"\(.imageScanStatus.status) \(.imageScanFindings.findingSeverityCounts | to_entries | map("\(.key)=\(.value)") | join(",")) \([.imageScanFindings.findings[].severity] | join(","))"' <<<"$out")"
+expect_eq "describe-image-scan-findings took two calls for three findings at page size 2" "2" \
+  "$(counter DescribeImageScanFindings)"
+out=$(awsf ecr describe-image-scan-findings --repository-name afu9/control-center \
+  --image-id "imageDigest=$d1" --page-size 2 --max-items 2)
+expect_eq "two findings, and the CLI's NextToken to resume from the fake's nextToken" "2 true" \
+  "$(jq -r '"\(.imageScanFindings.findings | length) \(.NextToken | type == "string")"' <<<"$out")"
+out=$(awsf ecr describe-image-scan-findings --repository-name afu9/control-center \
+  --image-id imageTag=prod-latest)
+expect_eq "describe-image-scan-findings (enhanced): imageId with the tag, the Inspector finding" \
+  "$d2 prod-latest ACTIVE CRITICAL CVE-2026-0004" \
+  "$(jq -r '"\(.imageId.imageDigest) \(.imageId.imageTag) \(.imageScanStatus.status) \(.imageScanFindings.enhancedFindings[0].severity) \(.imageScanFindings.enhancedFindings[0].packageVulnerabilityDetails.vulnerabilityId)"' <<<"$out")"
+expect_fail "describe-image-scan-findings of an image never scanned -> ScanNotFoundException" \
+  "ScanNotFoundException" awsf ecr describe-image-scan-findings --repository-name afu9/pinned \
+  --image-id imageTag=v1
+
 # --- ECS -----------------------------------------------------------------------------------
 containers="[{\"name\":\"control-center\",\"image\":\"$REGISTRY/afu9/control-center:prod-abc\",\"essential\":true,\"memory\":512}]"
 awsf ecs register-task-definition --family web --container-definitions "$containers" >/dev/null

@@ -31,7 +31,8 @@ DEP=arn:aws:ecs:eu-central-1:123456789012:service-deployment/afu9/web
 REV=arn:aws:ecs:eu-central-1:123456789012:service-revision/afu9/web
 DIGEST_A="sha256:$(printf 'a%.0s' $(seq 64))"
 jq -n --arg akid "$AKID" --arg secret "$SECRET" --arg cfg "$CONFIG" --arg m1 "$(manifest archived)" \
-  --arg m2 "$(manifest basic)" --arg m3 "$(manifest enhanced)" --arg dep "$DEP" --arg rev "$REV" \
+  --arg m2 "$(manifest basic)" --arg m3 "$(manifest enhanced)" --arg m4 "$(manifest paged)" \
+  --arg dep "$DEP" --arg rev "$REV" \
   --arg da "$DIGEST_A" '{
   credentials: [{accessKeyId: $akid, secretAccessKey: $secret}],
   repositories: {
@@ -52,7 +53,12 @@ jq -n --arg akid "$AKID" --arg secret "$SECRET" --arg cfg "$CONFIG" --arg m1 "$(
             title: "CVE-2026-0002 - libfoo", firstObservedAt: 1764540000, lastObservedAt: 1764547200,
             updatedAt: 1764547200, score: 9.8, exploitAvailable: "NO", fixAvailable: "YES",
             packageVulnerabilityDetails: {vulnerabilityId: "CVE-2026-0002", source: "NVD",
-              vulnerablePackages: [{name: "libfoo", version: "1.0"}]}}]}}}]}},
+              vulnerablePackages: [{name: "libfoo", version: "1.0"}]}}]}}},
+      {manifest: $m4, tags: ["paged"], scan: {
+        imageScanStatus: {status: "COMPLETE", description: "The scan was completed successfully."},
+        imageScanFindings: {imageScanCompletedAt: 1764547200, findingSeverityCounts: {HIGH: 2, LOW: 1},
+          findings: [{name: "CVE-2026-0003", severity: "HIGH"}, {name: "CVE-2026-0004", severity: "LOW"},
+            {name: "CVE-2026-0005", severity: "HIGH"}]}}}]}},
   taskDefinitions: [{family: "web", containerDefinitions: [{name: "app", image: "x/app:v1"}]}],
   clusters: {afu9: {services: {web: {taskDefinition: "web:1", desiredCount: 1,
     serviceDeployments: [
@@ -82,6 +88,7 @@ result() { jq -c --arg op "$1" 'select(.operation == $op)' "$SCRATCH/sdk.jsonl";
 summary() { result "$1" | jq -r "if .ok then .summary | $2 else \"FAILED: \" + .error end"; }
 ops=(CreateRepository PutImage DescribeRepositories BatchGetImage DescribeImages GetAuthorizationToken
   GetDownloadUrlForLayer "DescribeImageScanFindings(basic)" "DescribeImageScanFindings(enhanced)"
+  "DescribeImageScanFindings(pages)"
   RegisterTaskDefinition DescribeTaskDefinition CreateService UpdateService DescribeServices ListTasks
   DescribeTasks ListServiceDeployments DescribeServiceDeployments DescribeServiceRevisions)
 for op in "${ops[@]}"; do
@@ -97,6 +104,9 @@ expect_eq "COMPLETE 2025-12-01T00:00:00.000Z HIGH=1,LOW=2 1" \
   "basic scan findings"
 expect_eq "ACTIVE CRITICAL" "$(summary "DescribeImageScanFindings(enhanced)" '"\(.status) \(.enhanced | join(","))"')" \
   "enhanced scan findings"
+expect_eq "2 HIGH,LOW,HIGH 2,2" \
+  "$(summary "DescribeImageScanFindings(pages)" '"\(.pages) \(.severities | join(",")) \(.counts | join(","))"')" \
+  "scan findings over two pages (maxResults 2): the SDK's paginator follows nextToken, the totals on every page"
 expect_eq "2 ROLLBACK_SUCCESSFUL $REV/2" "$(summary ListServiceDeployments '"\(.count) \(.newest) \(.target)"')" \
   "ListServiceDeployments: newest first, with the target revision"
 expect_eq "2025-11-30T10:53:20.000Z" "$(summary ListServiceDeployments .createdAt)" "createdAt as a Date"
@@ -108,8 +118,8 @@ expect_eq "app=$DIGEST_A" "$(summary DescribeServiceRevisions '.images | join(" 
 expect_eq "ARM64" "$(summary DescribeTaskDefinition .arch)" "runtimePlatform round trip"
 
 section "the SDK signs with lower-case header names: the fake verified every signature"
-expect_eq "${#ops[@]}" "$(fake_aws_counters | jq '[.[]] | add')" \
-  "one request per operation, each accepted on its first attempt (maxAttempts 1)"
+expect_eq "$((${#ops[@]} + 1))" "$(fake_aws_counters | jq '[.[]] | add')" \
+  "one request per operation (two for the paginated scan findings), each accepted on its first attempt (maxAttempts 1)"
 expect_not_contains "$SECRET" "$FAKE_AWS_LOG"
 
 section "a call over the limit of 20 ARNs is refused as AWS does"

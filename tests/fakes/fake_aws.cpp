@@ -36,6 +36,7 @@
 //    "webIdentityToken": "...",        // the one token AssumeRoleWithWebIdentity accepts
 //    "ecrPassword": "...",             // GetAuthorizationToken answers base64("AWS:" + this)
 //    "listTasksPageSize": 100,         // ListTasks pages are never larger: forces pagination
+//    "scanFindingsPageSize": 1000,     // nor DescribeImageScanFindings' findings pages
 //    "repositories": {"<name>": {"imageTagMutability": "MUTABLE", "images": [
 //        {"manifest": "<exact bytes>", "mediaType"?: "...", "tags": ["..."],
 //         "imageStatus"?: "ACTIVE|ARCHIVED|ACTIVATING", "scan"?: {"imageScanStatus": {...},

@@ -19,6 +19,7 @@
 #include "registry/ecr/answers.hpp"
 #include "registry/ecr/content_fetch.hpp"
 #include "registry/ecr/ecr.hpp"
+#include "registry/ecr/scan_answers.hpp"
 #include "util/text.hpp"
 
 namespace imagegate::registry::ecr {
@@ -72,6 +73,9 @@ class EcrRegistry : public Registry {
   std::vector<ContentResult> fetch(const std::vector<ContentRequest>& requests) override {
     return fetch_content(options_, requests);
   }
+
+  bool has_scans() const override { return true; }
+  std::vector<ScanResult> read_scans(const std::vector<ScanRequest>& requests) override;
 
  private:
   JsonCall make_call(std::string_view operation, json body) const {
@@ -499,6 +503,63 @@ std::vector<RepositoryResult> EcrRegistry::resolve(const std::vector<TagQuery>& 
     }
   }
   return results;
+}
+
+// DescribeImageScanFindings per distinct digest, all digests' first pages in one concurrent
+// batch, then the next pages of those that have more (maxResults 1000, the model's maximum).
+std::vector<ScanResult> EcrRegistry::read_scans(const std::vector<ScanRequest>& requests) {
+  std::vector<ScanResult> out(requests.size());
+  std::map<std::pair<std::string, std::string>, std::size_t> first;  // (repository, digest)
+  struct Page {
+    std::size_t index;
+    std::string token;
+  };
+  std::vector<Page> pending;
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    if (first.emplace(std::make_pair(requests[i].repository, requests[i].digest), i).second) {
+      pending.push_back({i, ""});
+    }
+  }
+  std::vector<std::set<std::string>> tokens(requests.size());
+  while (!pending.empty()) {
+    std::vector<JsonCall> calls;
+    for (const auto& page : pending) {
+      json body = {{"repositoryName", requests[page.index].repository},
+                   {"imageId", {{"imageDigest", requests[page.index].digest}}},
+                   {"maxResults", 1000}};
+      if (!page.token.empty()) body["nextToken"] = page.token;
+      calls.push_back(make_call("DescribeImageScanFindings", std::move(body)));
+    }
+    auto results = call_all(calls);
+    std::vector<Page> next;
+    for (std::size_t k = 0; k < pending.size() && k < results.size(); ++k) {
+      ScanResult& scan = out[pending[k].index];
+      if (!results[k]) {
+        detail::scan_call_failed(scan, results[k].error().aws_code, results[k].error().message);
+        continue;
+      }
+      std::string token = detail::read_scan_page(*results[k], scan);
+      if (token.empty()) continue;
+      if (!tokens[pending[k].index].insert(token).second) {
+        scan.state = ScanState::kFailed;
+        scan.error = Error{"SCAN_FAILED",
+                           "DescribeImageScanFindings answered a nextToken it had "
+                           "answered before; the findings were not judged"};
+        continue;
+      }
+      next.push_back({pending[k].index, std::move(token)});
+    }
+    pending = std::move(next);
+  }
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    const std::size_t source = first.at({requests[i].repository, requests[i].digest});
+    if (source == i) {
+      detail::finish_scan(out[i]);
+    } else {
+      out[i] = out[source];
+    }
+  }
+  return out;
 }
 
 }  // namespace

@@ -80,6 +80,26 @@ async function main() {
       }));
   }
 
+  // Both findings lists paginated: the SDK's own paginator follows nextToken (maxResults 2).
+  {
+    const operation = 'DescribeImageScanFindings(pages)';
+    try {
+      const pages = [];
+      for await (const page of ecr.paginateDescribeImageScanFindings(
+        { client: ecrClient, pageSize: 2 },
+        { repositoryName: 'afu9/scanned', imageId: { imageTag: 'paged' } })) {
+        pages.push(page);
+      }
+      console.log(JSON.stringify({ operation, ok: true, summary: {
+        pages: pages.length,
+        severities: pages.flatMap((p) => (p.imageScanFindings.findings || []).map((f) => f.severity)),
+        counts: pages.map((p) => p.imageScanFindings.findingSeverityCounts.HIGH),
+      } }));
+    } catch (e) {
+      console.log(JSON.stringify({ operation, ok: false, error: `${e.name}: ${e.message}` }));
+    }
+  }
+
   const registered = await run('RegisterTaskDefinition', ecsClient, ecs.RegisterTaskDefinitionCommand,
     { family: 'sdk', containerDefinitions: [{ name: 'app', image: `x/${repo}:v1` }],
       runtimePlatform: { cpuArchitecture: 'ARM64', operatingSystemFamily: 'LINUX' } },

@@ -215,7 +215,9 @@ struct State {
   std::vector<Json> task_definitions;  // as DescribeTaskDefinition returns them, in order
   std::map<std::string, Cluster> clusters;
   int list_tasks_page_size = 100;  // ListTasks never returns more per page than this
-  Identity identity;               // roles for AssumeRole, the SSO portal (identity.hpp)
+  // DescribeImageScanFindings never lists more findings per page than this (forces pagination).
+  int scan_findings_page_size = 1000;
+  Identity identity;  // roles for AssumeRole, the SSO portal (identity.hpp)
   // Operation -> error type every call of it gets (AccessDeniedException: denied by policy;
   // UnknownOperationException: a partition without the API).
   std::map<std::string, std::string> unavailable_operations{};

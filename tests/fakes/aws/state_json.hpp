@@ -64,8 +64,20 @@ inline Image parse_image(const Json& j, const std::string& where) {
   img.pushed_at = parse_time(j, "pushedAt", now_epoch(), where);
   img.status = get_or<std::string>(j, "imageStatus", "ACTIVE", where);
   if (j.contains("scan")) {
-    if (!j["scan"].is_object()) throw StateError(where + ".scan: expected an object");
-    img.scan = j["scan"];
+    const Json& scan = j["scan"];
+    if (!scan.is_object()) throw StateError(where + ".scan: expected an object");
+    check_keys(scan, {"imageScanStatus", "imageScanFindings"}, where + ".scan");
+    if (scan.contains("imageScanFindings")) {
+      const Json& f = scan["imageScanFindings"];
+      if (!f.is_object()) throw StateError(where + ".scan.imageScanFindings: expected an object");
+      for (const char* list : {"findings", "enhancedFindings"}) {
+        if (f.contains(list) && !f[list].is_array()) {
+          throw StateError(
+              fmt::format("{}.scan.imageScanFindings.{}: expected a list", where, list));
+        }
+      }
+    }
+    img.scan = scan;
   }
   return img;
 }
@@ -193,8 +205,8 @@ inline Json normalize_task_definition(const State& s, Json td, const std::string
 inline State parse_state(const Json& j) {
   check_keys(j,
              {"account", "region", "credentials", "webIdentityToken", "ecrPassword",
-              "listTasksPageSize", "repositories", "taskDefinitions", "clusters", "roles", "sso",
-              "container", "instanceMetadata", "unavailableOperations"},
+              "listTasksPageSize", "scanFindingsPageSize", "repositories", "taskDefinitions",
+              "clusters", "roles", "sso", "container", "instanceMetadata", "unavailableOperations"},
              "state");
   State s;
   s.account = get_or<std::string>(j, "account", s.account, "state");
@@ -203,6 +215,10 @@ inline State parse_state(const Json& j) {
   s.ecr_password = get_or<std::string>(j, "ecrPassword", s.ecr_password, "state");
   s.list_tasks_page_size = get_or<int>(j, "listTasksPageSize", 100, "state");
   if (s.list_tasks_page_size < 1) throw StateError("state.listTasksPageSize: must be >= 1");
+  s.scan_findings_page_size = get_or<int>(j, "scanFindingsPageSize", 1000, "state");
+  if (s.scan_findings_page_size < 1) {
+    throw StateError("state.scanFindingsPageSize: must be >= 1");
+  }
   s.unavailable_operations =
       get_or<std::map<std::string, std::string>>(j, "unavailableOperations", {}, "state");
   for (const auto& cj : j.value("credentials", Json::array())) {
@@ -268,6 +284,7 @@ inline Json dump_state(const State& s) {
             {"webIdentityToken", s.web_identity_token},
             {"ecrPassword", s.ecr_password},
             {"listTasksPageSize", s.list_tasks_page_size},
+            {"scanFindingsPageSize", s.scan_findings_page_size},
             {"unavailableOperations", s.unavailable_operations}};
   for (const auto& [akid, c] : s.credentials) {
     Json cj = {{"accessKeyId", akid}, {"secretAccessKey", c.secret}};
