@@ -29,16 +29,7 @@ ig() { "$IMAGEGATE" "$@" --no-color; }
 
 # Passed evidence of the example at $SHA, each image on its own digest (1..4); pin makes the task
 # definition ECS runs (revision 2) from it.
-jq -n --arg path "$M" --arg msha "$(sha256sum "$M" | cut -d' ' -f1)" --arg sha "$SHA" \
-  --arg reg "$REG" --arg d1 "$(digest 1)" --arg d2 "$(digest 2)" --arg d3 "$(digest 3)" \
-  --arg d4 "$(digest 4)" '
-  def img($id; $d): {id: $id, repository: ("afu9/" + $id), repositoryUri: ($reg + "/afu9/" + $id),
-    container: $id, required: true, status: "pass", digest: $d, pinnedReference: ($reg + "/afu9/" + $id + "@" + $d),
-    tags: [], requiredPlatforms: [], platforms: [], findings: []};
-  {schemaVersion: 1, tool: "imagegate test", manifest: {path: $path, sha256: $msha}, env: "production",
-   sha: $sha, registry: "ecr", time: "2026-11-28T01:00:00Z", verdict: "pass",
-   images: [img("control-center"; $d1), img("mcp-github"; $d2), img("mcp-deploy"; $d3),
-            img("mcp-observability"; $d4)], findings: []}' >"$SCRATCH/evidence.json"
+ecr_pass_evidence "$SCRATCH/evidence.json"
 ig pin -m "$M" --env production --sha "$SHA" --allow-unmanaged log-router \
   --evidence "$SCRATCH/evidence.json" --task-def "$TD" -o "$SCRATCH/pinned.json" 2>/dev/null
 TD2=arn:aws:ecs:eu-central-1:123456789012:task-definition/afu9:2

@@ -126,16 +126,7 @@ section "the fake AWS: ECR images, ECS service, every credential source"
 GEN_M="$SCRATCH/gen/root/images-manifest.json" # no config blobs in the fake: --revision off
 REG=123456789012.dkr.ecr.eu-central-1.amazonaws.com
 digest() { printf 'sha256:%s' "$(printf "$1%.0s" $(seq 64))"; }
-jq -n --arg path "$M" --arg msha "$(sha256sum "$M" | cut -d' ' -f1)" --arg sha "$SHA" \
-  --arg reg "$REG" --arg d1 "$(digest 1)" --arg d2 "$(digest 2)" --arg d3 "$(digest 3)" \
-  --arg d4 "$(digest 4)" '
-  def img($id; $d): {id: $id, repository: ("afu9/" + $id), repositoryUri: ($reg + "/afu9/" + $id),
-    container: $id, required: true, status: "pass", digest: $d, pinnedReference: ($reg + "/afu9/" + $id + "@" + $d),
-    tags: [], requiredPlatforms: [], platforms: [], findings: []};
-  {schemaVersion: 1, tool: "imagegate test", manifest: {path: $path, sha256: $msha}, env: "production",
-   sha: $sha, registry: "ecr", time: "2026-11-28T01:00:00Z", verdict: "pass",
-   images: [img("control-center"; $d1), img("mcp-github"; $d2), img("mcp-deploy"; $d3),
-            img("mcp-observability"; $d4)], findings: []}' >"$SCRATCH/evidence.json"
+ecr_pass_evidence "$SCRATCH/evidence.json"
 run pin 0 "$IMAGEGATE" pin -m "$M" --env production --sha "$SHA" --allow-unmanaged log-router \
   --evidence "$SCRATCH/evidence.json" --task-def "$SOURCE_DIR/examples/afu9/task-definition.json" \
   -o "$OUT/pinned.json"

@@ -108,3 +108,23 @@ _fake_aws_layout_json() {  # LAYOUT_DIR
   jq -nc --argjson i "$images" --argjson b "$blobs" \
     '{imageTagMutability: "IMMUTABLE", images: $i, blobs: $b}'
 }
+
+# fake_digest N: "sha256:" and 64 times the character N.
+fake_digest() { printf 'sha256:%s' "$(printf "$1%.0s" $(seq 64))"; }
+
+# ecr_pass_evidence OUT [jq filter] [manifest]: passed evidence of the example manifest ($M) for
+# production at $SHA, each image on its own digest (1..4) in the ECR registry $REG; the filter
+# changes it.
+ecr_pass_evidence() {
+  local out=$1 filter=${2:-.} manifest=${3:-$M}
+  jq -n --arg path "$manifest" --arg msha "$(sha256sum "$manifest" | cut -d' ' -f1)" --arg sha "$SHA" \
+    --arg reg "$REG" --arg d1 "$(fake_digest 1)" --arg d2 "$(fake_digest 2)" \
+    --arg d3 "$(fake_digest 3)" --arg d4 "$(fake_digest 4)" '
+    def img($id; $d): {id: $id, repository: ("afu9/" + $id), repositoryUri: ($reg + "/afu9/" + $id),
+      container: $id, required: true, status: "pass", digest: $d, pinnedReference: ($reg + "/afu9/" + $id + "@" + $d),
+      tags: [], requiredPlatforms: [], platforms: [], findings: []};
+    {schemaVersion: 1, tool: "imagegate test", manifest: {path: $path, sha256: $msha}, env: "production",
+     sha: $sha, registry: "ecr", time: "2026-11-28T01:00:00Z", verdict: "pass",
+     images: [img("control-center"; $d1), img("mcp-github"; $d2), img("mcp-deploy"; $d3),
+              img("mcp-observability"; $d4)], findings: []}' | jq "$filter" >"$out"
+}
