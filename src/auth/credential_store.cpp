@@ -46,17 +46,30 @@ std::optional<std::string> base64_decode(std::string_view text) {
   for (const char c : text) {
     if (c != '\n' && c != '\r' && c != ' ') compact.push_back(c);
   }
-  // EVP_DecodeBlock wants padded input; docker writes padded base64 but tolerate missing '='.
-  while (compact.size() % 4 != 0) compact.push_back('=');
+  // Padding only at the end, at most two '=' (docker writes padded base64; tolerate it missing).
+  std::size_t data = compact.size();
+  while (data > 0 && compact[data - 1] == '=' && compact.size() - data < 2) --data;
+  const auto is_alphabet = [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
+           c == '/';
+  };
+  for (std::size_t i = 0; i < data; ++i) {
+    if (!is_alphabet(compact[i])) return std::nullopt;
+  }
+  const std::size_t padding = compact.size() - data;
+  if (data % 4 == 1 || (padding > 0 && (data % 4 == 0 || data % 4 + padding > 4))) {
+    return std::nullopt;
+  }
+  compact.resize(data);
   if (compact.empty()) return std::string();
+  const std::size_t size = data / 4 * 3 + (data % 4 == 0 ? 0 : data % 4 - 1);
+  // EVP_DecodeBlock wants padded input and counts the padding as zero bytes.
+  while (compact.size() % 4 != 0) compact.push_back('=');
   std::string out(3 * compact.size() / 4, '\0');
   const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
                                 reinterpret_cast<const unsigned char*>(compact.data()),
                                 static_cast<int>(compact.size()));
-  if (n < 0) return std::nullopt;
-  std::size_t size = static_cast<std::size_t>(n);
-  // EVP_DecodeBlock counts the padding as zero bytes.
-  for (auto it = compact.rbegin(); it != compact.rend() && *it == '='; ++it) --size;
+  if (n < 0 || static_cast<std::size_t>(n) < size) return std::nullopt;
   out.resize(size);
   return out;
 }

@@ -219,6 +219,9 @@ std::optional<std::chrono::system_clock::time_point> parse_http_date(std::string
   const std::string s(text);
   const char* end = strptime(s.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
   if (end == nullptr || *end != '\0') return std::nullopt;
+  // No server clock is outside 1970-2199; past +-292 years from 1970 the conversion to
+  // system_clock's nanoseconds would overflow.
+  if (tm.tm_year < 70 || tm.tm_year >= 300) return std::nullopt;
   return std::chrono::system_clock::from_time_t(timegm(&tm));
 }
 

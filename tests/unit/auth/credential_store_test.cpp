@@ -256,6 +256,13 @@ TEST(Base64, RoundTripsAndRejectsGarbage) {
   EXPECT_EQ(base64_decode("YQ"), "a");
   EXPECT_EQ(base64_decode("YWI="), "ab");
   EXPECT_EQ(base64_decode("!!!!"), std::nullopt);
+  EXPECT_EQ(base64_decode("YQ="), "a");
+  EXPECT_EQ(base64_decode(""), "");
+  // Padding only at the end, at most two, never a whole group (regression-auth-padding).
+  for (const char* bad :
+       {"=", "==", "===", "====", "Y===", "YQ===", "YWJj=", "Y=Q=", "YQ==YQ==", "Y"}) {
+    EXPECT_EQ(base64_decode(bad), std::nullopt) << bad;
+  }
 }
 
 }  // namespace

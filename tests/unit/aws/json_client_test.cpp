@@ -269,11 +269,39 @@ TEST(JsonClient, PersistentSkewFailureSaysHowFarOffTheClockIs) {
             "req-s) (the local clock is 3598 s behind the server's)");
 }
 
+// The fuzzer's answer (tests/fuzz/corpus/aws/regression-date-1007): a server date no clock can
+// have overflowed the skew correction; it is no reason to retry, so the failure stays AUTH_FAILED.
+TEST(JsonClient, ImpossibleServerDateIsNoClockSkew) {
+  for (const std::string date :
+       {"Wed, 21 Oct 1007 07:28:00 GMT", "Fri, 31 Dec 9999 23:59:59 GMT"}) {
+    SCOPED_TRACE(date);
+    Harness h;
+    h.http.handler = [&](const http::Request&) {
+      auto answer = aws_error(400, "InvalidSignatureException", "Signature expired", "req-d");
+      answer.headers.emplace_back("date", date);
+      return answer;
+    };
+    auto client = h.client();
+    auto result = client.call(batch_get("r"));
+    ASSERT_FALSE(result);
+    EXPECT_EQ(result.error().code, "AUTH_FAILED");
+    EXPECT_EQ(result.error().message,
+              "ecr BatchGetImage: InvalidSignatureException: Signature expired (HTTP 400, request "
+              "id req-d)");
+    EXPECT_EQ(h.http.sent.size(), 1u);
+  }
+}
+
 TEST(HttpDate, ParsesRfc7231AndRejectsOthers) {
   EXPECT_EQ(detail::parse_http_date("Sun, 30 Aug 2015 12:36:00 GMT"),
             std::chrono::system_clock::from_time_t(1440938160));
   EXPECT_EQ(detail::parse_http_date("30 Aug 2015 12:36:00"), std::nullopt);
   EXPECT_EQ(detail::parse_http_date("Sun, 30 Aug 2015 12:36:00 GMT trailing"), std::nullopt);
+  EXPECT_EQ(detail::parse_http_date("Thu, 01 Jan 1970 00:00:00 GMT"),
+            std::chrono::system_clock::from_time_t(0));
+  EXPECT_EQ(detail::parse_http_date("Wed, 31 Dec 1969 23:59:59 GMT"), std::nullopt);
+  EXPECT_EQ(detail::parse_http_date("Wed, 21 Oct 1007 07:28:00 GMT"), std::nullopt);
+  EXPECT_EQ(detail::parse_http_date("Fri, 01 Jan 2200 00:00:00 GMT"), std::nullopt);
 }
 
 TEST(JsonClient, ServerErrorsAreRetried) {

@@ -5,6 +5,8 @@
 #include <chrono>
 #include <string>
 
+#include "auth/auth.hpp"
+#include "aws/json_client.hpp"
 #include "deploy/task_definition.hpp"
 #include "evidence/evidence.hpp"
 #include "http/policy.hpp"
@@ -52,6 +54,26 @@ TEST(FuzzRegressions, RetryAfterFarFutureDateIsTheOneDayCap) {
   // Unchanged: a date a minute ahead is a minute.
   EXPECT_EQ(http::policy::parse_retry_after("Tue, 14 Nov 2023 22:14:20 GMT", now),
             std::chrono::seconds(60));
+}
+
+// A server Date in the year 1007 overflowed the clock-skew correction (signed overflow in
+// std::chrono); such a date is no clock and is not read
+// (tests/fuzz/corpus/aws/regression-date-1007).
+TEST(FuzzRegressions, ServerDateOutsideAnyClockIsNotRead) {
+  EXPECT_EQ(aws::detail::parse_http_date("Wed, 21 Oct 1007 07:28:00 GMT"), std::nullopt);
+  EXPECT_EQ(aws::detail::parse_http_date("Fri, 31 Dec 9999 23:59:59 GMT"), std::nullopt);
+}
+
+// An "auth" of "=" decoded to a size below zero (size_t wrap) and resized the string to it
+// (tests/fuzz/corpus/docker_config/regression-auth-padding).
+TEST(FuzzRegressions, DockerConfigAuthOfOnlyPaddingIsNotBase64) {
+  const auto config = auth::parse_docker_config(
+      R"({"auths":{"http://localhost:5000/v2/":{"auth":"="}}})", "config.json");
+  ASSERT_FALSE(config);
+  EXPECT_EQ(config.error().code, "AUTH_FAILED");
+  EXPECT_EQ(config.error().message,
+            "docker config config.json: auths[\"http://localhost:5000/v2/\"].auth is not base64 of "
+            "username:password");
 }
 
 }  // namespace
