@@ -200,9 +200,15 @@ Result<Evidence> from_json(const json& d) {
   if (!d.contains("schemaVersion") || !d["schemaVersion"].is_number_integer()) {
     return invalid("schemaVersion is missing");
   }
-  if (d["schemaVersion"].get<int>() != kSchemaVersion) {
-    return invalid(fmt::format("schemaVersion {} is not supported (expected {})",
-                               d["schemaVersion"].get<int>(), kSchemaVersion));
+  // Compared as written: 4294967297 is not version 1 (a narrowing read would wrap it).
+  const auto& version = d["schemaVersion"];
+  const bool supported =
+      version.is_number_unsigned()
+          ? version.get<std::uint64_t>() == static_cast<std::uint64_t>(kSchemaVersion)
+          : version.get<std::int64_t>() == kSchemaVersion;
+  if (!supported) {
+    return invalid(fmt::format("schemaVersion {} is not supported (expected {})", version.dump(),
+                               kSchemaVersion));
   }
   try {
     Evidence e;

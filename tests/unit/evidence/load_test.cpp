@@ -99,6 +99,10 @@ TEST_F(EvidenceLoad, InvalidJsonNamesLineAndColumn) {
 TEST_F(EvidenceLoad, JsonThatIsNotEvidence) {
   nlohmann::json future = to_json(sample());
   future["schemaVersion"] = 2;
+  nlohmann::json wrapped = to_json(sample());
+  wrapped["schemaVersion"] = 4294967297u;  // 2^32 + 1: read as an int it was 1
+  nlohmann::json negative = to_json(sample());
+  negative["schemaVersion"] = -1;
   nlohmann::json no_images = to_json(sample());
   no_images.erase("images");
   nlohmann::json bad_verdict = to_json(sample());
@@ -113,6 +117,8 @@ TEST_F(EvidenceLoad, JsonThatIsNotEvidence) {
       {"{}", "schemaVersion is missing"},
       {R"({"schemaVersion": "1"})", "schemaVersion is missing"},
       {future.dump(), "schemaVersion 2 is not supported (expected 1)"},
+      {wrapped.dump(), "schemaVersion 4294967297 is not supported (expected 1)"},
+      {negative.dump(), "schemaVersion -1 is not supported (expected 1)"},
       {bad_verdict.dump(), "verdict 'maybe' is not \"pass\", \"fail\" or \"skipped\""},
   };
   for (const auto& c : cases) {
