@@ -26,7 +26,7 @@ TD=$EX/task-definition.json
 SHA=0123456789abcdef0123456789abcdef01234567
 OTHER_SHA=89abcdef0123456789abcdef0123456789abcdef
 REG=123456789012.dkr.ecr.eu-central-1.amazonaws.com
-digest() { printf 'sha256:%s' "$(printf "$1%.0s" $(seq 64))"; }
+digest() { fake_digest "$@"; }
 ig() { "$IMAGEGATE" "$@" --no-color; }
 stdout_to() { local file=$1; shift; "$@" >"$file"; } # stdout to FILE, stderr where run() sends it
 
@@ -39,20 +39,10 @@ run() {
   ok "$name"
 }
 
-# evidence OUT [jq filter]: evidence of the example manifest for production at $SHA, passed, each
-# image on its own digest in ECR; the filter changes it.
-evidence() {
-  local out=$1 filter=${2:-.} manifest=${3:-$M}
-  jq -n --arg path "$manifest" --arg msha "$(sha256sum "$manifest" | cut -d' ' -f1)" --arg sha "$SHA" \
-    --arg reg "$REG" --arg d1 "$(digest 1)" --arg d2 "$(digest 2)" --arg d3 "$(digest 3)" --arg d4 "$(digest 4)" '
-    def img($id; $d): {id: $id, repository: ("afu9/" + $id), repositoryUri: ($reg + "/afu9/" + $id),
-      container: $id, required: true, status: "pass", digest: $d, pinnedReference: ($reg + "/afu9/" + $id + "@" + $d),
-      tags: [], requiredPlatforms: [], platforms: [], findings: []};
-    {schemaVersion: 1, tool: "imagegate test", manifest: {path: $path, sha256: $msha}, env: "production",
-     sha: $sha, registry: "ecr", time: "2026-11-28T01:00:00Z", verdict: "pass",
-     images: [img("control-center"; $d1), img("mcp-github"; $d2), img("mcp-deploy"; $d3),
-              img("mcp-observability"; $d4)], findings: []}' | jq "$filter" >"$out"
-}
+# evidence OUT [jq filter] [manifest]: the passed ECR evidence of the example (lib/aws.sh).
+# shellcheck source=lib/aws.sh
+source "$E2E_LIB/aws.sh"
+evidence() { ecr_pass_evidence "$@"; }
 
 evidence "$scratch/evidence.json"
 
