@@ -1,19 +1,24 @@
 // Sigstore bundle verification (sigstore/cosign specs/dotsigstore_bundle/verification_flows.md),
-// offline, with OpenSSL: the transparency-log entry first (it gives the time everything else is
-// judged at), then the certificate chain at that time, the signature with the certificate's key,
-// the subject digest, and last the identity and the commit the certificate names.
+// offline, with OpenSSL: the time sources first (RFC 3161 timestamps and transparency-log
+// entries; they give the times everything else is judged at), then the certificate chain at each
+// of those times, the signature with the certificate's key, the subject digest, and last the
+// identity and the commit the certificate names.
 #include "provenance/keyless.hpp"
 
 #include <fmt/format.h>
 #include <openssl/asn1.h>
 #include <openssl/bio.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/objects.h>
 #include <openssl/pem.h>
+#include <openssl/pkcs7.h>
+#include <openssl/ts.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
 #include <cctype>
+#include <cstring>
 #include <ctime>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -355,8 +360,9 @@ EntryCheck check_entry(const TrustedRoot& root, const json& entry, const Content
   return out;
 }
 
-// The chain from the leaf to a CA of the root, at time t; empty: verified.
-std::string check_chain(const TrustedRoot& root, X509* leaf, std::int64_t t) {
+// The chain from the leaf to a CA of the root, at time t (`what` gave it); empty: verified.
+std::string check_chain(const TrustedRoot& root, X509* leaf, std::int64_t t,
+                        const std::string& what) {
   std::string last = "no certificate authority of the trusted root was valid at that time";
   for (const auto& ca : root.certificate_authorities) {
     if (!ca.valid.contains(t) || ca.chain.empty()) continue;
@@ -379,8 +385,8 @@ std::string check_chain(const TrustedRoot& root, X509* leaf, std::int64_t t) {
     if (X509_verify_cert(ctx.get()) == 1) return "";
     const int error = X509_STORE_CTX_get_error(ctx.get());
     if (error == X509_V_ERR_CERT_HAS_EXPIRED || error == X509_V_ERR_CERT_NOT_YET_VALID) {
-      return fmt::format("the certificate was not valid at the log's integrated time {} ({})",
-                         utc_text(t), X509_verify_cert_error_string(error));
+      return fmt::format("the certificate was not valid at {} {} ({})", what, utc_text(t),
+                         X509_verify_cert_error_string(error));
     }
     last = fmt::format(
         "the certificate does not chain to a certificate authority of the trusted "
@@ -389,6 +395,157 @@ std::string check_chain(const TrustedRoot& root, X509* leaf, std::int64_t t) {
   }
   return last;
 }
+
+// The reason of OpenSSL's last error, with its data (the X.509 verify error) when it has some.
+std::string openssl_reason() {
+  const char* data = nullptr;
+  int flags = 0;
+  unsigned long last = 0;
+  std::string text;
+  unsigned long e = 0;
+  while ((e = ERR_get_error_all(nullptr, nullptr, nullptr, &data, &flags)) != 0) {
+    last = e;
+    text = (flags & ERR_TXT_STRING) != 0 && data != nullptr && *data != '\0' ? data : "";
+  }
+  if (last == 0) return "no reason given";
+  const char* reason = ERR_reason_error_string(last);
+  std::string out = reason != nullptr ? reason : fmt::format("error {:#x}", last);
+  if (!text.empty()) out += ": " + text;
+  return out;
+}
+
+std::string digest_with(const EVP_MD* md, std::string_view data) {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  if (EVP_Digest(data.data(), data.size(), out, &n, md, nullptr) != 1) return "";
+  return std::string(reinterpret_cast<const char*>(out), n);
+}
+
+}  // namespace
+
+TimestampVerdict verify_timestamp(const TrustedRoot& root, std::string_view der,
+                                  std::string_view signature) {
+  TimestampVerdict out;
+  const auto fail_with = [&](std::string reason) {
+    out.reason = std::move(reason);
+    return out;
+  };
+  ERR_clear_error();
+  const auto* start = reinterpret_cast<const unsigned char*>(der.data());
+  const auto* end = start + der.size();
+  const unsigned char* p = start;
+  std::unique_ptr<TS_RESP, decltype(&TS_RESP_free)> resp(
+      d2i_TS_RESP(nullptr, &p, static_cast<long>(der.size())), TS_RESP_free);
+  std::unique_ptr<PKCS7, decltype(&PKCS7_free)> own_token(nullptr, PKCS7_free);
+  std::unique_ptr<TS_TST_INFO, decltype(&TS_TST_INFO_free)> own_info(nullptr, TS_TST_INFO_free);
+  PKCS7* token = nullptr;
+  TS_TST_INFO* info = nullptr;
+  if (resp && p == end) {
+    // A TimeStampResp (RFC 3161 2.4.2), as Sigstore's bundles hold it.
+    const long status =
+        ASN1_INTEGER_get(TS_STATUS_INFO_get0_status(TS_RESP_get_status_info(resp.get())));
+    if (status != 0 && status != 1) {
+      return fail_with(fmt::format("the timestamp response's status is {}, not granted", status));
+    }
+    token = TS_RESP_get_token(resp.get());
+    info = TS_RESP_get_tst_info(resp.get());
+  } else {
+    // The bare TimeStampToken (a CMS SignedData of a TSTInfo).
+    p = start;
+    own_token.reset(d2i_PKCS7(nullptr, &p, static_cast<long>(der.size())));
+    if (own_token && p == end) own_info.reset(PKCS7_to_TS_TST_INFO(own_token.get()));
+    token = own_token.get();
+    info = own_info.get();
+  }
+  ERR_clear_error();
+  if (token == nullptr || info == nullptr) {
+    return fail_with("the timestamp is not a DER RFC 3161 timestamp response or token");
+  }
+  const ASN1_GENERALIZEDTIME* gen_time = TS_TST_INFO_get_time(info);
+  std::tm tm{};
+  if (gen_time == nullptr || ASN1_TIME_to_tm(gen_time, &tm) != 1) {
+    return fail_with("the timestamp's genTime cannot be read");
+  }
+  out.time = static_cast<std::int64_t>(timegm(&tm));
+
+  // The imprint: the hash of the bundle's signature bytes.
+  TS_MSG_IMPRINT* imprint = TS_TST_INFO_get_msg_imprint(info);
+  const ASN1_OBJECT* algorithm = nullptr;
+  X509_ALGOR_get0(&algorithm, nullptr, nullptr, TS_MSG_IMPRINT_get_algo(imprint));
+  const int nid = OBJ_obj2nid(algorithm);
+  const EVP_MD* md = nid == NID_sha256   ? EVP_sha256()
+                     : nid == NID_sha384 ? EVP_sha384()
+                     : nid == NID_sha512 ? EVP_sha512()
+                                         : nullptr;
+  const char* md_name = nid == NID_sha256 ? "SHA-256" : nid == NID_sha384 ? "SHA-384" : "SHA-512";
+  if (md == nullptr) {
+    char name[80] = {0};
+    OBJ_obj2txt(name, sizeof(name), algorithm, 0);
+    return fail_with(fmt::format(
+        "the timestamp's message imprint uses {}, not SHA-256, SHA-384 or SHA-512", name));
+  }
+  const std::string expected = digest_with(md, signature);
+  if (asn1_text(TS_MSG_IMPRINT_get_msg(imprint)) != expected) {
+    return fail_with(fmt::format(
+        "the timestamp is over other bytes (its message imprint is not the {} of the bundle's "
+        "signature)",
+        md_name));
+  }
+
+  // The signer, named by issuer and serial: the leaf of a timestamp authority of the root.
+  STACK_OF(PKCS7_SIGNER_INFO)* signers = PKCS7_get_signer_info(token);
+  if (signers == nullptr || sk_PKCS7_SIGNER_INFO_num(signers) != 1) {
+    return fail_with("the timestamp does not have exactly one signer");
+  }
+  const PKCS7_ISSUER_AND_SERIAL* sid = sk_PKCS7_SIGNER_INFO_value(signers, 0)->issuer_and_serial;
+  std::string last = fmt::format(
+      "the timestamp's signer is not the certificate of a timestamp authority of the trusted "
+      "root valid at its time {}",
+      utc_text(out.time));
+  for (const auto& tsa : root.timestamp_authorities) {
+    if (tsa.chain.empty() || !tsa.valid.contains(out.time)) continue;
+    X509* leaf = tsa.chain.front().get();
+    if (sid == nullptr || X509_NAME_cmp(sid->issuer, X509_get_issuer_name(leaf)) != 0 ||
+        ASN1_INTEGER_cmp(sid->serial, X509_get0_serialNumber(leaf)) != 0) {
+      continue;
+    }
+    std::unique_ptr<TS_VERIFY_CTX, decltype(&TS_VERIFY_CTX_free)> ctx(TS_VERIFY_CTX_new(),
+                                                                      TS_VERIFY_CTX_free);
+    X509_STORE* store = X509_STORE_new();
+    STACK_OF(X509)* certs = sk_X509_new_null();
+    auto* bytes = static_cast<unsigned char*>(OPENSSL_malloc(expected.size()));
+    if (!ctx || store == nullptr || certs == nullptr || bytes == nullptr) {
+      X509_STORE_free(store);
+      sk_X509_free(certs);
+      OPENSSL_free(bytes);
+      return fail_with("out of memory");
+    }
+    // The context owns the store, the certificates and the imprint from here on.
+    TS_VERIFY_CTX_set_store(ctx.get(), store);
+    TS_VERIFY_CTX_set_certs(ctx.get(), certs);
+    std::memcpy(bytes, expected.data(), expected.size());
+    TS_VERIFY_CTX_set_imprint(ctx.get(), bytes, static_cast<long>(expected.size()));
+    X509_STORE_add_cert(store, tsa.chain.back().get());
+    for (const auto& cert : tsa.chain) {
+      if (X509_up_ref(cert.get()) != 1 || sk_X509_push(certs, cert.get()) <= 0) {
+        return fail_with("out of memory");
+      }
+    }
+    // The authority's chain is judged at the time it stamped, not now.
+    X509_VERIFY_PARAM_set_time(X509_STORE_get0_param(store), static_cast<time_t>(out.time));
+    TS_VERIFY_CTX_set_flags(ctx.get(), TS_VFY_VERSION | TS_VFY_SIGNATURE | TS_VFY_IMPRINT);
+    ERR_clear_error();
+    if (TS_RESP_verify_token(ctx.get(), token) == 1) {
+      out.authority = tsa.uri;
+      return out;
+    }
+    last = fmt::format("the timestamp does not verify with the timestamp authority {} ({})",
+                       util::quote(util::escape_display(tsa.uri)), openssl_reason());
+  }
+  return fail_with(last);
+}
+
+namespace {
 
 bool verify_prehashed(EVP_PKEY* key, std::string_view digest, std::string_view signature) {
   std::unique_ptr<EVP_PKEY_CTX, decltype(&EVP_PKEY_CTX_free)> ctx(EVP_PKEY_CTX_new(key, nullptr),
@@ -690,32 +847,49 @@ BundleVerdict verify_bundle(const TrustedRoot& root, std::string_view bundle,
   }
   v.kind = content.kind;
 
-  // The transparency log: a verified entry gives the time the certificate is judged at.
-  const json* tlog_entries = arr(*material, "tlogEntries");
-  if (tlog_entries == nullptr || tlog_entries->empty()) {
-    return invalid("TLOG_INVALID", "the bundle has no transparency-log entry");
+  // The time sources: every RFC 3161 timestamp and every transparency-log entry the bundle holds
+  // must verify (any that does not fails the bundle), and at least one must give a trusted time;
+  // the certificate must have been valid at each of those times.
+  std::vector<std::pair<std::int64_t, std::string>> times;  // the time, what gave it
+  const json* stamp_data = obj(*material, "timestampVerificationData");
+  const json* stamps = stamp_data != nullptr ? arr(*stamp_data, "rfc3161Timestamps") : nullptr;
+  for (std::size_t i = 0; stamps != nullptr && i < stamps->size(); ++i) {
+    const auto der = base64_decode(str((*stamps)[i], "signedTimestamp"));
+    if (!der || der->empty()) {
+      return invalid("TLOG_INVALID",
+                     fmt::format("timestamp {}: signedTimestamp is missing or not base64", i));
+    }
+    const TimestampVerdict stamp = verify_timestamp(root, *der, content.signature);
+    if (!stamp.valid()) {
+      return invalid("TLOG_INVALID", fmt::format("timestamp {}: {}", i, stamp.reason));
+    }
+    v.timestamps.push_back(stamp.time);
+    times.emplace_back(stamp.time, "the timestamp's time");
   }
-  std::string tlog_reason;
-  bool logged = false;
-  for (const auto& entry : *tlog_entries) {
-    const EntryCheck check = check_entry(root, entry, content, *leaf_der);
-    if (check.reason.empty()) {
-      logged = true;
+  const json* tlog_entries = arr(*material, "tlogEntries");
+  for (std::size_t i = 0; tlog_entries != nullptr && i < tlog_entries->size(); ++i) {
+    const EntryCheck check = check_entry(root, (*tlog_entries)[i], content, *leaf_der);
+    if (!check.reason.empty()) {
+      return invalid("TLOG_INVALID",
+                     check.log_index >= 0
+                         ? fmt::format("entry {}: {}", check.log_index, check.reason)
+                         : check.reason);
+    }
+    if (v.log_index < 0) {
       v.log_index = check.log_index;
       v.integrated_time = check.integrated_time;
       v.log_id_hex = check.log_id_hex;
-      break;
     }
-    if (tlog_reason.empty()) {
-      tlog_reason = check.log_index >= 0
-                        ? fmt::format("entry {}: {}", check.log_index, check.reason)
-                        : check.reason;
-    }
+    times.emplace_back(check.integrated_time, "the log's integrated time");
   }
-  if (!logged) return invalid("TLOG_INVALID", tlog_reason);
-
-  if (const std::string chain = check_chain(root, leaf.get(), v.integrated_time); !chain.empty()) {
-    return invalid("SIGNATURE_INVALID", chain);
+  if (times.empty()) {
+    return invalid("TLOG_INVALID",
+                   "the bundle has neither a transparency-log entry nor an RFC 3161 timestamp");
+  }
+  for (const auto& [t, what] : times) {
+    if (const std::string chain = check_chain(root, leaf.get(), t, what); !chain.empty()) {
+      return invalid("SIGNATURE_INVALID", chain);
+    }
   }
   PublicKey cert_key;
   EVP_PKEY* pkey = X509_get0_pubkey(leaf.get());

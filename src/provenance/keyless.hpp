@@ -1,10 +1,11 @@
 // Keyless provenance: Sigstore bundles (sigstore/cosign specs/BUNDLE_SPEC.md, v0.1 to v0.3)
-// verified offline against a trusted root (Sigstore's trusted_root.json): the Fulcio certificate
-// chains to a CA of the root at the Rekor entry's integrated time, the entry's signed entry
-// timestamp verifies with the log's key and its body matches the signature and certificate, the
-// signature verifies with the certificate's key, and the certificate's identity, issuer and
-// source commit (Fulcio's 1.3.6.1.4.1.57264.1.* extensions) match the policy. Pure: bytes in,
-// verdict out; only the trusted root is read from a file.
+// verified offline against a trusted root (Sigstore's trusted_root.json): every time source
+// verifies and there is at least one (a Rekor entry whose signed entry timestamp verifies with
+// the log's key and whose body matches the signature and certificate; an RFC 3161 timestamp of
+// the signature by a timestamp authority of the root), the Fulcio certificate chains to a CA of
+// the root at each verified time, the signature verifies with the certificate's key, and the
+// certificate's identity, issuer and source commit (Fulcio's 1.3.6.1.4.1.57264.1.* extensions)
+// match the policy. Pure: bytes in, verdict out; only the trusted root is read from a file.
 #pragma once
 
 #include <cstdint>
@@ -77,6 +78,20 @@ std::string set_payload(std::string_view body_b64, std::int64_t integrated_time,
 
 std::string hex_encode(std::string_view bytes);
 
+// One RFC 3161 timestamp (`timestampVerificationData.rfc3161Timestamps[].signedTimestamp`): a DER
+// TimeStampResp (or the bare token) whose message imprint is the SHA-256 (or SHA-384, SHA-512)
+// of `signature`, signed by the leaf of a timestamp authority of the root that was valid (its
+// `validFor` and its certificate chain) at the stamped time. On success `reason` is empty, `time`
+// is the genTime and `authority` the authority's uri.
+struct TimestampVerdict {
+  std::string reason;
+  std::int64_t time = 0;
+  std::string authority;
+  bool valid() const { return reason.empty(); }
+};
+TimestampVerdict verify_timestamp(const TrustedRoot& root, std::string_view der,
+                                  std::string_view signature);
+
 // What Fulcio wrote into the certificate.
 struct CertificateFacts {
   std::string subject;                            // the SAN: URI or email
@@ -115,6 +130,7 @@ struct BundleVerdict {
   std::int64_t log_index = -1;
   std::int64_t integrated_time = 0;
   std::string log_id_hex;
+  std::vector<std::int64_t> timestamps;  // the verified RFC 3161 timestamps' times
 };
 
 // Verifies one bundle (JSON) for `digest` ("sha256:<hex>"). `sha`, when not empty, must equal the

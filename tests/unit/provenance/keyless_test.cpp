@@ -4,6 +4,7 @@
 #include "provenance/keyless.hpp"
 
 #include <gtest/gtest.h>
+#include <openssl/ts.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
@@ -120,12 +121,85 @@ std::map<std::string, std::string> github_extensions(const std::string& issuer =
            utf8_der("https://github.com/afu9/afu9/actions/runs/42/attempts/1")}};
 }
 
+// A timestamp authority's signing certificate (timeStamping, critical, as RFC 3161 asks), issued
+// by `issuer` (its own root).
+Cert make_tsa_cert(const KeyPair& key, const KeyPair& issuer_key, X509* issuer,
+                   std::int64_t not_before, std::int64_t not_after) {
+  X509* cert = X509_new();
+  X509_set_version(cert, 2);
+  ASN1_INTEGER_set(X509_get_serialNumber(cert), 2);
+  ASN1_TIME_set(X509_getm_notBefore(cert), static_cast<time_t>(not_before));
+  ASN1_TIME_set(X509_getm_notAfter(cert), static_cast<time_t>(not_after));
+  X509_set_pubkey(cert, key.key.get());
+  X509_NAME_add_entry_by_txt(X509_get_subject_name(cert), "CN", MBSTRING_ASC,
+                             reinterpret_cast<const unsigned char*>("tsa signing"), -1, -1, 0);
+  X509_set_issuer_name(cert, X509_get_subject_name(issuer));
+  add_ext(cert, issuer, NID_key_usage, "critical,digitalSignature");
+  add_ext(cert, issuer, NID_ext_key_usage, "critical,timeStamping");
+  X509_sign(cert, issuer_key.key.get(), EVP_sha256());
+  return {std::shared_ptr<X509>(cert, X509_free)};
+}
+
+int fixed_time(TS_RESP_CTX*, void* data, long* sec, long* usec) {
+  *sec = static_cast<long>(*static_cast<std::int64_t*>(data));
+  *usec = 0;
+  return 1;
+}
+
+// An RFC 3161 TimeStampResp over SHA-256(bytes), stamped at `at`, signed by `key` with `cert`.
+std::string make_timestamp(const std::string& bytes, std::int64_t at, const KeyPair& key,
+                           X509* cert) {
+  const std::string hex = util::sha256_hex(bytes);
+  std::string digest;
+  for (std::size_t i = 0; i < hex.size(); i += 2) {
+    digest.push_back(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
+  }
+  TS_REQ* req = TS_REQ_new();
+  TS_REQ_set_version(req, 1);
+  TS_MSG_IMPRINT* imprint = TS_MSG_IMPRINT_new();
+  X509_ALGOR* algo = X509_ALGOR_new();
+  X509_ALGOR_set0(algo, OBJ_nid2obj(NID_sha256), V_ASN1_NULL, nullptr);
+  TS_MSG_IMPRINT_set_algo(imprint, algo);
+  TS_MSG_IMPRINT_set_msg(imprint, reinterpret_cast<unsigned char*>(digest.data()),
+                         static_cast<int>(digest.size()));
+  TS_REQ_set_msg_imprint(req, imprint);
+  BIO* req_bio = BIO_new(BIO_s_mem());
+  i2d_TS_REQ_bio(req_bio, req);
+  TS_RESP_CTX* ctx = TS_RESP_CTX_new();
+  TS_RESP_CTX_set_signer_cert(ctx, cert);
+  TS_RESP_CTX_set_signer_key(ctx, key.key.get());
+  ASN1_OBJECT* policy = OBJ_txt2obj("1.3.6.1.4.1.57264.2", 1);
+  TS_RESP_CTX_set_def_policy(ctx, policy);
+  TS_RESP_CTX_add_md(ctx, EVP_sha256());
+  TS_RESP_CTX_set_signer_digest(ctx, EVP_sha256());
+  TS_RESP_CTX_set_ess_cert_id_digest(ctx, EVP_sha256());
+  std::int64_t when = at;
+  TS_RESP_CTX_set_time_cb(ctx, fixed_time, &when);
+  TS_RESP* resp = TS_RESP_create_response(ctx, req_bio);
+  unsigned char* der = nullptr;
+  const int n = resp != nullptr ? i2d_TS_RESP(resp, &der) : 0;
+  std::string out(reinterpret_cast<const char*>(der), static_cast<std::size_t>(n > 0 ? n : 0));
+  OPENSSL_free(der);
+  TS_RESP_free(resp);
+  TS_RESP_CTX_free(ctx);
+  ASN1_OBJECT_free(policy);
+  BIO_free(req_bio);
+  TS_MSG_IMPRINT_free(imprint);
+  TS_REQ_free(req);
+  return out;
+}
+
 // A CA, a Rekor key, and bundles signed by leaves of that CA.
 struct World {
   KeyPair ca_key = KeyPair::make("EC");
   KeyPair rekor = KeyPair::make("EC");
   std::int64_t now = static_cast<std::int64_t>(std::time(nullptr));
   Cert ca = make_cert(ca_key, ca_key, nullptr, true, now - 86400, now + 86400 * 365);
+  KeyPair tsa_key = KeyPair::make("EC");
+  Cert tsa_root = make_cert(tsa_key, tsa_key, nullptr, true, now - 86400, now + 86400 * 365);
+  Cert tsa_leaf =
+      make_tsa_cert(tsa_key, tsa_key, tsa_root.x509.get(), now - 86400, now + 86400 * 365);
+  std::string tsa_start = "2020-01-01T00:00:00Z";
 
   std::string rekor_spki() const {
     unsigned char* der = nullptr;
@@ -144,21 +218,27 @@ struct World {
   }
 
   json root_json() const {
-    return {{"mediaType", "application/vnd.dev.sigstore.trustedroot+json;version=0.1"},
-            {"tlogs",
-             {{{"baseUrl", "https://rekor.test"},
-               {"hashAlgorithm", "SHA2_256"},
-               {"publicKey",
-                {{"rawBytes", base64(rekor_spki())},
-                 {"keyDetails", "PKIX_ECDSA_P256_SHA_256"},
-                 {"validFor", {{"start", "2020-01-01T00:00:00Z"}}}}},
-               {"logId", {{"keyId", base64(log_id())}}}}}},
-            {"certificateAuthorities",
-             {{{"uri", "https://fulcio.test"},
-               {"certChain", {{"certificates", {{{"rawBytes", base64(ca.der())}}}}}},
-               {"validFor", {{"start", "2020-01-01T00:00:00.000Z"}}}}}},
-            {"ctlogs", json::array()},
-            {"timestampAuthorities", json::array()}};
+    return {
+        {"mediaType", "application/vnd.dev.sigstore.trustedroot+json;version=0.1"},
+        {"tlogs",
+         {{{"baseUrl", "https://rekor.test"},
+           {"hashAlgorithm", "SHA2_256"},
+           {"publicKey",
+            {{"rawBytes", base64(rekor_spki())},
+             {"keyDetails", "PKIX_ECDSA_P256_SHA_256"},
+             {"validFor", {{"start", "2020-01-01T00:00:00Z"}}}}},
+           {"logId", {{"keyId", base64(log_id())}}}}}},
+        {"certificateAuthorities",
+         {{{"uri", "https://fulcio.test"},
+           {"certChain", {{"certificates", {{{"rawBytes", base64(ca.der())}}}}}},
+           {"validFor", {{"start", "2020-01-01T00:00:00.000Z"}}}}}},
+        {"ctlogs", json::array()},
+        {"timestampAuthorities",
+         {{{"uri", "https://tsa.test"},
+           {"certChain",
+            {{"certificates",
+              {{{"rawBytes", base64(tsa_leaf.der())}}, {{"rawBytes", base64(tsa_root.der())}}}}}},
+           {"validFor", {{"start", tsa_start}}}}}}};
   }
   TrustedRoot root() const { return *parse_trusted_root(root_json().dump(), "root.json"); }
 
@@ -173,6 +253,13 @@ struct World {
     bool tamper_body = false;
     bool drop_set = false;
     std::string media_type = std::string(kBundleV03);
+    bool tlog = true;        // a Rekor entry
+    bool timestamp = false;  // an RFC 3161 timestamp of the signature
+    std::int64_t stamp_offset = 0;
+    const KeyPair* tsa_key = nullptr;  // another TSA (with its own certificate)
+    X509* tsa_cert = nullptr;
+    std::string stamp_over;     // stamp these bytes instead of the signature
+    bool tamper_stamp = false;  // flip the timestamp's last byte (its signature)
   };
 
   std::string bundle(const Options& o) const {
@@ -211,7 +298,16 @@ struct World {
                   {"inclusionPromise", {{"signedEntryTimestamp", base64(set)}}},
                   {"canonicalizedBody", base64(body.dump())}};
     if (o.drop_set) entry.erase("inclusionPromise");
-    json material = {{"tlogEntries", {entry}}};
+    json material = {{"tlogEntries", o.tlog ? json::array({entry}) : json::array()}};
+    if (o.timestamp) {
+      std::string stamp =
+          make_timestamp(o.stamp_over.empty() ? sig : o.stamp_over, now + o.stamp_offset,
+                         o.tsa_key != nullptr ? *o.tsa_key : tsa_key,
+                         o.tsa_cert != nullptr ? o.tsa_cert : tsa_leaf.x509.get());
+      if (o.tamper_stamp) stamp.back() = static_cast<char>(stamp.back() ^ 0x01);
+      material["timestampVerificationData"] = {
+          {"rfc3161Timestamps", {{{"signedTimestamp", base64(stamp)}}}}};
+    }
     if (o.media_type == kBundleV03) {
       material["certificate"] = {{"rawBytes", base64(leaf.der())}};
     } else {
@@ -428,6 +524,125 @@ TEST(Keyless, NotABundle) {
   World::Options o;
   o.media_type = "application/json";
   EXPECT_EQ(check(w, o).code, "SIGNATURE_INVALID");
+}
+
+// GitHub's attestations for private repositories: no log entry, an RFC 3161 timestamp.
+TEST(Keyless, TimestampWithoutLogEntryPasses) {
+  const World w;
+  World::Options o;
+  o.tlog = false;
+  o.timestamp = true;
+  const auto v = check(w, o);
+  EXPECT_TRUE(v.valid) << v.code << ": " << v.reason;
+  EXPECT_EQ(v.log_index, -1);
+  EXPECT_EQ(v.timestamps, std::vector<std::int64_t>{w.now});
+  o.tlog = true;  // both time sources
+  const auto both = check(w, o);
+  EXPECT_TRUE(both.valid) << both.reason;
+  EXPECT_EQ(both.log_index, 7);
+  EXPECT_EQ(both.timestamps.size(), 1u);
+}
+
+TEST(Keyless, NoTimeSourceIsTlogInvalid) {
+  const World w;
+  World::Options o;
+  o.tlog = false;
+  const auto v = check(w, o);
+  EXPECT_EQ(v.code, "TLOG_INVALID");
+  EXPECT_EQ(v.reason, "the bundle has neither a transparency-log entry nor an RFC 3161 timestamp");
+}
+
+TEST(Keyless, TimestampOfOtherBytesIsTlogInvalid) {
+  const World w;
+  World::Options o;
+  o.tlog = false;
+  o.timestamp = true;
+  o.stamp_over = "another signature";
+  const auto v = check(w, o);
+  EXPECT_EQ(v.code, "TLOG_INVALID");
+  EXPECT_EQ(v.reason,
+            "timestamp 0: the timestamp is over other bytes (its message imprint is not the "
+            "SHA-256 of the bundle's signature)");
+}
+
+TEST(Keyless, TamperedTimestampIsTlogInvalid) {
+  const World w;
+  World::Options o;
+  o.tlog = false;
+  o.timestamp = true;
+  o.tamper_stamp = true;
+  const auto v = check(w, o);
+  EXPECT_EQ(v.code, "TLOG_INVALID");
+  EXPECT_TRUE(v.reason.starts_with(
+      "timestamp 0: the timestamp does not verify with the timestamp authority "
+      "'https://tsa.test' ("))
+      << v.reason;
+  // A bad timestamp fails the bundle even when the log entry verifies.
+  o.tlog = true;
+  EXPECT_EQ(check(w, o).code, "TLOG_INVALID");
+}
+
+TEST(Keyless, TimestampOfAnotherAuthorityIsTlogInvalid) {
+  const World w;
+  // Another authority with the same names and serial: only its key differs.
+  const KeyPair other = KeyPair::make("EC");
+  const Cert other_root = make_cert(other, other, nullptr, true, w.now - 86400, w.now + 86400);
+  const Cert other_leaf =
+      make_tsa_cert(other, other, other_root.x509.get(), w.now - 86400, w.now + 86400);
+  World::Options o;
+  o.tlog = false;
+  o.timestamp = true;
+  o.tsa_key = &other;
+  o.tsa_cert = other_leaf.x509.get();
+  const auto v = check(w, o);
+  EXPECT_EQ(v.code, "TLOG_INVALID");
+  EXPECT_TRUE(v.reason.starts_with(
+      "timestamp 0: the timestamp does not verify with the timestamp authority "
+      "'https://tsa.test' ("))
+      << v.reason;
+}
+
+TEST(Keyless, TimestampOutsideTheAuthorityWindowIsTlogInvalid) {
+  World w;
+  w.tsa_start = "2099-01-01T00:00:00Z";
+  World::Options o;
+  o.tlog = false;
+  o.timestamp = true;
+  const auto v = check(w, o);
+  EXPECT_EQ(v.code, "TLOG_INVALID");
+  EXPECT_TRUE(v.reason.starts_with(
+      "timestamp 0: the timestamp's signer is not the certificate of a timestamp authority of "
+      "the trusted root valid at its time "))
+      << v.reason;
+}
+
+TEST(Keyless, CertificateExpiredAtTheTimestampIsSignatureInvalid) {
+  const World w;
+  World::Options o;
+  o.tlog = false;
+  o.timestamp = true;
+  o.stamp_offset = 3600;  // stamped an hour after the ten-minute certificate
+  const auto v = check(w, o);
+  EXPECT_EQ(v.code, "SIGNATURE_INVALID");
+  EXPECT_TRUE(v.reason.starts_with("the certificate was not valid at the timestamp's time"))
+      << v.reason;
+  // With the log entry too: the certificate must be valid at every verified time.
+  o.tlog = true;
+  EXPECT_EQ(check(w, o).code, "SIGNATURE_INVALID");
+}
+
+TEST(Keyless, TimestampBytesThatAreNoTimestamp) {
+  const World w;
+  const auto root = w.root();
+  EXPECT_EQ(verify_timestamp(root, "not DER", "sig").reason,
+            "the timestamp is not a DER RFC 3161 timestamp response or token");
+  const std::string good = make_timestamp("sig", w.now, w.tsa_key, w.tsa_leaf.x509.get());
+  const auto ok = verify_timestamp(root, good, "sig");
+  EXPECT_TRUE(ok.valid()) << ok.reason;
+  EXPECT_EQ(ok.time, w.now);
+  EXPECT_EQ(ok.authority, "https://tsa.test");
+  EXPECT_EQ(verify_timestamp(root, good + "x", "sig").reason,
+            "the timestamp is not a DER RFC 3161 timestamp response or token");
 }
 
 TEST(Keyless, PolicyIdentitiesFromTheManifestAndTheCommandLine) {
