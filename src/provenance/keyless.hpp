@@ -1,8 +1,9 @@
 // Keyless provenance: Sigstore bundles (sigstore/cosign specs/BUNDLE_SPEC.md, v0.1 to v0.3)
 // verified offline against a trusted root (Sigstore's trusted_root.json): every time source
 // verifies and there is at least one (a Rekor entry whose signed entry timestamp verifies with
-// the log's key and whose body matches the signature and certificate; an RFC 3161 timestamp of
-// the signature by a timestamp authority of the root), the Fulcio certificate chains to a CA of
+// the log's key, whose inclusion proof and checkpoint verify when it has them, and whose body
+// matches the signature and certificate; an RFC 3161 timestamp of the signature by a timestamp
+// authority of the root), the Fulcio certificate chains to a CA of
 // the root at each verified time, the signature verifies with the certificate's key, and the
 // certificate's identity, issuer and source commit (Fulcio's 1.3.6.1.4.1.57264.1.* extensions)
 // match the policy. Pure: bytes in, verdict out; only the trusted root is read from a file.
@@ -91,6 +92,33 @@ struct TimestampVerdict {
 };
 TimestampVerdict verify_timestamp(const TrustedRoot& root, std::string_view der,
                                   std::string_view signature);
+
+// RFC 6962 hashes: a leaf SHA-256(0x00 || leaf), a node SHA-256(0x01 || left || right).
+std::string merkle_leaf_hash(std::string_view leaf);
+std::string merkle_node_hash(std::string_view left, std::string_view right);
+// The root an inclusion proof's audit path (`hashes`, from the leaf up) gives for the leaf hash at
+// `index` in a tree of `size` (RFC 9162 2.1.3.2); empty, and `reason` set, when the index is not
+// in the tree or the path has not the length the tree needs.
+std::string merkle_root(std::uint64_t index, std::uint64_t size, std::string_view leaf_hash,
+                        const std::vector<std::string>& hashes, std::string& reason);
+
+// A checkpoint (a signed note, transparency-dev/formats log/README.md): "<origin>\n<size>\n
+// <base64 root>\n[other lines]\n\n" and one or more "\u2014 <name> <base64(4-byte key hint ||
+// signature)>\n" lines. `note` is the text the signatures sign (up to the blank line).
+struct Checkpoint {
+  struct Signature {
+    std::string name;
+    std::string key_hint;  // 4 bytes: the first of the log id
+    std::string signature;
+  };
+  std::string note;
+  std::string origin;
+  std::uint64_t size = 0;
+  std::string root;  // raw, 32 bytes
+  std::vector<Signature> signatures;
+};
+// nullopt, and `reason` naming what is wrong, when the envelope is not a checkpoint.
+std::optional<Checkpoint> parse_checkpoint(std::string_view envelope, std::string& reason);
 
 // What Fulcio wrote into the certificate.
 struct CertificateFacts {

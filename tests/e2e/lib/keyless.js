@@ -10,7 +10,11 @@
 //         "ca": "trusted" | "untrusted", "caMinutesAgo": N,
 //         "tlog": true | false (a Rekor entry; default true),
 //         "tsa": "trusted" | "untrusted" (an RFC 3161 timestamp from that authority; default none),
-//         "tamper": "body" | "timestamp" | "", "predicateType"}]}
+//         "proof": "tree" (the Rekor entry's inclusion proof rebuilt as leaf 2 of a 5-leaf tree,
+//         the checkpoint signed again with the log's key; the mock logs into a tree of one),
+//         "set": false (no signed entry timestamp: the inclusion proof alone, as Rekor v2 logs),
+//         "tamper": "body" | "timestamp" | "proof" (a hash of the audit path) |
+//         "checkpoint" (the checkpoint's signature) | "", "predicateType"}]}
 //       "tlog": false with "tsa" is how GitHub signs for private repositories (its own Sigstore
 //       instance timestamps instead of logging). Writes OUT_DIR/trusted_root.json (the mock's CA
 //       root, CT log and Rekor keys, the trusted TSA's chain, Sigstore's trusted_root.json format)
@@ -126,6 +130,41 @@ async function make(outDir, specFile) {
       const body = JSON.parse(Buffer.from(entry.canonicalizedBody, 'base64').toString('utf8'));
       body.spec.content.payloadHash.value = crypto.createHash('sha256').update('tampered').digest('hex');
       entry.canonicalizedBody = Buffer.from(JSON.stringify(body)).toString('base64');
+    }
+    if (b.proof === 'tree') {
+      const entry = json.verificationMaterial.tlogEntries[0];
+      const sha = (...parts) => crypto.createHash('sha256').update(Buffer.concat(parts)).digest();
+      const leaf = (bytes) => sha(Buffer.from([0]), bytes);
+      const node = (l, r) => sha(Buffer.from([1]), l, r);
+      const leaves = [0, 1, 2, 3, 4].map((i) => leaf(Buffer.from(`leaf ${i}`)));
+      leaves[2] = leaf(Buffer.from(entry.canonicalizedBody, 'base64'));
+      const h01 = node(leaves[0], leaves[1]);
+      const root = node(node(h01, node(leaves[2], leaves[3])), leaves[4]);
+      const host = new URL(REKOR_URL).host;
+      const note = `${host} - 42\n5\n${root.toString('base64')}\nTimestamp: ${entry.integratedTime}000000000\n`;
+      const logID = crypto.createHash('sha256').update(spki(tlogKeys.publicKey)).digest();
+      const sig = crypto.sign('sha256', Buffer.from(note), tlogKeys.privateKey);
+      entry.inclusionProof = {
+        logIndex: '2', treeSize: '5', rootHash: root.toString('base64'),
+        hashes: [leaves[3], h01, leaves[4]].map((h) => h.toString('base64')),
+        checkpoint: { envelope: `${note}\n\u2014 ${host} ${Buffer.concat([logID.subarray(0, 4), sig]).toString('base64')}\n` },
+      };
+    }
+    if (b.set === false) delete json.verificationMaterial.tlogEntries[0].inclusionPromise;
+    if (b.tamper === 'proof') {
+      const proof = json.verificationMaterial.tlogEntries[0].inclusionProof;
+      const h = Buffer.from(proof.hashes[0], 'base64');
+      h[0] ^= 0x01;
+      proof.hashes[0] = h.toString('base64');
+    }
+    if (b.tamper === 'checkpoint') {
+      // The signature line's base64 is the key hint and the signature: change its last byte.
+      const cp = json.verificationMaterial.tlogEntries[0].inclusionProof.checkpoint;
+      cp.envelope = cp.envelope.replace(/ (\S+)\n$/, (_m, b64) => {
+        const bytes = Buffer.from(b64, 'base64');
+        bytes[bytes.length - 1] ^= 0x01;
+        return ` ${bytes.toString('base64')}\n`;
+      });
     }
     if (b.tamper === 'timestamp') {
       // The timestamp's last byte is the last byte of its ECDSA signature: still DER, no longer
