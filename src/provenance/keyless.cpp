@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <openssl/asn1.h>
 #include <openssl/bio.h>
+#include <openssl/ct.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/objects.h>
@@ -609,6 +610,103 @@ std::optional<Checkpoint> parse_checkpoint(std::string_view envelope, std::strin
   return c;
 }
 
+SctVerdict verify_scts(const TrustedRoot& root, X509* leaf) {
+  SctVerdict out;
+  const auto fail_with = [&](std::string reason) {
+    out.reason = std::move(reason);
+    return out;
+  };
+  std::unique_ptr<STACK_OF(SCT), decltype(&SCT_LIST_free)> scts(
+      static_cast<STACK_OF(SCT)*>(X509_get_ext_d2i(leaf, NID_ct_precert_scts, nullptr, nullptr)),
+      SCT_LIST_free);
+  ERR_clear_error();
+  if (!scts || sk_SCT_num(scts.get()) == 0) {
+    return fail_with("the certificate embeds no SCT");
+  }
+  // The issuer (a certificate of a CA chain of the root) and the hash of its key.
+  X509* issuer = nullptr;
+  for (const auto& ca : root.certificate_authorities) {
+    for (const auto& cert : ca.chain) {
+      if (issuer == nullptr && X509_check_issued(cert.get(), leaf) == X509_V_OK) {
+        issuer = cert.get();
+      }
+    }
+  }
+  if (issuer == nullptr) return fail_with("the certificate's issuer is not in the trusted root");
+  unsigned char* spki = nullptr;
+  const int spki_len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(issuer), &spki);
+  if (spki_len <= 0) return fail_with("the issuer's key cannot be read");
+  const std::string issuer_key_hash = digest_with(
+      EVP_sha256(),
+      std::string(reinterpret_cast<const char*>(spki), static_cast<std::size_t>(spki_len)));
+  OPENSSL_free(spki);
+  // The precertificate's TBSCertificate: the leaf's without the SCT list (RFC 6962 3.2).
+  std::unique_ptr<X509, decltype(&X509_free)> pre(X509_dup(leaf), X509_free);
+  if (!pre) return fail_with("out of memory");
+  for (const int nid : {NID_ct_precert_scts, NID_ct_precert_poison}) {
+    const int at = X509_get_ext_by_NID(pre.get(), nid, -1);
+    if (at >= 0) X509_EXTENSION_free(X509_delete_ext(pre.get(), at));
+  }
+  unsigned char* tbs_der = nullptr;
+  const int tbs_len = i2d_re_X509_tbs(pre.get(), &tbs_der);
+  if (tbs_len <= 0) return fail_with("the certificate's TBSCertificate cannot be encoded");
+  const std::string tbs(reinterpret_cast<const char*>(tbs_der), static_cast<std::size_t>(tbs_len));
+  OPENSSL_free(tbs_der);
+  const auto be = [](std::uint64_t v, int bytes) {
+    std::string b;
+    for (int i = bytes - 1; i >= 0; --i) b.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+    return b;
+  };
+  std::string last;
+  for (int i = 0; i < sk_SCT_num(scts.get()); ++i) {
+    const SCT* sct = sk_SCT_value(scts.get(), i);
+    unsigned char* id = nullptr;
+    const std::size_t id_len = SCT_get0_log_id(sct, &id);
+    const std::string log_id(reinterpret_cast<const char*>(id), id_len);
+    const TransparencyLog* log = nullptr;
+    for (const auto& l : root.ctlogs) {
+      if (l.log_id == log_id) log = &l;
+    }
+    const std::int64_t when = static_cast<std::int64_t>(SCT_get_timestamp(sct) / 1000);
+    if (SCT_get_version(sct) != SCT_VERSION_V1) {
+      last = fmt::format("SCT {} is not a version 1 SCT", i);
+      continue;
+    }
+    if (log == nullptr) {
+      last = fmt::format("SCT {} is from CT log {}, which the trusted root does not name", i,
+                         hex_encode(log_id).substr(0, 16));
+      continue;
+    }
+    if (!log->valid.contains(when)) {
+      last = fmt::format("SCT {}: the CT log's key was not valid at the SCT's time {}", i,
+                         utc_text(when));
+      continue;
+    }
+    const int nid = SCT_get_signature_nid(sct);
+    if (nid != NID_ecdsa_with_SHA256 && nid != NID_sha256WithRSAEncryption) {
+      last = fmt::format("SCT {} is not signed with SHA-256 (ECDSA or RSA)", i);
+      continue;
+    }
+    unsigned char* ext = nullptr;
+    const std::size_t ext_len = SCT_get0_extensions(sct, &ext);
+    unsigned char* sig = nullptr;
+    const std::size_t sig_len = SCT_get0_signature(sct, &sig);
+    // digitally-signed struct: version, certificate_timestamp, timestamp, precert_entry,
+    // issuer_key_hash, the TBSCertificate (24-bit length), the extensions (16-bit length).
+    std::string data = be(0, 1) + be(0, 1) + be(SCT_get_timestamp(sct), 8) + be(1, 2) +
+                       issuer_key_hash + be(tbs.size(), 3) + tbs + be(ext_len, 2) +
+                       std::string(reinterpret_cast<const char*>(ext), ext_len);
+    if (!verify_bytes(log->key, data,
+                      std::string_view(reinterpret_cast<const char*>(sig), sig_len))) {
+      last = fmt::format("SCT {} does not verify with the CT log's key", i);
+      continue;
+    }
+    ++out.verified;
+  }
+  if (out.verified == 0) out.reason = last;
+  return out;
+}
+
 TimestampVerdict verify_timestamp(const TrustedRoot& root, std::string_view der,
                                   std::string_view signature) {
   TimestampVerdict out;
@@ -1081,6 +1179,14 @@ BundleVerdict verify_bundle(const TrustedRoot& root, std::string_view bundle,
     if (const std::string chain = check_chain(root, leaf.get(), t, what); !chain.empty()) {
       return invalid("SIGNATURE_INVALID", chain);
     }
+  }
+  // Certificate transparency: Fulcio logged the certificate (as sigstore-js: one SCT of a CT log of
+  // the root, ctlogThreshold 1).
+  if (const SctVerdict scts = verify_scts(root, leaf.get()); scts.verified == 0) {
+    return invalid("SIGNATURE_INVALID",
+                   fmt::format("the certificate has no valid SCT of a CT log of the trusted root "
+                               "({})",
+                               scts.reason));
   }
   PublicKey cert_key;
   EVP_PKEY* pkey = X509_get0_pubkey(leaf.get());

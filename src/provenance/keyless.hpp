@@ -4,9 +4,10 @@
 // the log's key, whose inclusion proof and checkpoint verify when it has them, and whose body
 // matches the signature and certificate; an RFC 3161 timestamp of the signature by a timestamp
 // authority of the root), the Fulcio certificate chains to a CA of
-// the root at each verified time, the signature verifies with the certificate's key, and the
-// certificate's identity, issuer and source commit (Fulcio's 1.3.6.1.4.1.57264.1.* extensions)
-// match the policy. Pure: bytes in, verdict out; only the trusted root is read from a file.
+// the root at each verified time and embeds an SCT of a CT log of the root, the signature verifies
+// with the certificate's key, and the certificate's identity, issuer and source commit
+// (Fulcio's 1.3.6.1.4.1.57264.1.* extensions) match the policy. Pure: bytes in, verdict out; only
+// the trusted root is read from a file.
 #pragma once
 
 #include <cstdint>
@@ -119,6 +120,17 @@ struct Checkpoint {
 };
 // nullopt, and `reason` naming what is wrong, when the envelope is not a checkpoint.
 std::optional<Checkpoint> parse_checkpoint(std::string_view envelope, std::string& reason);
+
+// The SCTs embedded in a Fulcio certificate (RFC 6962 3.3, NID_ct_precert_scts, read with
+// OpenSSL's CT API): each whose log id names a CT log of the root (`ctlogs`), valid at the SCT's
+// time, and whose signature verifies with that log's key over the precertificate entry (the
+// certificate's TBSCertificate without the SCT list, the SHA-256 of the issuer's key; the issuer
+// is a certificate of the root's CA chains) counts. `reason`: why the last one did not.
+struct SctVerdict {
+  int verified = 0;
+  std::string reason;
+};
+SctVerdict verify_scts(const TrustedRoot& root, x509_st* leaf);
 
 // What Fulcio wrote into the certificate.
 struct CertificateFacts {

@@ -4,6 +4,7 @@
 #include "provenance/keyless.hpp"
 
 #include <gtest/gtest.h>
+#include <openssl/ct.h>
 #include <openssl/ts.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -81,10 +82,63 @@ struct Cert {
   std::string der() const { return der_of(x509.get()); }
 };
 
+std::string raw_sha256(const std::string& bytes) {
+  const std::string hex = util::sha256_hex(bytes);
+  std::string raw;
+  for (std::size_t i = 0; i < hex.size(); i += 2) {
+    raw.push_back(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
+  }
+  return raw;
+}
+
+std::string spki_of(EVP_PKEY* key) {
+  unsigned char* der = nullptr;
+  const int n = i2d_PUBKEY(key, &der);
+  std::string out(reinterpret_cast<const char*>(der), static_cast<std::size_t>(n));
+  OPENSSL_free(der);
+  return out;
+}
+
+// A CT log's SCT for the certificate as it is now (its TBSCertificate: the precertificate),
+// embedded as Fulcio does (RFC 6962 3.3). `signer` signs; `log_key` names the log.
+struct SctSpec {
+  const KeyPair* signer = nullptr;
+  const KeyPair* log_key = nullptr;
+  std::int64_t time_ms = 0;
+};
+
+void add_sct(X509* cert, X509* issuer, const SctSpec& spec) {
+  unsigned char* tbs = nullptr;
+  const int n = i2d_re_X509_tbs(cert, &tbs);
+  const std::string tbs_der(reinterpret_cast<const char*>(tbs), static_cast<std::size_t>(n));
+  OPENSSL_free(tbs);
+  const auto be = [](std::uint64_t v, int bytes) {
+    std::string b;
+    for (int i = bytes - 1; i >= 0; --i) b.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+    return b;
+  };
+  const std::string data = be(0, 1) + be(0, 1) + be(static_cast<std::uint64_t>(spec.time_ms), 8) +
+                           be(1, 2) + raw_sha256(spki_of(X509_get0_pubkey(issuer))) +
+                           be(tbs_der.size(), 3) + tbs_der + be(0, 2);
+  const std::string sig = spec.signer->sign(data);
+  const std::string id = raw_sha256(spki_of(spec.log_key->key.get()));
+  SCT* sct = SCT_new();
+  SCT_set_version(sct, SCT_VERSION_V1);
+  SCT_set_log_entry_type(sct, CT_LOG_ENTRY_TYPE_PRECERT);
+  SCT_set1_log_id(sct, reinterpret_cast<const unsigned char*>(id.data()), id.size());
+  SCT_set_timestamp(sct, static_cast<std::uint64_t>(spec.time_ms));
+  SCT_set_signature_nid(sct, NID_ecdsa_with_SHA256);
+  SCT_set1_signature(sct, reinterpret_cast<const unsigned char*>(sig.data()), sig.size());
+  STACK_OF(SCT)* list = sk_SCT_new_null();
+  sk_SCT_push(list, sct);
+  X509_add1_ext_i2d(cert, NID_ct_precert_scts, list, 0, 0);
+  SCT_LIST_free(list);
+}
+
 Cert make_cert(const KeyPair& subject_key, const KeyPair& issuer_key, X509* issuer, bool ca,
                std::int64_t not_before, std::int64_t not_after,
                const std::map<std::string, std::string>& fulcio = {},
-               const std::string& san = kSubject) {
+               const std::string& san = kSubject, const SctSpec& sct = {}) {
   X509* cert = X509_new();
   X509_set_version(cert, 2);
   ASN1_INTEGER_set(X509_get_serialNumber(cert), ca ? 1 : 2);
@@ -106,6 +160,12 @@ Cert make_cert(const KeyPair& subject_key, const KeyPair& issuer_key, X509* issu
     add_ext(cert, signer_cert, NID_ext_key_usage, "codeSigning");
     add_ext(cert, signer_cert, NID_subject_alt_name, ("critical,URI:" + san).c_str());
     for (const auto& [oid, value] : fulcio) add_raw_ext(cert, oid, value);
+    if (sct.signer != nullptr) {
+      // Signed once so that the TBSCertificate names its signature algorithm, as the
+      // precertificate Fulcio logs does.
+      X509_sign(cert, issuer_key.key.get(), EVP_sha256());
+      add_sct(cert, signer_cert, sct);
+    }
   }
   X509_sign(cert, issuer_key.key.get(), EVP_sha256());
   return {std::shared_ptr<X509>(cert, X509_free)};
@@ -194,6 +254,7 @@ std::string make_timestamp(const std::string& bytes, std::int64_t at, const KeyP
 struct World {
   KeyPair ca_key = KeyPair::make("EC");
   KeyPair rekor = KeyPair::make("EC");
+  KeyPair ct = KeyPair::make("EC");
   std::int64_t now = static_cast<std::int64_t>(std::time(nullptr));
   Cert ca = make_cert(ca_key, ca_key, nullptr, true, now - 86400, now + 86400 * 365);
   KeyPair tsa_key = KeyPair::make("EC");
@@ -233,7 +294,14 @@ struct World {
          {{{"uri", "https://fulcio.test"},
            {"certChain", {{"certificates", {{{"rawBytes", base64(ca.der())}}}}}},
            {"validFor", {{"start", "2020-01-01T00:00:00.000Z"}}}}}},
-        {"ctlogs", json::array()},
+        {"ctlogs",
+         {{{"baseUrl", "https://ctfe.test"},
+           {"hashAlgorithm", "SHA2_256"},
+           {"publicKey",
+            {{"rawBytes", base64(spki_of(ct.key.get()))},
+             {"keyDetails", "PKIX_ECDSA_P256_SHA_256"},
+             {"validFor", {{"start", "2020-01-01T00:00:00Z"}}}}},
+           {"logId", {{"keyId", base64(raw_sha256(spki_of(ct.key.get())))}}}}}},
         {"timestampAuthorities",
          {{{"uri", "https://tsa.test"},
            {"certChain",
@@ -259,10 +327,11 @@ struct World {
     std::int64_t stamp_offset = 0;
     const KeyPair* tsa_key = nullptr;  // another TSA (with its own certificate)
     X509* tsa_cert = nullptr;
-    std::string stamp_over;     // stamp these bytes instead of the signature
-    bool tamper_stamp = false;  // flip the timestamp's last byte (its signature)
-    bool proof = false;         // an inclusion proof: the entry is leaf 2 of a 5-leaf tree
-    std::string tamper_proof;   // "hash" | "checkpoint-signature" | "checkpoint-size" | "root"
+    std::string stamp_over;       // stamp these bytes instead of the signature
+    bool tamper_stamp = false;    // flip the timestamp's last byte (its signature)
+    bool proof = false;           // an inclusion proof: the entry is leaf 2 of a 5-leaf tree
+    std::string tamper_proof;     // "hash" | "checkpoint-signature" | "checkpoint-size" | "root"
+    std::string sct = "trusted";  // "trusted" | "none" | "foreign" (another log) | "forged"
   };
 
   // The entry's body as leaf 2 of five, its audit path and a checkpoint the log signs.
@@ -307,10 +376,17 @@ struct World {
 
   std::string bundle(const Options& o) const {
     const KeyPair leaf_key = KeyPair::make("EC");
-    const Cert leaf = make_cert(leaf_key, o.ca_key != nullptr ? *o.ca_key : ca_key,
-                                o.ca_cert != nullptr ? o.ca_cert : ca.x509.get(), false,
-                                now + o.cert_start_offset,
-                                now + o.cert_start_offset + o.cert_lifetime, o.extensions, o.san);
+    const KeyPair other_ct = KeyPair::make("EC");
+    SctSpec sct;
+    if (o.sct != "none") {
+      sct.signer = o.sct == "trusted" ? &ct : &other_ct;
+      sct.log_key = o.sct == "foreign" ? &other_ct : &ct;
+      sct.time_ms = (now + o.cert_start_offset) * 1000;
+    }
+    const Cert leaf = make_cert(
+        leaf_key, o.ca_key != nullptr ? *o.ca_key : ca_key,
+        o.ca_cert != nullptr ? o.ca_cert : ca.x509.get(), false, now + o.cert_start_offset,
+        now + o.cert_start_offset + o.cert_lifetime, o.extensions, o.san, sct);
     const std::string statement = json{
         {"_type", "https://in-toto.io/Statement/v1"},
         {"subject", {{{"name", "image"}, {"digest", {{"sha256", o.subject_digest.substr(7)}}}}}},
@@ -851,6 +927,33 @@ TEST(Keyless, InclusionProofWithoutSetNeedsATimestamp) {
   neither.drop_set = true;
   EXPECT_EQ(check(w, neither).reason,
             "entry 7: the entry has neither a signed entry timestamp nor an inclusion proof");
+}
+
+// As sigstore-js (ctlogThreshold 1): the certificate must embed an SCT of a CT log of the root.
+TEST(Keyless, CertificateWithoutValidSctIsSignatureInvalid) {
+  const World w;
+  const auto reason_of = [&](const std::string& sct) {
+    World::Options o;
+    o.sct = sct;
+    const auto v = check(w, o);
+    return v.code + ": " + v.reason;
+  };
+  EXPECT_EQ(reason_of("none"),
+            "SIGNATURE_INVALID: the certificate has no valid SCT of a CT log of the trusted root "
+            "(the certificate embeds no SCT)");
+  EXPECT_TRUE(reason_of("foreign").starts_with(
+      "SIGNATURE_INVALID: the certificate has no valid SCT of a CT log of the trusted root (SCT "
+      "0 is from CT log "))
+      << reason_of("foreign");
+  EXPECT_EQ(reason_of("forged"),
+            "SIGNATURE_INVALID: the certificate has no valid SCT of a CT log of the trusted root "
+            "(SCT 0 does not verify with the CT log's key)");
+  // A root without CT logs verifies no SCT.
+  json j = w.root_json();
+  j["ctlogs"] = json::array();
+  const auto root = parse_trusted_root(j.dump(), "root.json");
+  ASSERT_TRUE(root);
+  EXPECT_EQ(verify_bundle(*root, w.bundle({}), kDigest, kPolicy, kSha).code, "SIGNATURE_INVALID");
 }
 
 TEST(Keyless, PolicyIdentitiesFromTheManifestAndTheCommandLine) {
