@@ -75,6 +75,7 @@ json provenance_to_json(const ProvenanceEvidence& p) {
                           {"logIndex", k.log_index},
                           {"integratedTime", k.integrated_time},
                           {"logId", k.log_id}});
+      if (!k.timestamps.empty()) verified.back()["timestamps"] = k.timestamps;
     }
     out["keyless"] = {{"identities", p.identities_required}, {"verified", verified}};
   }

@@ -60,8 +60,9 @@ struct KeylessEvidence {
   std::string build_trigger;
   std::string run_invocation;
   std::int64_t log_index = -1;
-  std::string integrated_time;  // RFC 3339, UTC
+  std::string integrated_time;  // RFC 3339, UTC; empty (and log_index -1) without a log entry
   std::string log_id;           // hex
+  std::vector<std::string> timestamps;  // the verified RFC 3161 timestamps, RFC 3339, UTC
 };
 
 struct ProvenanceEvidence {

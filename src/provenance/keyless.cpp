@@ -1,19 +1,25 @@
 // Sigstore bundle verification (sigstore/cosign specs/dotsigstore_bundle/verification_flows.md),
-// offline, with OpenSSL: the transparency-log entry first (it gives the time everything else is
-// judged at), then the certificate chain at that time, the signature with the certificate's key,
-// the subject digest, and last the identity and the commit the certificate names.
+// offline, with OpenSSL: the time sources first (RFC 3161 timestamps and transparency-log
+// entries; they give the times everything else is judged at), then the certificate chain at each
+// of those times, the signature with the certificate's key, the subject digest, and last the
+// identity and the commit the certificate names.
 #include "provenance/keyless.hpp"
 
 #include <fmt/format.h>
 #include <openssl/asn1.h>
 #include <openssl/bio.h>
+#include <openssl/ct.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/objects.h>
 #include <openssl/pem.h>
+#include <openssl/pkcs7.h>
+#include <openssl/ts.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
 #include <cctype>
+#include <cstring>
 #include <ctime>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -222,6 +228,7 @@ Result<std::vector<TransparencyLog>> read_logs(const json& doc, const char* fiel
 // The transparency-log entry: its SET verifies with a log of the root and its body matches.
 struct EntryCheck {
   std::string reason;  // empty: verified
+  bool timed = false;  // a verified signed entry timestamp: the integrated time is trusted
   std::int64_t log_index = -1;
   std::int64_t integrated_time = 0;
   std::string log_id_hex;
@@ -302,6 +309,54 @@ std::string check_body(const json& body, const std::string& kind, const Content&
   return fmt::format("entries of kind {} are not checked", util::quote(kind));
 }
 
+// An inclusion proof (Rekor v1): the RFC 6962 audit path from the entry's leaf to rootHash, and a
+// checkpoint (a signed note) of the same tree signed by the log; empty: verified.
+std::string check_inclusion_proof(const TransparencyLog& log, const json& proof,
+                                  const std::string& body) {
+  // Protobuf JSON leaves out zero values: a proof of the log's first leaf has no logIndex.
+  const auto index =
+      proof.contains("logIndex") ? int64_of(proof, "logIndex") : std::optional<std::int64_t>(0);
+  const auto size = int64_of(proof, "treeSize");
+  const auto root_hash = base64_decode(str(proof, "rootHash"));
+  const json* list = arr(proof, "hashes");
+  if (!index || !size || !root_hash || root_hash->size() != 32) {
+    return "the inclusion proof lacks logIndex, treeSize or a base64 SHA-256 rootHash";
+  }
+  std::vector<std::string> hashes;
+  for (std::size_t i = 0; list != nullptr && i < list->size(); ++i) {
+    const auto h =
+        (*list)[i].is_string() ? base64_decode((*list)[i].get<std::string>()) : std::nullopt;
+    if (!h) return fmt::format("the inclusion proof's hashes[{}] is not base64", i);
+    hashes.push_back(*h);
+  }
+  const json* checkpoint = obj(proof, "checkpoint");
+  const std::string envelope = checkpoint != nullptr ? str(*checkpoint, "envelope") : "";
+  if (envelope.empty()) return "the inclusion proof has no checkpoint";
+  std::string reason;
+  const auto note = parse_checkpoint(envelope, reason);
+  if (!note) return reason;
+  bool signed_by_log = false;
+  for (const auto& sig : note->signatures) {
+    signed_by_log = signed_by_log || (sig.key_hint == log.log_id.substr(0, 4) &&
+                                      log.base_url.find(sig.name) != std::string::npos &&
+                                      verify_bytes(log.key, note->note, sig.signature));
+  }
+  if (!signed_by_log) return "no signature of the checkpoint verifies with the log's key";
+  if (note->size != static_cast<std::uint64_t>(*size)) {
+    return fmt::format("the checkpoint's tree size {} is not the inclusion proof's {}", note->size,
+                       *size);
+  }
+  if (note->root != *root_hash) return "the checkpoint's root hash is not the inclusion proof's";
+  const std::string computed =
+      merkle_root(static_cast<std::uint64_t>(*index), static_cast<std::uint64_t>(*size),
+                  merkle_leaf_hash(body), hashes, reason);
+  if (!reason.empty()) return reason;
+  if (computed != *root_hash) {
+    return "the inclusion proof's audit path does not lead from the entry to its root hash";
+  }
+  return "";
+}
+
 EntryCheck check_entry(const TrustedRoot& root, const json& entry, const Content& content,
                        const std::string& leaf_der) {
   EntryCheck out;
@@ -337,14 +392,21 @@ EntryCheck check_entry(const TrustedRoot& root, const json& entry, const Content
   const json* promise = obj(entry, "inclusionPromise");
   const auto set =
       promise != nullptr ? base64_decode(str(*promise, "signedEntryTimestamp")) : std::nullopt;
-  if (!set || set->empty()) {
-    out.reason =
-        "the entry has no signed entry timestamp (an inclusion proof alone gives no trusted time)";
+  const json* proof = obj(entry, "inclusionProof");
+  if ((!set || set->empty()) && proof == nullptr) {
+    out.reason = "the entry has neither a signed entry timestamp nor an inclusion proof";
     return out;
   }
-  if (!verify_bytes(log->key, set_payload(body_b64, *time, out.log_id_hex, *index), *set)) {
-    out.reason = "the signed entry timestamp does not verify with the log's key";
-    return out;
+  if (set && !set->empty()) {
+    if (!verify_bytes(log->key, set_payload(body_b64, *time, out.log_id_hex, *index), *set)) {
+      out.reason = "the signed entry timestamp does not verify with the log's key";
+      return out;
+    }
+    out.timed = true;  // the log signed the integrated time
+  }
+  if (proof != nullptr) {
+    out.reason = check_inclusion_proof(*log, *proof, *body_bytes);
+    if (!out.reason.empty()) return out;
   }
   const auto body = json::parse(*body_bytes, nullptr, false);
   if (body.is_discarded() || !body.is_object()) {
@@ -355,8 +417,9 @@ EntryCheck check_entry(const TrustedRoot& root, const json& entry, const Content
   return out;
 }
 
-// The chain from the leaf to a CA of the root, at time t; empty: verified.
-std::string check_chain(const TrustedRoot& root, X509* leaf, std::int64_t t) {
+// The chain from the leaf to a CA of the root, at time t (`what` gave it); empty: verified.
+std::string check_chain(const TrustedRoot& root, X509* leaf, std::int64_t t,
+                        const std::string& what) {
   std::string last = "no certificate authority of the trusted root was valid at that time";
   for (const auto& ca : root.certificate_authorities) {
     if (!ca.valid.contains(t) || ca.chain.empty()) continue;
@@ -379,8 +442,8 @@ std::string check_chain(const TrustedRoot& root, X509* leaf, std::int64_t t) {
     if (X509_verify_cert(ctx.get()) == 1) return "";
     const int error = X509_STORE_CTX_get_error(ctx.get());
     if (error == X509_V_ERR_CERT_HAS_EXPIRED || error == X509_V_ERR_CERT_NOT_YET_VALID) {
-      return fmt::format("the certificate was not valid at the log's integrated time {} ({})",
-                         utc_text(t), X509_verify_cert_error_string(error));
+      return fmt::format("the certificate was not valid at {} {} ({})", what, utc_text(t),
+                         X509_verify_cert_error_string(error));
     }
     last = fmt::format(
         "the certificate does not chain to a certificate authority of the trusted "
@@ -389,6 +452,384 @@ std::string check_chain(const TrustedRoot& root, X509* leaf, std::int64_t t) {
   }
   return last;
 }
+
+// The reason of OpenSSL's last error, with its data (the X.509 verify error) when it has some.
+std::string openssl_reason() {
+  const char* data = nullptr;
+  int flags = 0;
+  unsigned long last = 0;
+  std::string text;
+  unsigned long e = 0;
+  while ((e = ERR_get_error_all(nullptr, nullptr, nullptr, &data, &flags)) != 0) {
+    last = e;
+    text = (flags & ERR_TXT_STRING) != 0 && data != nullptr && *data != '\0' ? data : "";
+  }
+  if (last == 0) return "no reason given";
+  const char* reason = ERR_reason_error_string(last);
+  std::string out = reason != nullptr ? reason : fmt::format("error {:#x}", last);
+  if (!text.empty()) out += ": " + text;
+  return out;
+}
+
+std::string digest_with(const EVP_MD* md, std::string_view data) {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  if (EVP_Digest(data.data(), data.size(), out, &n, md, nullptr) != 1) return "";
+  return std::string(reinterpret_cast<const char*>(out), n);
+}
+
+}  // namespace
+
+std::string merkle_leaf_hash(std::string_view leaf) {
+  return digest_with(EVP_sha256(), std::string(1, '\0') + std::string(leaf));
+}
+
+std::string merkle_node_hash(std::string_view left, std::string_view right) {
+  return digest_with(EVP_sha256(), std::string(1, '\x01') + std::string(left) + std::string(right));
+}
+
+std::string merkle_root(std::uint64_t index, std::uint64_t size, std::string_view leaf_hash,
+                        const std::vector<std::string>& hashes, std::string& reason) {
+  reason.clear();
+  if (index >= size) {
+    reason = fmt::format("the inclusion proof's index {} is not in a tree of size {}", index, size);
+    return "";
+  }
+  // The audit path's length: the levels below the point where the paths to the leaf and to the
+  // last leaf part (inner), then one hash for each set bit above it (the right border).
+  std::size_t inner = 0;
+  for (std::uint64_t x = index ^ (size - 1); x != 0; x >>= 1) ++inner;
+  std::size_t border = 0;
+  for (std::uint64_t x = inner < 64 ? index >> inner : 0; x != 0; x >>= 1) border += x & 1;
+  if (hashes.size() != inner + border) {
+    reason =
+        fmt::format("the inclusion proof holds {} hashes; index {} in a tree of size {} needs {}",
+                    hashes.size(), index, size, inner + border);
+    return "";
+  }
+  for (const auto& h : hashes) {
+    if (h.size() != 32) {
+      reason = "a hash of the inclusion proof is not 32 bytes";
+      return "";
+    }
+  }
+  // RFC 9162 2.1.3.2.
+  std::uint64_t fn = index, sn = size - 1;
+  std::string r(leaf_hash);
+  for (const auto& p : hashes) {
+    if ((fn & 1) == 1 || fn == sn) {
+      r = merkle_node_hash(p, r);
+      while ((fn & 1) == 0 && fn != 0) {
+        fn >>= 1;
+        sn >>= 1;
+      }
+    } else {
+      r = merkle_node_hash(r, p);
+    }
+    fn >>= 1;
+    sn >>= 1;
+  }
+  return r;
+}
+
+std::optional<Checkpoint> parse_checkpoint(std::string_view envelope, std::string& reason) {
+  reason.clear();
+  const auto split = envelope.find("\n\n");
+  if (split == std::string_view::npos) {
+    reason = "the checkpoint has no blank line between its note and its signatures";
+    return std::nullopt;
+  }
+  Checkpoint c;
+  c.note = std::string(envelope.substr(0, split + 1));
+  std::vector<std::string_view> lines;
+  for (std::size_t at = 0; at < c.note.size();) {
+    const auto nl = c.note.find('\n', at);
+    lines.push_back(std::string_view(c.note).substr(at, nl - at));
+    at = nl + 1;
+  }
+  if (lines.size() < 3) {
+    reason = "the checkpoint's note has fewer than three lines (origin, tree size, root hash)";
+    return std::nullopt;
+  }
+  c.origin = std::string(lines[0]);
+  if (c.origin.empty()) {
+    reason = "the checkpoint's origin line is empty";
+    return std::nullopt;
+  }
+  const std::string_view size = lines[1];
+  bool digits = !size.empty() && size.size() <= 19 && (size == "0" || size[0] != '0');
+  std::uint64_t n = 0;
+  for (const char ch : size) {
+    digits = digits && std::isdigit(static_cast<unsigned char>(ch));
+    if (digits) n = n * 10 + static_cast<std::uint64_t>(ch - '0');
+  }
+  if (!digits) {
+    reason = fmt::format("the checkpoint's tree size {} is not a decimal number",
+                         util::quote(util::escape_display(std::string(size))));
+    return std::nullopt;
+  }
+  c.size = n;
+  const auto hash = base64_decode(lines[2]);
+  if (!hash || hash->size() != 32) {
+    reason = "the checkpoint's root hash is not a base64 SHA-256 hash";
+    return std::nullopt;
+  }
+  c.root = *hash;
+  // Signature lines: "\u2014 <name> <base64(4-byte key hint || signature)>".
+  constexpr std::string_view kDash = "\xe2\x80\x94 ";
+  std::string_view rest = envelope.substr(split + 2);
+  std::size_t line_number = 0;
+  while (!rest.empty()) {
+    ++line_number;
+    const auto nl = rest.find('\n');
+    if (nl == std::string_view::npos) {
+      reason = fmt::format("the checkpoint's signature line {} does not end with a newline",
+                           line_number);
+      return std::nullopt;
+    }
+    const std::string_view line = rest.substr(0, nl);
+    rest.remove_prefix(nl + 1);
+    const auto space =
+        line.starts_with(kDash) ? line.find(' ', kDash.size()) : std::string_view::npos;
+    const auto sig =
+        space != std::string_view::npos ? base64_decode(line.substr(space + 1)) : std::nullopt;
+    if (space == std::string_view::npos || space == kDash.size() || !sig || sig->size() < 5) {
+      reason = fmt::format(
+          "the checkpoint's signature line {} is not \"\u2014 <name> <base64 key hint and "
+          "signature>\"",
+          line_number);
+      return std::nullopt;
+    }
+    c.signatures.push_back({std::string(line.substr(kDash.size(), space - kDash.size())),
+                            sig->substr(0, 4), sig->substr(4)});
+  }
+  if (c.signatures.empty()) {
+    reason = "the checkpoint has no signature";
+    return std::nullopt;
+  }
+  return c;
+}
+
+SctVerdict verify_scts(const TrustedRoot& root, X509* leaf) {
+  SctVerdict out;
+  const auto fail_with = [&](std::string reason) {
+    out.reason = std::move(reason);
+    return out;
+  };
+  std::unique_ptr<STACK_OF(SCT), decltype(&SCT_LIST_free)> scts(
+      static_cast<STACK_OF(SCT)*>(X509_get_ext_d2i(leaf, NID_ct_precert_scts, nullptr, nullptr)),
+      SCT_LIST_free);
+  ERR_clear_error();
+  if (!scts || sk_SCT_num(scts.get()) == 0) {
+    return fail_with("the certificate embeds no SCT");
+  }
+  // The issuer (a certificate of a CA chain of the root) and the hash of its key.
+  X509* issuer = nullptr;
+  for (const auto& ca : root.certificate_authorities) {
+    for (const auto& cert : ca.chain) {
+      if (issuer == nullptr && X509_check_issued(cert.get(), leaf) == X509_V_OK) {
+        issuer = cert.get();
+      }
+    }
+  }
+  if (issuer == nullptr) return fail_with("the certificate's issuer is not in the trusted root");
+  unsigned char* spki = nullptr;
+  const int spki_len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(issuer), &spki);
+  if (spki_len <= 0) return fail_with("the issuer's key cannot be read");
+  const std::string issuer_key_hash = digest_with(
+      EVP_sha256(),
+      std::string(reinterpret_cast<const char*>(spki), static_cast<std::size_t>(spki_len)));
+  OPENSSL_free(spki);
+  // The precertificate's TBSCertificate: the leaf's without the SCT list (RFC 6962 3.2).
+  std::unique_ptr<X509, decltype(&X509_free)> pre(X509_dup(leaf), X509_free);
+  if (!pre) return fail_with("out of memory");
+  for (const int nid : {NID_ct_precert_scts, NID_ct_precert_poison}) {
+    const int at = X509_get_ext_by_NID(pre.get(), nid, -1);
+    if (at >= 0) X509_EXTENSION_free(X509_delete_ext(pre.get(), at));
+  }
+  unsigned char* tbs_der = nullptr;
+  const int tbs_len = i2d_re_X509_tbs(pre.get(), &tbs_der);
+  if (tbs_len <= 0) return fail_with("the certificate's TBSCertificate cannot be encoded");
+  const std::string tbs(reinterpret_cast<const char*>(tbs_der), static_cast<std::size_t>(tbs_len));
+  OPENSSL_free(tbs_der);
+  const auto be = [](std::uint64_t v, int bytes) {
+    std::string b;
+    for (int i = bytes - 1; i >= 0; --i) b.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+    return b;
+  };
+  std::string last;
+  for (int i = 0; i < sk_SCT_num(scts.get()); ++i) {
+    const SCT* sct = sk_SCT_value(scts.get(), i);
+    unsigned char* id = nullptr;
+    const std::size_t id_len = SCT_get0_log_id(sct, &id);
+    const std::string log_id(reinterpret_cast<const char*>(id), id_len);
+    const TransparencyLog* log = nullptr;
+    for (const auto& l : root.ctlogs) {
+      if (l.log_id == log_id) log = &l;
+    }
+    const std::int64_t when = static_cast<std::int64_t>(SCT_get_timestamp(sct) / 1000);
+    if (SCT_get_version(sct) != SCT_VERSION_V1) {
+      last = fmt::format("SCT {} is not a version 1 SCT", i);
+      continue;
+    }
+    if (log == nullptr) {
+      last = fmt::format("SCT {} is from CT log {}, which the trusted root does not name", i,
+                         hex_encode(log_id).substr(0, 16));
+      continue;
+    }
+    if (!log->valid.contains(when)) {
+      last = fmt::format("SCT {}: the CT log's key was not valid at the SCT's time {}", i,
+                         utc_text(when));
+      continue;
+    }
+    const int nid = SCT_get_signature_nid(sct);
+    if (nid != NID_ecdsa_with_SHA256 && nid != NID_sha256WithRSAEncryption) {
+      last = fmt::format("SCT {} is not signed with SHA-256 (ECDSA or RSA)", i);
+      continue;
+    }
+    unsigned char* ext = nullptr;
+    const std::size_t ext_len = SCT_get0_extensions(sct, &ext);
+    unsigned char* sig = nullptr;
+    const std::size_t sig_len = SCT_get0_signature(sct, &sig);
+    // digitally-signed struct: version, certificate_timestamp, timestamp, precert_entry,
+    // issuer_key_hash, the TBSCertificate (24-bit length), the extensions (16-bit length).
+    std::string data = be(0, 1) + be(0, 1) + be(SCT_get_timestamp(sct), 8) + be(1, 2) +
+                       issuer_key_hash + be(tbs.size(), 3) + tbs + be(ext_len, 2) +
+                       std::string(reinterpret_cast<const char*>(ext), ext_len);
+    if (!verify_bytes(log->key, data,
+                      std::string_view(reinterpret_cast<const char*>(sig), sig_len))) {
+      last = fmt::format("SCT {} does not verify with the CT log's key", i);
+      continue;
+    }
+    ++out.verified;
+  }
+  if (out.verified == 0) out.reason = last;
+  return out;
+}
+
+TimestampVerdict verify_timestamp(const TrustedRoot& root, std::string_view der,
+                                  std::string_view signature) {
+  TimestampVerdict out;
+  const auto fail_with = [&](std::string reason) {
+    out.reason = std::move(reason);
+    return out;
+  };
+  ERR_clear_error();
+  const auto* start = reinterpret_cast<const unsigned char*>(der.data());
+  const auto* end = start + der.size();
+  const unsigned char* p = start;
+  std::unique_ptr<TS_RESP, decltype(&TS_RESP_free)> resp(
+      d2i_TS_RESP(nullptr, &p, static_cast<long>(der.size())), TS_RESP_free);
+  std::unique_ptr<PKCS7, decltype(&PKCS7_free)> own_token(nullptr, PKCS7_free);
+  std::unique_ptr<TS_TST_INFO, decltype(&TS_TST_INFO_free)> own_info(nullptr, TS_TST_INFO_free);
+  PKCS7* token = nullptr;
+  TS_TST_INFO* info = nullptr;
+  if (resp && p == end) {
+    // A TimeStampResp (RFC 3161 2.4.2), as Sigstore's bundles hold it.
+    const long status =
+        ASN1_INTEGER_get(TS_STATUS_INFO_get0_status(TS_RESP_get_status_info(resp.get())));
+    if (status != 0 && status != 1) {
+      return fail_with(fmt::format("the timestamp response's status is {}, not granted", status));
+    }
+    token = TS_RESP_get_token(resp.get());
+    info = TS_RESP_get_tst_info(resp.get());
+  } else {
+    // The bare TimeStampToken (a CMS SignedData of a TSTInfo).
+    p = start;
+    own_token.reset(d2i_PKCS7(nullptr, &p, static_cast<long>(der.size())));
+    if (own_token && p == end) own_info.reset(PKCS7_to_TS_TST_INFO(own_token.get()));
+    token = own_token.get();
+    info = own_info.get();
+  }
+  ERR_clear_error();
+  if (token == nullptr || info == nullptr) {
+    return fail_with("the timestamp is not a DER RFC 3161 timestamp response or token");
+  }
+  const ASN1_GENERALIZEDTIME* gen_time = TS_TST_INFO_get_time(info);
+  std::tm tm{};
+  if (gen_time == nullptr || ASN1_TIME_to_tm(gen_time, &tm) != 1) {
+    return fail_with("the timestamp's genTime cannot be read");
+  }
+  out.time = static_cast<std::int64_t>(timegm(&tm));
+
+  // The imprint: the hash of the bundle's signature bytes.
+  TS_MSG_IMPRINT* imprint = TS_TST_INFO_get_msg_imprint(info);
+  const ASN1_OBJECT* algorithm = nullptr;
+  X509_ALGOR_get0(&algorithm, nullptr, nullptr, TS_MSG_IMPRINT_get_algo(imprint));
+  const int nid = OBJ_obj2nid(algorithm);
+  const EVP_MD* md = nid == NID_sha256   ? EVP_sha256()
+                     : nid == NID_sha384 ? EVP_sha384()
+                     : nid == NID_sha512 ? EVP_sha512()
+                                         : nullptr;
+  const char* md_name = nid == NID_sha256 ? "SHA-256" : nid == NID_sha384 ? "SHA-384" : "SHA-512";
+  if (md == nullptr) {
+    char name[80] = {0};
+    OBJ_obj2txt(name, sizeof(name), algorithm, 0);
+    return fail_with(fmt::format(
+        "the timestamp's message imprint uses {}, not SHA-256, SHA-384 or SHA-512", name));
+  }
+  const std::string expected = digest_with(md, signature);
+  if (asn1_text(TS_MSG_IMPRINT_get_msg(imprint)) != expected) {
+    return fail_with(fmt::format(
+        "the timestamp is over other bytes (its message imprint is not the {} of the bundle's "
+        "signature)",
+        md_name));
+  }
+
+  // The signer, named by issuer and serial: the leaf of a timestamp authority of the root.
+  STACK_OF(PKCS7_SIGNER_INFO)* signers = PKCS7_get_signer_info(token);
+  if (signers == nullptr || sk_PKCS7_SIGNER_INFO_num(signers) != 1) {
+    return fail_with("the timestamp does not have exactly one signer");
+  }
+  const PKCS7_ISSUER_AND_SERIAL* sid = sk_PKCS7_SIGNER_INFO_value(signers, 0)->issuer_and_serial;
+  std::string last = fmt::format(
+      "the timestamp's signer is not the certificate of a timestamp authority of the trusted "
+      "root valid at its time {}",
+      utc_text(out.time));
+  for (const auto& tsa : root.timestamp_authorities) {
+    if (tsa.chain.empty() || !tsa.valid.contains(out.time)) continue;
+    X509* leaf = tsa.chain.front().get();
+    if (sid == nullptr || X509_NAME_cmp(sid->issuer, X509_get_issuer_name(leaf)) != 0 ||
+        ASN1_INTEGER_cmp(sid->serial, X509_get0_serialNumber(leaf)) != 0) {
+      continue;
+    }
+    std::unique_ptr<TS_VERIFY_CTX, decltype(&TS_VERIFY_CTX_free)> ctx(TS_VERIFY_CTX_new(),
+                                                                      TS_VERIFY_CTX_free);
+    X509_STORE* store = X509_STORE_new();
+    STACK_OF(X509)* certs = sk_X509_new_null();
+    auto* bytes = static_cast<unsigned char*>(OPENSSL_malloc(expected.size()));
+    if (!ctx || store == nullptr || certs == nullptr || bytes == nullptr) {
+      X509_STORE_free(store);
+      sk_X509_free(certs);
+      OPENSSL_free(bytes);
+      return fail_with("out of memory");
+    }
+    // The context owns the store, the certificates and the imprint from here on.
+    TS_VERIFY_CTX_set_store(ctx.get(), store);
+    TS_VERIFY_CTX_set_certs(ctx.get(), certs);
+    std::memcpy(bytes, expected.data(), expected.size());
+    TS_VERIFY_CTX_set_imprint(ctx.get(), bytes, static_cast<long>(expected.size()));
+    X509_STORE_add_cert(store, tsa.chain.back().get());
+    for (const auto& cert : tsa.chain) {
+      if (X509_up_ref(cert.get()) != 1 || sk_X509_push(certs, cert.get()) <= 0) {
+        return fail_with("out of memory");
+      }
+    }
+    // The authority's chain is judged at the time it stamped, not now.
+    X509_VERIFY_PARAM_set_time(X509_STORE_get0_param(store), static_cast<time_t>(out.time));
+    TS_VERIFY_CTX_set_flags(ctx.get(), TS_VFY_VERSION | TS_VFY_SIGNATURE | TS_VFY_IMPRINT);
+    ERR_clear_error();
+    if (TS_RESP_verify_token(ctx.get(), token) == 1) {
+      out.authority = tsa.uri;
+      return out;
+    }
+    last = fmt::format("the timestamp does not verify with the timestamp authority {} ({})",
+                       util::quote(util::escape_display(tsa.uri)), openssl_reason());
+  }
+  return fail_with(last);
+}
+
+namespace {
 
 bool verify_prehashed(EVP_PKEY* key, std::string_view digest, std::string_view signature) {
   std::unique_ptr<EVP_PKEY_CTX, decltype(&EVP_PKEY_CTX_free)> ctx(EVP_PKEY_CTX_new(key, nullptr),
@@ -690,32 +1131,62 @@ BundleVerdict verify_bundle(const TrustedRoot& root, std::string_view bundle,
   }
   v.kind = content.kind;
 
-  // The transparency log: a verified entry gives the time the certificate is judged at.
-  const json* tlog_entries = arr(*material, "tlogEntries");
-  if (tlog_entries == nullptr || tlog_entries->empty()) {
-    return invalid("TLOG_INVALID", "the bundle has no transparency-log entry");
+  // The time sources: every RFC 3161 timestamp and every transparency-log entry the bundle holds
+  // must verify (any that does not fails the bundle), and at least one must give a trusted time;
+  // the certificate must have been valid at each of those times.
+  std::vector<std::pair<std::int64_t, std::string>> times;  // the time, what gave it
+  const json* stamp_data = obj(*material, "timestampVerificationData");
+  const json* stamps = stamp_data != nullptr ? arr(*stamp_data, "rfc3161Timestamps") : nullptr;
+  for (std::size_t i = 0; stamps != nullptr && i < stamps->size(); ++i) {
+    const auto der = base64_decode(str((*stamps)[i], "signedTimestamp"));
+    if (!der || der->empty()) {
+      return invalid("TLOG_INVALID",
+                     fmt::format("timestamp {}: signedTimestamp is missing or not base64", i));
+    }
+    const TimestampVerdict stamp = verify_timestamp(root, *der, content.signature);
+    if (!stamp.valid()) {
+      return invalid("TLOG_INVALID", fmt::format("timestamp {}: {}", i, stamp.reason));
+    }
+    v.timestamps.push_back(stamp.time);
+    times.emplace_back(stamp.time, "the timestamp's time");
   }
-  std::string tlog_reason;
-  bool logged = false;
-  for (const auto& entry : *tlog_entries) {
-    const EntryCheck check = check_entry(root, entry, content, *leaf_der);
-    if (check.reason.empty()) {
-      logged = true;
+  const json* tlog_entries = arr(*material, "tlogEntries");
+  for (std::size_t i = 0; tlog_entries != nullptr && i < tlog_entries->size(); ++i) {
+    const EntryCheck check = check_entry(root, (*tlog_entries)[i], content, *leaf_der);
+    if (!check.reason.empty()) {
+      return invalid("TLOG_INVALID",
+                     check.log_index >= 0
+                         ? fmt::format("entry {}: {}", check.log_index, check.reason)
+                         : check.reason);
+    }
+    if (v.log_index < 0) {
       v.log_index = check.log_index;
       v.integrated_time = check.integrated_time;
       v.log_id_hex = check.log_id_hex;
-      break;
     }
-    if (tlog_reason.empty()) {
-      tlog_reason = check.log_index >= 0
-                        ? fmt::format("entry {}: {}", check.log_index, check.reason)
-                        : check.reason;
+    if (check.timed) times.emplace_back(check.integrated_time, "the log's integrated time");
+  }
+  if (times.empty()) {
+    return invalid(
+        "TLOG_INVALID",
+        v.log_index >= 0
+            ? "no verified time: the log entries have no signed entry timestamp (an inclusion "
+              "proof proves the entry is logged, not when) and the bundle has no RFC 3161 "
+              "timestamp"
+            : "the bundle has neither a transparency-log entry nor an RFC 3161 timestamp");
+  }
+  for (const auto& [t, what] : times) {
+    if (const std::string chain = check_chain(root, leaf.get(), t, what); !chain.empty()) {
+      return invalid("SIGNATURE_INVALID", chain);
     }
   }
-  if (!logged) return invalid("TLOG_INVALID", tlog_reason);
-
-  if (const std::string chain = check_chain(root, leaf.get(), v.integrated_time); !chain.empty()) {
-    return invalid("SIGNATURE_INVALID", chain);
+  // Certificate transparency: Fulcio logged the certificate (as sigstore-js: one SCT of a CT log of
+  // the root, ctlogThreshold 1).
+  if (const SctVerdict scts = verify_scts(root, leaf.get()); scts.verified == 0) {
+    return invalid("SIGNATURE_INVALID",
+                   fmt::format("the certificate has no valid SCT of a CT log of the trusted root "
+                               "({})",
+                               scts.reason));
   }
   PublicKey cert_key;
   EVP_PKEY* pkey = X509_get0_pubkey(leaf.get());

@@ -133,10 +133,13 @@ void judge_keyless(const Policy& policy, const TrustedRoot& root, const Discover
       continue;
     }
     const CertificateFacts& c = v.certificate;
+    std::vector<std::string> stamps;
+    for (const auto t : v.timestamps) stamps.push_back(utc(t));
     out.provenance.keyless.push_back(
         {layer.where, layer.manifest, layer.digest, v.kind, v.predicate_type, c.subject, c.issuer,
          c.source_repository, c.source_digest, c.source_ref, c.build_signer, c.build_trigger,
-         c.run_invocation, v.log_index, utc(v.integrated_time), v.log_id_hex});
+         c.run_invocation, v.log_index, v.log_index >= 0 ? utc(v.integrated_time) : "",
+         v.log_id_hex, std::move(stamps)});
   }
   const bool verified = !out.provenance.keyless.empty();
   const auto severity = verified ? findings::Severity::kWarning : findings::Severity::kError;

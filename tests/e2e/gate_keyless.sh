@@ -70,9 +70,12 @@ backend_layout_attach() {  # the referrers form: a manifest whose subject is the
 # --- states: one environment prefix each, bundles for the four images --------------------------
 
 gate_project "$TEST_DATA/e2e/images-manifest.json"
-STATES=(good workflow issuer commit untrusted expired tampered digest unsigned)
+STATES=(good workflow issuer commit untrusted expired tampered digest unsigned
+  private tlogtsa tstamper tsforeign proof5 prooftamp cptamp proofonly prooftime)
 M="$(gate_variant keyless '.tagging.prefixes = {good: "gd", workflow: "wf", issuer: "is",
-  commit: "cm", untrusted: "ut", expired: "ex", tampered: "tp", digest: "dg", unsigned: "un"}')"
+  commit: "cm", untrusted: "ut", expired: "ex", tampered: "tp", digest: "dg", unsigned: "un",
+  private: "pv", tlogtsa: "tb", tstamper: "tt", tsforeign: "tf", proof5: "p5", prooftamp: "pt",
+  cptamp: "ct", proofonly: "po", prooftime: "pn"}')"
 POLICY="$(gate_variant keyless-policy '.tagging.prefixes = {good: "gd", workflow: "wf"}
   | .provenance = {identities: [{issuer: $i, subject: $s}]}' --arg i "$ISSUER" --arg s "$WORKFLOW")"
 mapfile -t REPOS < <(jq -r '.images[].name' "$M")
@@ -102,6 +105,17 @@ spec_entry() {
     expired) extra='{"caMinutesAgo": 120}' ;;  # valid ten minutes, two hours before the entry
     tampered) extra='{"tamper": "body"}' ;;
     digest) digest="$other" ;;
+    # GitHub's private-repository attestations: an RFC 3161 timestamp, no Rekor entry.
+    private) extra='{"tlog": false, "tsa": "trusted"}' ;;
+    tlogtsa) extra='{"tsa": "trusted"}' ;;  # both time sources
+    tstamper) extra='{"tlog": false, "tsa": "trusted", "tamper": "timestamp"}' ;;
+    tsforeign) extra='{"tlog": false, "tsa": "untrusted"}' ;;  # a TSA the root does not name
+    proof5) extra='{"proof": "tree"}' ;;  # an audit path of three hashes
+    prooftamp) extra='{"proof": "tree", "tamper": "proof"}' ;;
+    cptamp) extra='{"proof": "tree", "tamper": "checkpoint"}' ;;
+    # Rekor v2's shape: an inclusion proof, no signed entry timestamp; the time from a TSA.
+    proofonly) extra='{"proof": "tree", "set": false, "tsa": "trusted"}' ;;
+    prooftime) extra='{"proof": "tree", "set": false}' ;;  # and no time at all
   esac
   jq -cn --arg n "$state-${repo##*/}" --arg d "$digest" --argjson c "$c" --argjson x "$extra" \
     '{name: $n, digest: $d, claims: $c} + $x'
@@ -159,6 +173,15 @@ CASES=(
   "tampered|$M|tampered|$ID|1|$(each error TLOG_INVALID bundle)"
   "digest|$M|digest|$ID|1|$(each error SIGNATURE_INVALID bundle)"
   "unsigned|$M|unsigned|$ID|1|$(each error SIGNATURE_MISSING bundle)"
+  "private|$M|private|$ID|0|"
+  "tlogtsa|$M|tlogtsa|$ID|0|"
+  "tstamper|$M|tstamper|$ID|1|$(each error TLOG_INVALID bundle)"
+  "tsforeign|$M|tsforeign|$ID|1|$(each error TLOG_INVALID bundle)"
+  "proof5|$M|proof5|$ID|0|"
+  "prooftamp|$M|prooftamp|$ID|1|$(each error TLOG_INVALID bundle)"
+  "cptamp|$M|cptamp|$ID|1|$(each error TLOG_INVALID bundle)"
+  "proofonly|$M|proofonly|$ID|0|"
+  "prooftime|$M|prooftime|$ID|1|$(each error TLOG_INVALID bundle)"
 )
 
 # What @sigstore/verify says about the case's four bundles: "pass" when all four pass, else
@@ -217,7 +240,7 @@ done
 section "imagegate and @sigstore/verify, every case (docker-registry)"
 printf '%-10s | %-26s | %-4s | %-4s | %s\n' case "imagegate findings" gate ref "@sigstore/verify says"
 printf '%s\n' "${AGREEMENT[@]}"
-expect_eq 9 "${#AGREEMENT[@]}" "every case compared"
+expect_eq 18 "${#AGREEMENT[@]}" "every case compared"
 
 section "exact messages"
 ARGS=(-m "$M" --sha "$SHA" --registry "oci-layout:$LAYOUT_DIR" --certificate-identity "$WORKFLOW"
@@ -239,6 +262,19 @@ expect_exit 1 -- ig_gate "${ARGS[@]}" --env digest
 expect_output_contains "the bundle's subject is sha256:"
 expect_exit 1 -- ig_gate "${ARGS[@]}" --env unsigned
 expect_output_contains "has no Sigstore bundle (looked in: "
+expect_exit 0 -- ig_gate "${ARGS[@]}" --env private --evidence-out "$SCRATCH/private.json"
+expect_eq "-1 1" "$(evidence_get '.images[0].provenance.keyless.verified[0] | "\(.logIndex) \(.timestamps | length)"' "$SCRATCH/private.json")" \
+  "private: no log entry, one verified timestamp in the evidence"
+expect_exit 1 -- ig_gate "${ARGS[@]}" --env tstamper
+expect_output_contains "timestamp 0: the timestamp does not verify with the timestamp authority 'https://tsa.keyless.test' ("
+expect_exit 1 -- ig_gate "${ARGS[@]}" --env tsforeign
+expect_output_contains "timestamp 0: the timestamp does not verify with the timestamp authority 'https://tsa.keyless.test' ("
+expect_exit 1 -- ig_gate "${ARGS[@]}" --env prooftamp
+expect_output_contains ": the inclusion proof's audit path does not lead from the entry to its root hash"
+expect_exit 1 -- ig_gate "${ARGS[@]}" --env cptamp
+expect_output_contains ": no signature of the checkpoint verifies with the log's key"
+expect_exit 1 -- ig_gate "${ARGS[@]}" --env prooftime
+expect_output_contains "no verified time: the log entries have no signed entry timestamp"
 
 section "input errors: exit 2, before anything connects"
 BASE=(-m "$M" --env good --sha "$SHA" --registry "http://127.0.0.1:9")
