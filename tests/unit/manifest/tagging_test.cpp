@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <regex>
+
 #include "util/error.hpp"
 
 namespace imagegate::manifest {
@@ -106,6 +108,78 @@ TEST(Tagging, EnvironmentAliases) {
   EXPECT_EQ(canonical_environment(ambiguous, "staging"), "staging");
 }
 
+// The hand-written parser accepts exactly what SemVer 2.0's own regular expression (semver.org)
+// accepts, and captures the same numbers and prerelease flag: every string over a small alphabet
+// up to length 7, and SemVer's published examples.
+TEST(Tagging, SemanticVersionsAgreeWithTheSemverRegex) {
+  const std::regex semver(
+      R"(^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*))"
+      R"((-((0|[1-9][0-9]*|[0-9]*[a-zA-Z-][0-9a-zA-Z-]*)(\.(0|[1-9][0-9]*|[0-9]*[a-zA-Z-][0-9a-zA-Z-]*))*))?)"
+      R"((\+[0-9a-zA-Z-]+(\.[0-9a-zA-Z-]+)*)?$)");
+  const auto agree = [&](const std::string& text) {
+    std::smatch m;
+    const bool want = std::regex_match(text, m, semver);
+    try {
+      const auto v = parse_version(text);
+      EXPECT_TRUE(want) << "accepted '" << text << "'";
+      if (want) {
+        EXPECT_EQ(v.major, m[1].str()) << text;
+        EXPECT_EQ(v.minor, m[2].str()) << text;
+        EXPECT_EQ(v.patch, m[3].str()) << text;
+        EXPECT_EQ(v.prerelease, m[4].matched) << text;
+      }
+    } catch (const UsageError&) {
+      EXPECT_FALSE(want) << "rejected '" << text << "'";
+    }
+  };
+  const std::string alphabet = "01.-+a";
+  std::vector<std::string> level{""};
+  std::size_t checked = 0;
+  for (int length = 1; length <= 7; ++length) {
+    std::vector<std::string> next;
+    for (const auto& prefix : level) {
+      for (const char c : alphabet) next.push_back(prefix + c);
+    }
+    for (const auto& s : next) {
+      agree(s);
+      ++checked;
+    }
+    level = std::move(next);
+  }
+  EXPECT_EQ(checked, 335922u);  // 6 + 6^2 + ... + 6^7
+  for (const char* s : {"1.0.0-alpha",
+                        "1.0.0-alpha.1",
+                        "1.0.0-0.3.7",
+                        "1.0.0-x.7.z.92",
+                        "1.0.0-x-y-z.--",
+                        "1.0.0-alpha+001",
+                        "1.0.0+20130313144700",
+                        "1.0.0-beta+exp.sha.5114f85",
+                        "1.0.0+21AF26D3----117B344092BD",
+                        "99999999999999999999999.999999999999999999.99999999999999999",
+                        "1.2.3-0123",
+                        "1.2.3-0123.0123",
+                        "1.2.3----RC-SNAPSHOT.12.9.1--.12+788",
+                        "1.2.3+0123",
+                        "+invalid",
+                        "-invalid",
+                        "1.2.3.DEV",
+                        "1.2-SNAPSHOT",
+                        "1.2.31.2.3----RC-SNAPSHOT.12.09.1--..12+788",
+                        "1.0.0-alpha_beta",
+                        "1.0.0-alpha..",
+                        "1.0.0-alpha..1",
+                        "1.0.0+",
+                        "1.0.0-",
+                        "1.0.0+a+b",
+                        "01.1.1",
+                        "1.01.1",
+                        "1.1.01",
+                        "1.0.0-rc.1+build.1"}) {
+    agree(s);
+  }
+}
+
 TEST(Tagging, SemanticVersions) {
   EXPECT_EQ(parse_version("v1.2.3").text, "1.2.3");
   EXPECT_TRUE(parse_version("1.2.3-rc.1").prerelease);
@@ -113,6 +187,13 @@ TEST(Tagging, SemanticVersions) {
   for (const char* bad : {"1.2", "01.2.3", "1.2.3-", "1.2.3-01", "vv1.2.3", "1.2.3 "}) {
     EXPECT_THROW(parse_version(bad), UsageError) << bad;
   }
+  const auto v = parse_version("v0.10.200-rc.1.x-y+b.01");
+  EXPECT_EQ(v.text, "0.10.200-rc.1.x-y+b.01");
+  EXPECT_EQ(v.major, "0");
+  EXPECT_EQ(v.minor, "10");
+  EXPECT_EQ(v.patch, "200");
+  EXPECT_TRUE(v.prerelease);
+  EXPECT_FALSE(parse_version("1.2.3+b-1").prerelease);
   auto t = afu9_tagging();
   t.strategy = "semantic-version";
   t.templates = {"{prefix}-{version}", "{prefix}-{major}.{minor}", "{prefix}-{major}", "latest"};
