@@ -206,6 +206,9 @@ Result<std::vector<TransparencyLog>> read_logs(const json& doc, const char* fiel
     if (!der) {
       return fail("TRUSTED_ROOT_INVALID", where + ".publicKey.rawBytes is missing or not base64");
     }
+    // A log listed without key bytes (a key type the root's producer does not ship) can verify
+    // nothing: it is left out, as sigstore-python does; an entry it logged is then unknown.
+    if (der->empty()) continue;
     std::string pem = "-----BEGIN PUBLIC KEY-----\n";
     const std::string b64 = base64_encode(*der);
     for (std::size_t at = 0; at < b64.size(); at += 64) pem += b64.substr(at, 64) + "\n";
@@ -954,9 +957,12 @@ Result<TrustedRoot> parse_trusted_root(std::string_view text, std::string_view n
     return fail("TRUSTED_ROOT_INVALID",
                 fmt::format("trusted root {} names no certificateAuthorities (Fulcio)", quoted));
   }
-  if (root.tlogs.empty()) {
+  // Without a log, only timestamps can give a time: GitHub's trusted root for private
+  // repositories names a timestamp authority and no Rekor.
+  if (root.tlogs.empty() && root.timestamp_authorities.empty()) {
     return fail("TRUSTED_ROOT_INVALID",
-                fmt::format("trusted root {} names no tlogs (Rekor)", quoted));
+                fmt::format("trusted root {} names no tlogs (Rekor) and no timestampAuthorities",
+                            quoted));
   }
   return root;
 }

@@ -289,10 +289,10 @@ printf 'not json' >"$SCRATCH/garbage.json"
 expect_exit 2 -- ig_gate "${BASE[@]}" --certificate-identity "$WORKFLOW" --certificate-oidc-issuer "$ISSUER" \
   --trusted-root "$SCRATCH/garbage.json"
 expect_stderr_contains "TRUSTED_ROOT_INVALID: trusted root '$SCRATCH/garbage.json' is not a JSON object (Sigstore's trusted_root.json)"
-jq '.tlogs = []' "$ROOT" >"$SCRATCH/no-tlogs.json"
+jq '.tlogs = [] | .timestampAuthorities = []' "$ROOT" >"$SCRATCH/no-tlogs.json"
 expect_exit 2 -- ig_gate "${BASE[@]}" --certificate-identity "$WORKFLOW" --certificate-oidc-issuer "$ISSUER" \
   --trusted-root "$SCRATCH/no-tlogs.json"
-expect_stderr_contains "trusted root '$SCRATCH/no-tlogs.json' names no tlogs (Rekor)"
+expect_stderr_contains "trusted root '$SCRATCH/no-tlogs.json' names no tlogs (Rekor) and no timestampAuthorities"
 expect_exit 2 -- ig_gate "${BASE[@]}" --certificate-identity "$WORKFLOW" --certificate-oidc-issuer "$ISSUER"
 expect_stderr_contains "image 'control-center': keyless identities are required but no trusted root is given (--trusted-root FILE, Sigstore's trusted_root.json)"
 expect_exit 2 -- ig_gate "${BASE[@]}" --certificate-identity "$WORKFLOW" --trusted-root "$ROOT"

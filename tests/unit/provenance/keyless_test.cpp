@@ -489,8 +489,10 @@ TEST(Keyless, TrustedRootErrorsNameTheField) {
             "TRUSTED_ROOT_INVALID: trusted root r.json names no certificateAuthorities (Fulcio)");
   j = w.root_json();
   j["tlogs"] = json::array();
+  j["timestampAuthorities"] = json::array();
   EXPECT_EQ(code_and(parse_trusted_root(j.dump(), "r.json")),
-            "TRUSTED_ROOT_INVALID: trusted root r.json names no tlogs (Rekor)");
+            "TRUSTED_ROOT_INVALID: trusted root r.json names no tlogs (Rekor) and no "
+            "timestampAuthorities");
   j = w.root_json();
   j["certificateAuthorities"][0]["certChain"]["certificates"][0]["rawBytes"] = "bm90IGEgY2VydA==";
   EXPECT_EQ(code_and(parse_trusted_root(j.dump(), "r.json")),
