@@ -960,9 +960,9 @@ Result<TrustedRoot> parse_trusted_root(std::string_view text, std::string_view n
   // Without a log, only timestamps can give a time: GitHub's trusted root for private
   // repositories names a timestamp authority and no Rekor.
   if (root.tlogs.empty() && root.timestamp_authorities.empty()) {
-    return fail("TRUSTED_ROOT_INVALID",
-                fmt::format("trusted root {} names no tlogs (Rekor) and no timestampAuthorities",
-                            quoted));
+    return fail(
+        "TRUSTED_ROOT_INVALID",
+        fmt::format("trusted root {} names no tlogs (Rekor) and no timestampAuthorities", quoted));
   }
   return root;
 }
