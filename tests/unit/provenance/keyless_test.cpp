@@ -220,7 +220,8 @@ std::string make_timestamp(const std::string& bytes, std::int64_t at, const KeyP
   TS_MSG_IMPRINT* imprint = TS_MSG_IMPRINT_new();
   X509_ALGOR* algo = X509_ALGOR_new();
   X509_ALGOR_set0(algo, OBJ_nid2obj(NID_sha256), V_ASN1_NULL, nullptr);
-  TS_MSG_IMPRINT_set_algo(imprint, algo);
+  TS_MSG_IMPRINT_set_algo(imprint, algo);  // copies it
+  X509_ALGOR_free(algo);
   TS_MSG_IMPRINT_set_msg(imprint, reinterpret_cast<unsigned char*>(digest.data()),
                          static_cast<int>(digest.size()));
   TS_REQ_set_msg_imprint(req, imprint);
