@@ -59,6 +59,11 @@ Result<TaskDefinition> parse_task_definition(json document, std::string_view sou
     if (document.contains("tags") && !inner.contains("tags")) inner["tags"] = document["tags"];
     document = std::move(inner);
     out.was_wrapped = true;
+    // RegisterTaskDefinition has no such field: a second wrapper would be written out as it is,
+    // and the pinned file would not read back as the task definition that was pinned.
+    if (document.contains("taskDefinition")) {
+      return invalid("\"taskDefinition\" holds another \"taskDefinition\"");
+    }
   }
   if (!document.contains("containerDefinitions")) return invalid("containerDefinitions is missing");
   const auto& list = document["containerDefinitions"];

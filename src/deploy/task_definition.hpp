@@ -39,7 +39,8 @@ struct TaskDefinition {
 
 // Checks the shape: an object with containerDefinitions, an array of objects that each have a
 // non-empty string name (unique) and, when present, a string image. {"taskDefinition": {...}}
-// is unwrapped; its "tags" move inside when the task definition has none. Errors:
+// is unwrapped (once: a second "taskDefinition" inside is an error); its "tags" move inside when
+// the task definition has none. Errors:
 // TASKDEF_INVALID naming `source` and what is missing.
 Result<TaskDefinition> parse_task_definition(nlohmann::json document, std::string_view source);
 

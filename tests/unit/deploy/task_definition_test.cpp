@@ -100,6 +100,11 @@ TEST(TaskDefinition, NotATaskDefinitionSaysWhy) {
   EXPECT_EQ(error_of(R"({"taskDefinition":"x"})"),
             "TASKDEF_INVALID: task definition 'td.json' is not a task definition: "
             "\"taskDefinition\" is string, expected an object");
+  // Found by fuzz.task_definition: the nested wrapper was written out and did not read back.
+  EXPECT_EQ(error_of(R"({"taskDefinition":{"containerDefinitions":[{"name":"a"}],)"
+                     R"("taskDefinition":5}})"),
+            "TASKDEF_INVALID: task definition 'td.json' is not a task definition: "
+            "\"taskDefinition\" holds another \"taskDefinition\"");
   EXPECT_EQ(error_of(R"({"taskDefinition":{"family":"f"}})"),
             "TASKDEF_INVALID: task definition 'td.json' is not a task definition: "
             "containerDefinitions is missing");
