@@ -2,8 +2,13 @@
 # Runs one libFuzzer target: run.sh FUZZER NAME FUZZ_SOURCE_DIR BUILD_DIR MODE [SECONDS]
 #   MODE replay  every input of the committed corpus FUZZ_SOURCE_DIR/corpus/NAME, once
 #   MODE fuzz    SECONDS (default $IMAGEGATE_FUZZ_SECONDS, else 30) of fuzzing from the committed
-#                corpus; new inputs go to BUILD_DIR/corpus/NAME (never to the committed one),
-#                crashing inputs to BUILD_DIR/crashes/NAME/.
+#                corpus; crashing inputs go to BUILD_DIR/crashes/NAME/. IMAGEGATE_FUZZ_SEED (default
+#                1) fixes libFuzzer's seed, starts from the committed corpus alone (new inputs in
+#                BUILD_DIR/corpus-seed<S>/NAME, emptied first) and turns address randomisation off
+#                (libFuzzer's comparison tables are keyed by code address), so the same sources try
+#                the same inputs in the same order wherever they run, and a longer local run covers
+#                what CI's 30 s reach; 0 draws a random seed and grows BUILD_DIR/corpus/NAME across
+#                runs (scripts/fuzz). New inputs never go to the committed corpus.
 # Exit status: the fuzzer's (0 only when nothing crashed, leaked, hung or tripped a sanitizer).
 set -euo pipefail
 fuzzer=$1 name=$2 source=$3 build=$4 mode=$5
@@ -21,6 +26,7 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 crashes=$build/crashes/$name
+launcher=()
 mkdir -p "$crashes"
 case "$mode" in
   replay)
@@ -32,9 +38,27 @@ case "$mode" in
       exit 2
       ;;
     esac
-    work=$build/corpus/$name
+    seed=${IMAGEGATE_FUZZ_SEED:-1}
+    case "$seed" in '' | *[!0-9]*)
+      echo "fuzz $name: IMAGEGATE_FUZZ_SEED must be a whole number, not '$seed'" >&2
+      exit 2
+      ;;
+    esac
+    if [ "$seed" = 0 ]; then
+      work=$build/corpus/$name
+    else
+      work=$build/corpus-seed$seed/$name
+      rm -rf "$work"
+      # Where a container's seccomp profile refuses the personality flag, the run is the same
+      # seed with randomised addresses: still a valid fuzz run, only less repeatable.
+      if setarch -R true 2>/dev/null; then
+        launcher=(setarch -R)
+      else
+        echo "fuzz $name: setarch -R is not permitted here; addresses stay randomised" >&2
+      fi
+    fi
     mkdir -p "$work"
-    args+=("-max_total_time=$seconds" "-artifact_prefix=$crashes/" "$work" "$corpus")
+    args+=("-seed=$seed" "-max_total_time=$seconds" "-artifact_prefix=$crashes/" "$work" "$corpus")
     ;;
   *)
     echo "fuzz $name: unknown mode '$mode' (replay or fuzz)" >&2
@@ -44,9 +68,9 @@ esac
 
 marker=$(mktemp)
 trap 'rm -f "$marker"' EXIT
-echo "fuzz $name ($mode): $fuzzer ${args[*]}"
+echo "fuzz $name ($mode): ${launcher[*]} $fuzzer ${args[*]}"
 status=0
-"$fuzzer" "${args[@]}" || status=$?
+"${launcher[@]}" "$fuzzer" "${args[@]}" || status=$?
 if [ "$status" -ne 0 ]; then
   echo "fuzz $name: FAILED (exit status $status); inputs kept:" >&2
   find "$crashes" -type f -newer "$marker" -printf '  %p\n' >&2
