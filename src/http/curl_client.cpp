@@ -115,6 +115,7 @@ class CurlClient final : public Client {
     curl_share_setopt(share_, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
     budget_.limit = options_.max_buffered_bytes;
     settings_.budget = &budget_;
+    settings_.pool = &pool_;
     settings_.share = share_;
     settings_.connect_timeout = options_.connect_timeout;
     settings_.user_agent = "imagegate/" + std::string(embedded::kVersion);
@@ -123,6 +124,9 @@ class CurlClient final : public Client {
   }
 
   ~CurlClient() override {
+    // Idle handles first: each was attached to the share, which must outlive them.
+    for (CURL* easy : pool_.idle) curl_easy_cleanup(easy);
+    pool_.idle.clear();
     if (multi_ != nullptr) curl_multi_cleanup(multi_);
     if (share_ != nullptr) curl_share_cleanup(share_);
   }
@@ -132,13 +136,33 @@ class CurlClient final : public Client {
 
   std::vector<Response> run(const std::vector<Request>& requests) override {
     std::lock_guard lock(mutex_);
-    Batch batch(requests, Clock::now());
+    Batch batch(requests, nullptr, Clock::now());
+    perform(batch);
+    return std::move(batch.responses);
+  }
+
+  // The callback runs inside the client's loop: it must not call this client.
+  void run_each(const std::vector<Request>& requests, const OnResponse& on_response) override {
+    std::lock_guard lock(mutex_);
+    Batch batch(requests, &on_response, Clock::now());
+    perform(batch);
+  }
+
+  ClientStats stats() const {
+    std::lock_guard lock(mutex_);
+    return stats_;
+  }
+
+ private:
+  struct Batch;
+
+  void perform(Batch& batch) {
     if (setup_error_) {
       while (batch.has_queued()) {
         finish_with_error(batch, *take_next(batch), setup_error_->code, setup_error_->message,
                           Clock::now());
       }
-      return std::move(batch.responses);
+      return;
     }
     while (batch.remaining > 0) {
       start_ready(batch);
@@ -151,27 +175,22 @@ class CurlClient final : public Client {
         code = curl_multi_poll(multi_, nullptr, 0, poll_timeout(batch), nullptr);
       if (code != CURLM_OK) abandon_in_flight(batch, code);
     }
-    return std::move(batch.responses);
   }
 
-  ClientStats stats() const {
-    std::lock_guard lock(mutex_);
-    return stats_;
-  }
-
- private:
   // A request becomes a Transfer when it starts and is dropped when it finishes, so a batch of
   // thousands holds only the transfers in flight or waiting for a retry.
   struct Batch {
-    Batch(const std::vector<Request>& r, Clock::time_point now)
+    Batch(const std::vector<Request>& r, const OnResponse* on_response, Clock::time_point now)
         : requests(r),
-          responses(r.size()),
+          sink(on_response),
+          responses(on_response == nullptr ? r.size() : 0),
           transfers(r.size()),
           remaining(r.size()),
           created(now) {}
     bool has_queued() const { return !ready.empty() || next < requests.size(); }
     const std::vector<Request>& requests;
-    std::vector<Response> responses;
+    const OnResponse* sink;           // run_each: answers go here as they are final
+    std::vector<Response> responses;  // run: every answer, by request index
     std::vector<std::unique_ptr<Transfer>> transfers;  // by request index, while alive
     std::size_t next = 0;                              // the first request not started yet
     std::deque<Transfer*> ready;     // redirect hops and due retries: they go before new requests
@@ -210,6 +229,14 @@ class CurlClient final : public Client {
   }
   int http2_limit() const {
     return options_.concurrency > 0 ? options_.concurrency : kDefaultHttp2Concurrency;
+  }
+  // Only TLS can negotiate HTTP/2 (ALPN): a plain http:// transfer, or one to an origin that has
+  // answered over HTTP/1.1, must not wait for another's connection. With PIPEWAIT on, libcurl
+  // held every request of a plain-HTTP batch until the first answer was complete.
+  bool may_multiplex(const std::string& url) const {
+    if (!url.starts_with("https://")) return false;
+    const std::string origin = policy::scheduling_origin(url);
+    return http2_origins_.contains(origin) || !http1_origins_.contains(origin);
   }
   int limit_for(const std::string& origin) const {
     return http2_origins_.contains(origin) ? http2_limit() : http1_limit();
@@ -278,7 +305,7 @@ class CurlClient final : public Client {
           t->timeout_is_deadline = true;
         }
       }
-      auto started = t->start(settings_, timeout, now);
+      auto started = t->start(settings_, timeout, now, may_multiplex(t->request.url));
       if (!started) {
         finish_with_error(batch, *t, started.error().code, started.error().message, now);
         continue;
@@ -455,9 +482,11 @@ class CurlClient final : public Client {
     switch (version) {
       case CURL_HTTP_VERSION_1_0:
         ++stats_.by_protocol["HTTP/1.0"];
+        if (!origin.empty()) http1_origins_.insert(origin);
         break;
       case CURL_HTTP_VERSION_1_1:
         ++stats_.by_protocol["HTTP/1.1"];
+        if (!origin.empty()) http1_origins_.insert(origin);
         break;
       case CURL_HTTP_VERSION_2_0:
         ++stats_.by_protocol["HTTP/2"];
@@ -477,9 +506,13 @@ class CurlClient final : public Client {
     const std::size_t index = t.index;
     ++stats_.requests;
     ++stats_.by_kind[request_kind(batch.requests[index])];
-    batch.responses[index] = std::move(r);
     --batch.remaining;
     batch.transfers[index].reset();
+    if (batch.sink != nullptr) {
+      (*batch.sink)(index, std::move(r));
+    } else {
+      batch.responses[index] = std::move(r);
+    }
   }
 
   void finish_with_error(Batch& batch, Transfer& t, const std::string& code,
@@ -503,8 +536,10 @@ class CurlClient final : public Client {
   CURLSH* share_ = nullptr;
   detail::EasySettings settings_;
   std::set<std::string> http2_origins_;  // scheduling_origin of every origin that spoke HTTP/2
+  std::set<std::string> http1_origins_;  // and of every origin that answered over HTTP/1.x
   ClientStats stats_;
   detail::BodyBudget budget_;
+  detail::EasyPool pool_;
   mutable std::mutex mutex_;
 };
 

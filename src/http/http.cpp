@@ -100,6 +100,22 @@ std::string request_kind(const Request& request) {
   return request.method + " " + std::string(kind);
 }
 
+void Client::run_each(const std::vector<Request>& requests, const OnResponse& on_response) {
+  std::vector<Response> responses = run(requests);
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    if (i < responses.size()) {
+      on_response(i, std::move(responses[i]));
+      continue;
+    }
+    // A client that answered fewer requests than it was given: never an empty success.
+    Response missing;
+    missing.error_code = "BAD_RESPONSE";
+    missing.error = requests[i].method + " " + redact_url(requests[i].url) +
+                    ": the HTTP client returned no answer";
+    on_response(i, std::move(missing));
+  }
+}
+
 std::optional<std::string> Response::header(std::string_view name) const {
   for (const auto& [key, value] : headers) {
     if (iequals(key, name)) return value;

@@ -80,6 +80,9 @@ struct ClientOptions {
       on_attempt;
 };
 
+// Receives one request's final answer (its index in the batch), in the order answers complete.
+using OnResponse = std::function<void(std::size_t index, Response&& response)>;
+
 // Contract: run() performs every request, concurrently up to the configured limit, reusing
 // connections and TLS sessions, and returns one Response per Request in the same order. It never
 // throws for network or HTTP errors: those are reported in the Response.
@@ -87,6 +90,10 @@ class Client {
  public:
   virtual ~Client() = default;
   virtual std::vector<Response> run(const std::vector<Request>& requests) = 0;
+  // The same batch, each answer handed to on_response as soon as it is final and not kept: a
+  // caller that judges answers one by one holds only those in flight, not the whole batch's.
+  // Every request gets exactly one call. The default runs run() and hands its answers over.
+  virtual void run_each(const std::vector<Request>& requests, const OnResponse& on_response);
   // Convenience for a single request.
   Response run_one(const Request& request) { return run({request}).front(); }
 };

@@ -69,6 +69,7 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
   }
   std::size_t colon = line.find(':');
   if (colon == std::string_view::npos) return n;
+  if (t->headers.capacity() == 0) t->headers.reserve(8);  // a registry's answer has about 7
   t->headers.emplace_back(lower(trim(line.substr(0, colon))),
                           std::string(trim(line.substr(colon + 1))));
   if (t->headers.back().first == "content-length") {
@@ -186,10 +187,34 @@ std::string Transfer::take_body() {
   return out;
 }
 
+EasyPool::~EasyPool() {
+  for (CURL* easy : idle) curl_easy_cleanup(easy);
+}
+
+CURL* EasyPool::take() {
+  if (idle.empty()) return curl_easy_init();
+  CURL* easy = idle.back();
+  idle.pop_back();
+  curl_easy_reset(easy);  // every option back to its default; connections stay with the multi
+  return easy;
+}
+
+void EasyPool::give(CURL* easy) {
+  if (idle.size() < limit) {
+    idle.push_back(easy);
+  } else {
+    curl_easy_cleanup(easy);
+  }
+}
+
 void Transfer::release() {
   if (easy != nullptr) {
     curl_multi_remove_handle(multi, easy);
-    curl_easy_cleanup(easy);
+    if (pool != nullptr) {
+      pool->give(easy);
+    } else {
+      curl_easy_cleanup(easy);
+    }
     easy = nullptr;
   }
   curl_slist_free_all(header_list);
@@ -197,12 +222,13 @@ void Transfer::release() {
 }
 
 std::expected<void, Error> Transfer::start(const EasySettings& settings,
-                                           std::chrono::milliseconds timeout,
-                                           Clock::time_point now) {
+                                           std::chrono::milliseconds timeout, Clock::time_point now,
+                                           bool pipewait) {
   release();
   headers.clear();
   drop_body();
   budget = settings.budget;
+  pool = settings.pool;
   content_length.reset();
   header_bytes = 0;
   body_too_large = false;
@@ -240,7 +266,7 @@ std::expected<void, Error> Transfer::start(const EasySettings& settings,
     header_list = grown;
   }
 
-  easy = curl_easy_init();
+  easy = pool != nullptr ? pool->take() : curl_easy_init();
   if (easy == nullptr) return std::unexpected(Error{"UNREACHABLE", "cannot create a transfer"});
   curl_easy_setopt(easy, CURLOPT_PRIVATE, this);
   curl_easy_setopt(easy, CURLOPT_URL, request.url.c_str());
@@ -255,7 +281,7 @@ std::expected<void, Error> Transfer::start(const EasySettings& settings,
   curl_easy_setopt(easy, CURLOPT_WRITEDATA, this);
   curl_easy_setopt(easy, CURLOPT_USERAGENT, settings.user_agent.c_str());
   curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
-  curl_easy_setopt(easy, CURLOPT_PIPEWAIT, 1L);
+  curl_easy_setopt(easy, CURLOPT_PIPEWAIT, pipewait ? 1L : 0L);
   curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
   curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 1L);
   curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 2L);
@@ -293,7 +319,7 @@ std::expected<void, Error> Transfer::start(const EasySettings& settings,
     if (method != "POST") curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, method.c_str());
   }
   if (curl_multi_add_handle(multi, easy) != CURLM_OK) {
-    curl_easy_cleanup(easy);
+    curl_easy_cleanup(easy);  // a handle libcurl refused is not given back to the pool
     easy = nullptr;
     return std::unexpected(Error{"UNREACHABLE", "cannot start a transfer"});
   }

@@ -43,8 +43,23 @@ struct BodyBudget {
   std::size_t used = 0;
 };
 
+// Finished attempts' easy handles, reset and handed to the next attempt instead of creating one
+// per request (curl_easy_init was an eighth of a large gate's own instructions). Owned by the
+// client; holds at most `limit` idle handles.
+struct EasyPool {
+  EasyPool() = default;
+  EasyPool(const EasyPool&) = delete;
+  EasyPool& operator=(const EasyPool&) = delete;
+  ~EasyPool();
+  CURL* take();           // a reset handle, or a new one (nullptr when libcurl cannot make one)
+  void give(CURL* easy);  // an idle handle back, already out of its multi handle
+  std::vector<CURL*> idle;
+  std::size_t limit = 128;
+};
+
 // Options of the client that every attempt's easy handle gets.
 struct EasySettings {
+  EasyPool* pool = nullptr;
   BodyBudget* budget = nullptr;
   CURLSH* share = nullptr;
   std::chrono::milliseconds connect_timeout{0};
@@ -63,9 +78,10 @@ struct Transfer {
   ~Transfer();
 
   // Creates the easy handle for the next attempt and adds it to the multi handle. timeout is this
-  // attempt's limit (0 = none).
+  // attempt's limit (0 = none). pipewait: wait for the origin's first connection to tell whether
+  // it multiplexes (HTTP/2) rather than opening a connection of its own.
   std::expected<void, Error> start(const EasySettings& settings, std::chrono::milliseconds timeout,
-                                   Clock::time_point now);
+                                   Clock::time_point now, bool pipewait);
   // Removes the finished attempt's easy handle.
   void release();
   // The received body, handed over: its bytes no longer count against the budget.
@@ -92,6 +108,7 @@ struct Transfer {
   Headers headers;
   std::string body;
   BodyBudget* budget = nullptr;
+  EasyPool* pool = nullptr;     // where release() returns the handle (none: it is cleaned up)
   std::size_t budget_held = 0;  // body.capacity() as counted in the budget
   std::optional<std::size_t> content_length;
   std::size_t header_bytes = 0;

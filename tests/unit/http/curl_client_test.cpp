@@ -200,6 +200,119 @@ TEST(CurlClient, ResponsesComeBackInRequestOrder) {
   EXPECT_TRUE(client->run({}).empty());
 }
 
+TEST(CurlClient, RunEachHandsEveryAnswerOverOnceAsItCompletes) {
+  // /d/0 answers only after the other five answers have reached the callback (or after 3 s, and
+  // then says so): that happens only if run_each hands answers over while the batch is still
+  // running, and if plain-HTTP requests do not wait for the first one's connection.
+  std::atomic<int> delivered{0};
+  LocalServer server;
+  server.server().Get(R"(/d/(\d+))", [&](const httplib::Request& req, httplib::Response& res) {
+    const int n = std::stoi(req.matches[1]);
+    for (int waited = 0; n == 0 && delivered.load() < 5 && waited < 300; ++waited) {
+      std::this_thread::sleep_for(milliseconds(10));
+    }
+    res.set_content(
+        std::to_string(n) + (n == 0 ? " after " + std::to_string(delivered.load()) : std::string()),
+        "text/plain");
+  });
+  server.start();
+  ClientOptions options = fast_options();
+  options.concurrency = 8;
+  auto client = make_curl_client(options);
+  std::vector<Request> requests;
+  for (int i = 0; i < 6; ++i) requests.push_back(get(server.url("/d/" + std::to_string(i))));
+  requests.push_back(get("ftp://127.0.0.1:1/refused"));  // an error is an answer too
+  requests.back().retry = false;
+  std::vector<std::size_t> order;
+  std::vector<std::string> bodies(requests.size(), "(none)");
+  client->run_each(requests, [&](std::size_t index, Response&& response) {
+    ASSERT_LT(index, requests.size());
+    order.push_back(index);
+    bodies[index] = response.ok() ? response.body : response.error_code;
+    if (index >= 1 && index < 6) ++delivered;
+  });
+  ASSERT_EQ(order.size(), requests.size());
+  EXPECT_EQ(std::set<std::size_t>(order.begin(), order.end()).size(), requests.size());
+  EXPECT_EQ(bodies[0], "0 after 5");
+  for (int i = 1; i < 6; ++i) EXPECT_EQ(bodies[i], std::to_string(i));
+  EXPECT_EQ(bodies[6], "BAD_REQUEST");
+  bool called = false;
+  client->run_each({}, [&](std::size_t, Response&&) { called = true; });
+  EXPECT_FALSE(called);
+}
+
+// A client with only run(): run_each hands its answers over in order, and a request it left
+// unanswered gets an error, never an empty success.
+TEST(Client, DefaultRunEachNeverTurnsAMissingAnswerIntoASuccess) {
+  class ShortClient final : public Client {
+   public:
+    std::vector<Response> run(const std::vector<Request>& requests) override {
+      std::vector<Response> out(requests.size() > 0 ? 1 : 0);
+      if (!out.empty()) out[0].status = 200;
+      return out;
+    }
+  } client;
+  std::vector<std::pair<std::size_t, Response>> got;
+  client.run_each({get("http://127.0.0.1:1/a"), get("http://127.0.0.1:1/b")},
+                  [&](std::size_t i, Response&& r) { got.emplace_back(i, std::move(r)); });
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].first, 0u);
+  EXPECT_TRUE(got[0].second.ok());
+  EXPECT_EQ(got[1].first, 1u);
+  EXPECT_FALSE(got[1].second.ok());
+  EXPECT_EQ(got[1].second.error_code, "BAD_RESPONSE");
+  EXPECT_EQ(got[1].second.error, "GET http://127.0.0.1:1/b: the HTTP client returned no answer");
+}
+
+// One connection and one handle at a time: each request runs on the handle the previous one
+// used, reset. Nothing of a HEAD (no body), a POST (its body, method) or a header may carry over.
+TEST(CurlClient, ReusedHandlesCarryNothingOverFromTheirLastRequest) {
+  LocalServer server;
+  std::mutex mutex;
+  std::vector<std::string> seen;
+  auto record = [&](const httplib::Request& req, httplib::Response& res) {
+    std::lock_guard lock(mutex);
+    seen.push_back(req.method + " " + req.path + " body=" + req.body +
+                   " x=" + req.get_header_value("X-Once"));
+    res.set_content("payload-" + req.method, "text/plain");
+  };
+  server.server().Get("/r", record);
+  server.server().Post("/r", record);
+  server.server().Put("/r", record);
+  server.start();
+  ClientOptions options = fast_options();
+  options.concurrency = 1;
+  auto client = make_curl_client(options);
+  Request head = get(server.url("/r"));
+  head.method = "HEAD";
+  head.headers = {{"X-Once", "1"}};
+  Request post = get(server.url("/r"));
+  post.method = "POST";
+  post.body = "form=1";
+  Request put = get(server.url("/r"));
+  put.method = "PUT";
+  put.body = "put-body";
+  const Request plain = get(server.url("/r"));
+  const std::vector<Request> requests = {head, plain, post, plain, put, plain, head, plain};
+  for (int round = 0; round < 2; ++round) {
+    const auto responses = client->run(requests);
+    ASSERT_EQ(responses.size(), requests.size());
+    for (std::size_t i = 0; i < responses.size(); ++i) {
+      ASSERT_TRUE(responses[i].ok()) << i << ": " << responses[i].error;
+      const std::string expected =
+          requests[i].method == "HEAD" ? "" : "payload-" + requests[i].method;
+      EXPECT_EQ(responses[i].body, expected) << i;
+    }
+  }
+  std::lock_guard lock(mutex);
+  const std::vector<std::string> once = {
+      "HEAD /r body= x=1",       "GET /r body= x=", "POST /r body=form=1 x=", "GET /r body= x=",
+      "PUT /r body=put-body x=", "GET /r body= x=", "HEAD /r body= x=1",      "GET /r body= x="};
+  std::vector<std::string> expected = once;
+  expected.insert(expected.end(), once.begin(), once.end());
+  EXPECT_EQ(seen, expected);
+}
+
 TEST(CurlClient, ConcurrencyIsBoundedAndConnectionsArePooled) {
   LocalServer server;
   std::atomic<int> in_flight{0};
