@@ -158,49 +158,58 @@ void AuthSession::fetch_tokens(
   }
 }
 
-std::vector<http::Response> run_authenticated(
-    http::Client& client, AuthSession& session,
-    const std::vector<std::pair<std::string, http::Request>>& pending) {
-  std::vector<http::Request> requests;
-  for (const auto& [repository, r] : pending) {
-    http::Request request = r;
-    session.apply(request, repository);
-    requests.push_back(std::move(request));
+void run_authenticated(http::Client& client, AuthSession& session,
+                       const std::vector<std::string_view>& repositories,
+                       std::vector<http::Request> requests, const http::OnResponse& on_response) {
+  if (requests.empty()) return;
+  std::vector<std::string> repository_names;  // apply() and failure() take std::string
+  repository_names.reserve(repositories.size());
+  for (const auto repo : repositories) repository_names.emplace_back(repo);
+  const auto repo_of = [&](std::size_t i) -> const std::string& { return repository_names[i]; };
+  // The headers as the caller built them: a retry after the challenge gets the new token, not
+  // the old Authorization as well.
+  std::vector<std::size_t> header_count(requests.size());
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    header_count[i] = requests[i].headers.size();
+    session.apply(requests[i], repo_of(i));
   }
-  if (requests.empty()) return {};
-  std::vector<http::Response> responses = client.run(requests);
-  responses.resize(requests.size());
 
-  // One challenge per repository is answered; its 401'd requests are retried in one batch.
+  // A 401 worth a challenge round is held back; one per repository is answered.
+  std::vector<std::pair<std::size_t, http::Response>> held;
   std::vector<std::pair<std::string, http::Response>> challenges;
   std::set<std::string> challenged;
-  for (std::size_t i = 0; i < responses.size(); ++i) {
-    const std::string& repo = pending[i].first;
-    if (responses[i].error_code.empty() && responses[i].status == 401 &&
-        session.may_answer_challenge(repo) && challenged.insert(repo).second) {
-      challenges.emplace_back(repo, responses[i]);
+  client.run_each(requests, [&](std::size_t i, http::Response&& response) {
+    const std::string& repo = repo_of(i);
+    if (response.error_code.empty() && response.status == 401 &&
+        session.may_answer_challenge(repo)) {
+      if (challenged.insert(repo).second) challenges.emplace_back(repo, response);
+      held.emplace_back(i, std::move(response));
+      return;
     }
-  }
-  if (challenges.empty()) return responses;
+    on_response(i, std::move(response));
+  });
+  if (held.empty()) return;
   session.answer_challenges(challenges);
 
   std::vector<std::size_t> retry;
   std::vector<http::Request> retry_requests;
-  for (std::size_t i = 0; i < responses.size(); ++i) {
-    const std::string& repo = pending[i].first;
-    if (responses[i].status != 401 || !challenged.contains(repo) || session.failure(repo)) {
+  for (auto& [i, response] : held) {
+    const std::string& repo = repo_of(i);
+    if (session.failure(repo)) {
+      on_response(i, std::move(response));
       continue;
     }
-    http::Request request = pending[i].second;
+    http::Request request = std::move(requests[i]);
+    request.headers.resize(header_count[i]);
     session.apply(request, repo);
     retry.push_back(i);
     retry_requests.push_back(std::move(request));
   }
-  if (retry_requests.empty()) return responses;
-  std::vector<http::Response> retried = client.run(retry_requests);
-  retried.resize(retry_requests.size());
-  for (std::size_t k = 0; k < retry.size(); ++k) responses[retry[k]] = std::move(retried[k]);
-  return responses;
+  held.clear();
+  if (retry_requests.empty()) return;
+  client.run_each(retry_requests, [&](std::size_t k, http::Response&& response) {
+    on_response(retry[k], std::move(response));
+  });
 }
 
 }  // namespace imagegate::registry::oci

@@ -7,6 +7,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -60,11 +61,13 @@ class AuthSession {
   std::set<std::string> challenged_;           // repositories whose challenge was answered
 };
 
-// Runs one concurrent batch of requests, each about a repository (same order), through the
-// session: the Authorization header applied, one challenge round per repository answered and its
-// 401'd requests retried in one more batch. One response per request, in order.
-std::vector<http::Response> run_authenticated(
-    http::Client& client, AuthSession& session,
-    const std::vector<std::pair<std::string, http::Request>>& requests);
+// Runs one concurrent batch of requests through the session, repositories[i] being what
+// requests[i] is about: the Authorization header applied, one challenge round per repository
+// answered and its 401'd requests retried in one more batch. Each request's final answer goes to
+// on_response (with its index) as soon as it is final, so a phase holds only the answers in
+// flight and the 401s waiting for their challenge, never the whole batch's.
+void run_authenticated(http::Client& client, AuthSession& session,
+                       const std::vector<std::string_view>& repositories,
+                       std::vector<http::Request> requests, const http::OnResponse& on_response);
 
 }  // namespace imagegate::registry::oci

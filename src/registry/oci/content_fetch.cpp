@@ -128,7 +128,8 @@ std::vector<ContentResult> fetch_content(const OciEndpoint& endpoint, http::Clie
                                          const std::vector<ContentRequest>& requests) {
   std::vector<ContentResult> results(requests.size());
   std::vector<std::size_t> sent;
-  std::vector<std::pair<std::string, http::Request>> batch;
+  std::vector<std::string_view> repositories;
+  std::vector<http::Request> batch;
   for (std::size_t i = 0; i < requests.size(); ++i) {
     const auto& r = requests[i];
     const bool digest_ref = is_sha256_digest(r.reference);
@@ -167,25 +168,26 @@ std::vector<ContentResult> fetch_content(const OciEndpoint& endpoint, http::Clie
         break;
     }
     sent.push_back(i);
-    batch.emplace_back(r.repository, std::move(request));
+    repositories.push_back(r.repository);
+    batch.push_back(std::move(request));
   }
-  const auto responses = run_authenticated(client, session, batch);
-  for (std::size_t k = 0; k < sent.size(); ++k) {
-    const auto& r = requests[sent[k]];
-    const std::string what = fmt::format("{}@{}", r.repository, r.reference);
-    const http::Response& response = responses[k];
-    switch (r.kind) {
-      case ContentKind::kManifest:
-        results[sent[k]] = judge_manifest(response, r, session, what);
-        break;
-      case ContentKind::kBlob:
-        results[sent[k]] = judge_blob(response, r, session, what + " blob");
-        break;
-      case ContentKind::kReferrers:
-        results[sent[k]] = judge_referrers(response, r, session, what + " referrers");
-        break;
-    }
-  }
+  run_authenticated(client, session, repositories, std::move(batch),
+                    [&](std::size_t k, http::Response&& response) {
+                      const auto& r = requests[sent[k]];
+                      const std::string what = fmt::format("{}@{}", r.repository, r.reference);
+                      switch (r.kind) {
+                        case ContentKind::kManifest:
+                          results[sent[k]] = judge_manifest(response, r, session, what);
+                          break;
+                        case ContentKind::kBlob:
+                          results[sent[k]] = judge_blob(response, r, session, what + " blob");
+                          break;
+                        case ContentKind::kReferrers:
+                          results[sent[k]] =
+                              judge_referrers(response, r, session, what + " referrers");
+                          break;
+                      }
+                    });
   return results;
 }
 

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <set>
 
@@ -25,9 +26,27 @@ using oci::Outcome;
 // One request of a phase and what it is about.
 struct Pending {
   std::size_t query = 0;
-  std::size_t tag = 0;  // index into the query's tags; tags.size() for a tag list
-  std::string digest;   // manifest digest, for platform requests
-  http::Request request;
+  std::size_t tag = 0;        // index into the query's tags; tags.size() for a tag list
+  std::string digest;         // manifest digest, for platform requests
+  bool get = false;           // a GET (the bytes come with it) rather than a HEAD
+  std::string config_digest;  // of the config blob requested
+};
+
+// The requests of one phase, side by side with what each is about. The requests go to the
+// client as they are (no copies); each answer is judged as it arrives and then dropped.
+struct Phase {
+  std::vector<Pending> pending;
+  std::vector<http::Request> requests;
+  void reserve(std::size_t n) {
+    pending.reserve(n);
+    requests.reserve(n);
+  }
+  void add(std::size_t query, std::size_t tag, http::Request request, std::string digest = {},
+           std::string config_digest = {}) {
+    const bool get = request.method == "GET";
+    pending.push_back({query, tag, std::move(digest), get, std::move(config_digest)});
+    requests.push_back(std::move(request));
+  }
 };
 
 Classified errored(Error error) {
@@ -71,11 +90,12 @@ class Resolution {
   http::Request manifest_request(std::string_view method, const std::string& repository,
                                  std::string_view reference) const {
     auto request = get(method, repository, fmt::format("manifests/{}", reference));
-    request.headers.emplace_back("Accept", manifest_accept());
+    request.headers.emplace_back("Accept", accept_);
     return request;
   }
   const std::string& repository(const Pending& p) const { return queries_[p.query].repository; }
-  std::vector<http::Response> run_phase(const std::vector<Pending>& pending);
+  // Runs the phase; judge gets each request's Pending and final answer as the answer arrives.
+  void run_phase(Phase& phase, const std::function<void(const Pending&, http::Response&&)>& judge);
   // A 401 that survived authentication: the session's own failure when it has one.
   Classified unauthorized(const std::string& repository, std::string_view what) const;
   void settle_with_tag_list(std::size_t query, const http::Response& response);
@@ -94,6 +114,7 @@ class Resolution {
   std::map<std::pair<std::size_t, std::string>, Result<std::vector<Platform>>> platforms_;
   std::map<std::pair<std::size_t, std::string>, std::vector<IndexEntry>> entries_;  // of indexes
   std::vector<std::map<std::string, std::string>> bodies_;  // per query: digest -> manifest
+  const std::string accept_ = manifest_accept();
 };
 
 void Resolution::read_body(std::size_t query, Classified& c, const http::Response& response,
@@ -108,10 +129,15 @@ void Resolution::read_body(std::size_t query, Classified& c, const http::Respons
   if (queries_[query].want_manifest) bodies_[query].emplace(c.digest, response.body);
 }
 
-std::vector<http::Response> Resolution::run_phase(const std::vector<Pending>& pending) {
-  std::vector<std::pair<std::string, http::Request>> requests;
-  for (const auto& p : pending) requests.emplace_back(repository(p), p.request);
-  return oci::run_authenticated(client_, session_, requests);
+void Resolution::run_phase(Phase& phase,
+                           const std::function<void(const Pending&, http::Response&&)>& judge) {
+  std::vector<std::string_view> repositories;
+  repositories.reserve(phase.pending.size());
+  for (const auto& p : phase.pending) repositories.push_back(repository(p));
+  oci::run_authenticated(client_, session_, repositories, std::move(phase.requests),
+                         [&](std::size_t i, http::Response&& response) {
+                           judge(phase.pending[i], std::move(response));
+                         });
 }
 
 Classified Resolution::unauthorized(const std::string& repository, std::string_view what) const {
@@ -122,6 +148,7 @@ Classified Resolution::unauthorized(const std::string& repository, std::string_v
 
 std::vector<std::string> Resolution::check_inputs(const std::optional<Error>& store_error) {
   std::vector<std::string> repositories;
+  std::set<std::string_view> listed;
   for (std::size_t q = 0; q < queries_.size(); ++q) {
     const auto& query = queries_[q];
     if (!is_valid_repository_name(query.repository)) {
@@ -141,53 +168,50 @@ std::vector<std::string> Resolution::check_inputs(const std::optional<Error>& st
             Error{"INVALID_REFERENCE", fmt::format("\"{}\" is not a valid tag", query.tags[t])});
       }
     }
-    if (std::find(repositories.begin(), repositories.end(), query.repository) ==
-        repositories.end()) {
-      repositories.push_back(query.repository);
-    }
+    if (listed.insert(query.repository).second) repositories.push_back(query.repository);
   }
   return repositories;
 }
 
 void Resolution::head_tags() {
-  std::vector<Pending> heads;
+  Phase heads;
+  std::size_t count = 0;
+  for (const auto& query : queries_) count += std::max<std::size_t>(query.tags.size(), 1);
+  heads.reserve(count);
   for (std::size_t q = 0; q < queries_.size(); ++q) {
     if (!repo_error_[q]) repo_error_[q] = session_.failure(queries_[q].repository);
     if (repo_error_[q]) continue;
     const auto& query = queries_[q];
     // Without tags, only existence is asked: the tag list answers it.
-    if (query.tags.empty()) heads.push_back({q, 0, "", get("GET", query.repository, "tags/list")});
+    if (query.tags.empty()) heads.add(q, 0, get("GET", query.repository, "tags/list"));
     bool get = query.want_manifest;  // one GET instead of a HEAD: the bytes come with it
     for (std::size_t t = 0; t < query.tags.size(); ++t) {
       if (!is_valid_tag(query.tags[t])) continue;  // its error is set already
-      heads.push_back(
-          {q, t, "", manifest_request(get ? "GET" : "HEAD", query.repository, query.tags[t])});
+      heads.add(q, t, manifest_request(get ? "GET" : "HEAD", query.repository, query.tags[t]));
       get = false;
     }
   }
-  const auto responses = run_phase(heads);
-  for (std::size_t i = 0; i < heads.size(); ++i) {
-    const auto& p = heads[i];
+  run_phase(heads, [&](const Pending& p, http::Response&& response) {
     const auto& query = queries_[p.query];
     if (query.tags.empty()) {
       const std::string what = fmt::format("{} tag list", query.repository);
-      Classified c = oci::classify_tag_list(responses[i], what);
+      Classified c = oci::classify_tag_list(response, what);
       if (c.outcome == Outcome::kUnauthorized) c = unauthorized(query.repository, what);
       if (c.outcome == Outcome::kError) repo_error_[p.query] = c.error;
       repo_probe_[p.query] = c.outcome;
-      continue;
+      return;
     }
     const std::string what = fmt::format("{}:{}", query.repository, query.tags[p.tag]);
-    Classified c = oci::classify_manifest(responses[i], p.request.method, "", what);
+    Classified c = oci::classify_manifest(response, p.get ? "GET" : "HEAD", "", what);
     if (c.outcome == Outcome::kUnauthorized) c = unauthorized(query.repository, what);
-    if (p.request.method == "GET") {
+    if (p.get) {
       // Some registries (docker-registry 2.8) answer MANIFEST_UNKNOWN for a repository that does
       // not exist: a 404 is judged as a HEAD's would be (other tags, else the tag list decide).
       if (c.outcome == Outcome::kTagMissing) c.outcome = Outcome::kAmbiguous404;
-      read_body(p.query, c, responses[i], what);
+      read_body(p.query, c, response, what);
     }
     states_[p.query][p.tag] = std::move(c);
-  }
+  });
 }
 
 void Resolution::settle_with_tag_list(std::size_t query, const http::Response& response) {
@@ -208,7 +232,7 @@ void Resolution::settle_with_tag_list(std::size_t query, const http::Response& r
 }
 
 void Resolution::follow_up() {
-  std::vector<Pending> follow;
+  Phase follow;
   for (std::size_t q = 0; q < queries_.size(); ++q) {
     if (repo_error_[q] || queries_[q].tags.empty()) continue;
     bool repo_answered = false;
@@ -223,8 +247,7 @@ void Resolution::follow_up() {
     for (std::size_t t = 0; t < states_[q].size(); ++t) {
       auto& state = states_[q][t];
       if (state.outcome == Outcome::kNeedGet) {
-        follow.push_back(
-            {q, t, "", manifest_request("GET", queries_[q].repository, queries_[q].tags[t])});
+        follow.add(q, t, manifest_request("GET", queries_[q].repository, queries_[q].tags[t]));
       } else if (state.outcome == Outcome::kAmbiguous404 && repo_answered) {
         state.outcome = Outcome::kTagMissing;  // the repository answered for another tag
       } else if (state.outcome == Outcome::kAmbiguous404 && repo_missing) {
@@ -232,47 +255,42 @@ void Resolution::follow_up() {
       }
     }
     if (any_ambiguous && !repo_answered && !repo_missing) {
-      follow.push_back({q, states_[q].size(), "", get("GET", queries_[q].repository, "tags/list")});
+      follow.add(q, states_[q].size(), get("GET", queries_[q].repository, "tags/list"));
     }
   }
-  const auto responses = run_phase(follow);
-  for (std::size_t i = 0; i < follow.size(); ++i) {
-    const auto& p = follow[i];
+  run_phase(follow, [&](const Pending& p, http::Response&& response) {
     if (p.tag == states_[p.query].size()) {
-      settle_with_tag_list(p.query, responses[i]);
-      continue;
+      settle_with_tag_list(p.query, response);
+      return;
     }
     const std::string what = fmt::format("{}:{}", repository(p), queries_[p.query].tags[p.tag]);
-    Classified c = oci::classify_manifest(responses[i], "GET", "", what);
+    Classified c = oci::classify_manifest(response, "GET", "", what);
     if (c.outcome == Outcome::kUnauthorized) c = unauthorized(repository(p), what);
     if (c.outcome == Outcome::kAmbiguous404) {
       c = errored(Error{"BAD_RESPONSE", fmt::format("{}: HEAD found it, GET answered 404", what)});
     }
-    read_body(p.query, c, responses[i], what);
+    read_body(p.query, c, response, what);
     states_[p.query][p.tag] = std::move(c);
-  }
+  });
 }
 
 void Resolution::read_platforms() {
   // Each distinct digest of a repository once: its manifest, then (single images) its config.
-  std::vector<Pending> manifests;
+  Phase manifests;
   for (std::size_t q = 0; q < queries_.size(); ++q) {
     if (!queries_[q].want_platforms || repo_error_[q]) continue;
     std::set<std::string> seen;
     for (const auto& s : states_[q]) {
       if (s.outcome == Outcome::kFound && seen.insert(s.digest).second) {
-        manifests.push_back(
-            {q, 0, s.digest, manifest_request("GET", queries_[q].repository, s.digest)});
+        manifests.add(q, 0, manifest_request("GET", queries_[q].repository, s.digest), s.digest);
       }
     }
   }
-  std::vector<Pending> configs;
-  auto responses = run_phase(manifests);
-  for (std::size_t i = 0; i < manifests.size(); ++i) {
-    const auto& p = manifests[i];
+  Phase configs;
+  run_phase(manifests, [&](const Pending& p, http::Response&& response) {
     const std::string what = fmt::format("{}@{}", repository(p), p.digest);
     const auto key = std::make_pair(p.query, p.digest);
-    Classified c = oci::classify_manifest(responses[i], "GET", p.digest, what);
+    Classified c = oci::classify_manifest(response, "GET", p.digest, what);
     if (c.outcome == Outcome::kUnauthorized) c = unauthorized(repository(p), what);
     if (c.outcome != Outcome::kFound) {
       platforms_.emplace(
@@ -281,11 +299,11 @@ void Resolution::read_platforms() {
                                    : Error{"BAD_RESPONSE", fmt::format("{}: tag found but manifest "
                                                                        "by digest not found",
                                                                        what)}));
-      continue;
+      return;
     }
-    auto content = parse_manifest(responses[i].body, what);
+    auto content = parse_manifest(response.body, what);
     if (content && queries_[p.query].want_manifest) {
-      bodies_[p.query].emplace(p.digest, responses[i].body);
+      bodies_[p.query].emplace(p.digest, std::move(response.body));
     }
     if (!content) {
       platforms_.emplace(key, std::unexpected(content.error()));
@@ -294,18 +312,15 @@ void Resolution::read_platforms() {
       entries_.emplace(key, content->entries);
     } else {
       // Blobs are commonly served from a storage redirect; the client follows it.
-      configs.push_back(
-          {p.query, 0, p.digest,
-           get("GET", repository(p), fmt::format("blobs/{}", content->config_digest))});
+      configs.add(p.query, 0,
+                  get("GET", repository(p), fmt::format("blobs/{}", content->config_digest)),
+                  p.digest, content->config_digest);
     }
-  }
-  responses = run_phase(configs);
-  for (std::size_t i = 0; i < configs.size(); ++i) {
-    const auto& p = configs[i];
-    const std::string config_digest = p.request.url.substr(p.request.url.rfind('/') + 1);
+  });
+  run_phase(configs, [&](const Pending& p, http::Response&& response) {
+    const std::string& config_digest = p.config_digest;
     const std::string what = fmt::format("{} config blob {}", repository(p), config_digest);
     const auto key = std::make_pair(p.query, p.digest);
-    const auto& response = responses[i];
     if (!response.error_code.empty() || response.status != 200) {
       Error error = response.status == 401 ? unauthorized(repository(p), what).error
                                            : oci::status_error(response, what);
@@ -313,12 +328,12 @@ void Resolution::read_platforms() {
         error = Error{"BAD_RESPONSE", fmt::format("{}: missing (HTTP 404)", what)};
       }
       platforms_.emplace(key, std::unexpected(error));
-      continue;
+      return;
     }
     if (const std::string actual = sha256_digest(response.body); actual != config_digest) {
       platforms_.emplace(
           key, fail("BAD_RESPONSE", fmt::format("{}: content hashes to {}", what, actual)));
-      continue;
+      return;
     }
     auto platform = parse_config_platform(response.body, what);
     if (platform) {
@@ -326,7 +341,7 @@ void Resolution::read_platforms() {
     } else {
       platforms_.emplace(key, std::unexpected(platform.error()));
     }
-  }
+  });
 }
 
 std::vector<RepositoryResult> Resolution::assemble() const {
