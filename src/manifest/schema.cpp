@@ -13,6 +13,7 @@
 #include <valijson/validator.hpp>
 
 #include "manifest/manifest.hpp"
+#include "manifest/schema_patterns.hpp"
 #include "util/embedded.hpp"
 #include "util/text.hpp"
 
@@ -35,15 +36,27 @@ std::string json_pointer(const std::vector<std::string>& context) {
 
 const nlohmann::json& schema_document();
 
-const valijson::Schema& manifest_schema() {
-  static const std::unique_ptr<valijson::Schema> schema = [] {
-    auto s = std::make_unique<valijson::Schema>();
+// The schema valijson checks: the embedded one without the patterns matched by hand
+// (schema_patterns.hpp), and the schema nodes whose pattern is checked by walk_patterns instead.
+struct CompiledSchema {
+  valijson::Schema schema;
+  std::vector<const nlohmann::json*> hand_checked;
+};
+
+const CompiledSchema& manifest_schema() {
+  static const std::unique_ptr<CompiledSchema> compiled = [] {
+    auto c = std::make_unique<CompiledSchema>();
+    std::vector<std::string> removed;
+    const nlohmann::json for_valijson = without_hand_matched_patterns(schema_document(), &removed);
     valijson::SchemaParser parser(valijson::SchemaParser::kDraft7);
-    valijson::adapters::NlohmannJsonAdapter adapter(schema_document());
-    parser.populateSchema(adapter, *s);
-    return s;
+    valijson::adapters::NlohmannJsonAdapter adapter(for_valijson);
+    parser.populateSchema(adapter, c->schema);
+    for (const auto& at : removed) {
+      c->hand_checked.push_back(&schema_document().at(nlohmann::json::json_pointer(at)));
+    }
+    return c;
   }();
-  return *schema;
+  return *compiled;
 }
 
 std::string image_id_at(const Manifest& manifest, const std::string& pointer) {
@@ -210,6 +223,50 @@ void walk_keys(const Manifest& manifest, const nlohmann::json& value, const nloh
   }
 }
 
+struct Violation {
+  std::string pointer;
+  std::string description;
+};
+
+// The patterns valijson was not given, checked along the same keywords that let them be left
+// out (properties, object items, additionalProperties, $ref), with valijson's own words.
+void walk_patterns(const nlohmann::json& value, const nlohmann::json* schema,
+                   const std::string& pointer, const std::vector<const nlohmann::json*>& checked,
+                   std::vector<Violation>& violations) {
+  schema = resolve_ref(schema);
+  if (schema == nullptr || !schema->is_object()) return;
+  if (value.is_string()) {
+    const auto pattern = schema->find("pattern");
+    if (pattern != schema->end() && pattern->is_string() &&
+        std::find(checked.begin(), checked.end(), schema) != checked.end()) {
+      const auto matcher = hand_matcher(pattern->get_ref<const std::string&>());
+      if (matcher != nullptr && !matcher(value.get_ref<const std::string&>())) {
+        violations.push_back({pointer, "Failed to match regex specified by 'pattern' constraint."});
+      }
+    }
+    return;
+  }
+  if (value.is_array()) {
+    const auto items = schema->find("items");
+    if (items == schema->end() || !items->is_object()) return;
+    for (std::size_t i = 0; i < value.size(); ++i) {
+      walk_patterns(value[i], &*items, fmt::format("{}/{}", pointer, i), checked, violations);
+    }
+    return;
+  }
+  if (!value.is_object()) return;
+  const auto properties = schema->find("properties");
+  const auto additional = schema->find("additionalProperties");
+  for (const auto& [key, child] : value.items()) {
+    const std::string at = pointer + "/" + json_pointer_token(key);
+    if (properties != schema->end() && properties->is_object() && properties->contains(key)) {
+      walk_patterns(child, &(*properties)[key], at, checked, violations);
+    } else if (additional != schema->end() && additional->is_object()) {
+      walk_patterns(child, &*additional, at, checked, violations);
+    }
+  }
+}
+
 }  // namespace
 
 std::size_t edit_distance(std::string_view a, std::string_view b) {
@@ -242,19 +299,18 @@ void check_keys(const Manifest& manifest, bool strict, findings::Findings& findi
 }
 
 void check_schema(const Manifest& manifest, findings::Findings& findings) {
+  const auto& compiled = manifest_schema();
   valijson::Validator validator;
   valijson::ValidationResults results;
   valijson::adapters::NlohmannJsonAdapter target(manifest.document);
-  if (validator.validate(manifest_schema(), target, &results)) return;
-
-  struct Violation {
-    std::string pointer;
-    std::string description;
-  };
   std::vector<Violation> violations;
-  for (const auto& error : results) {
-    violations.push_back({json_pointer(error.context), error.description});
+  if (!validator.validate(compiled.schema, target, &results)) {
+    for (const auto& error : results) {
+      violations.push_back({json_pointer(error.context), error.description});
+    }
   }
+  walk_patterns(manifest.document, &schema_document(), "", compiled.hand_checked, violations);
+  if (violations.empty()) return;
   for (const auto& v : violations) {
     // Skip a violation when a deeper one exists below it (it only summarises that one).
     bool has_deeper = false;
