@@ -1,7 +1,11 @@
+// The 1.1.1 API level, for SHA256_Init and friends (see sha256_hex): with it OpenSSL 3 declares
+// them without the deprecation attribute.
+#define OPENSSL_API_COMPAT 10101
 #include "util/text.hpp"
 
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <openssl/sha.h>
 
 #include <array>
 #include <stdexcept>
@@ -88,12 +92,24 @@ bool is_valid_utf8(std::string_view text) {
   return true;
 }
 
+// The low-level functions hash without fetching an implementation from a provider: OpenSSL 3's
+// first fetch builds its algorithm name map, 5.9 M instructions, a fifth of a whole `validate`
+// (callgrind; bench/RESULTS.md). EVP where this OpenSSL was built without the 1.1.1 API.
 std::string sha256_hex(std::string_view data) {
   std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
   unsigned int len = 0;
+#ifndef OPENSSL_NO_DEPRECATED_3_0
+  SHA256_CTX ctx;
+  if (SHA256_Init(&ctx) != 1 || SHA256_Update(&ctx, data.data(), data.size()) != 1 ||
+      SHA256_Final(md.data(), &ctx) != 1) {
+    throw std::runtime_error("sha256 failed");
+  }
+  len = SHA256_DIGEST_LENGTH;
+#else
   if (EVP_Digest(data.data(), data.size(), md.data(), &len, EVP_sha256(), nullptr) != 1) {
     throw std::runtime_error("sha256 failed");
   }
+#endif
   std::string out;
   out.reserve(len * 2);
   for (unsigned int i = 0; i < len; ++i) {
