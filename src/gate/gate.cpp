@@ -51,6 +51,7 @@ class ImageJudge {
       return;
     }
     std::size_t missing = 0;
+    out_.tags.reserve(result_.tags.size());
     for (const auto& t : result_.tags) {
       out_.tags.push_back({t.tag, status_name(t.status), t.digest, t.media_type});
       if (t.status == TagStatus::kMissing) ++missing;
@@ -213,6 +214,7 @@ evidence::Evidence evaluate(const GateInput& in) {
   e.registry = in.registry;
   e.time = evidence::now_rfc3339();
   bool failed = false;
+  e.images.reserve(in.manifest->images.size());
   for (std::size_t i = 0; i < in.manifest->images.size(); ++i) {
     const auto& image = in.manifest->images[i];
     evidence::ImageEvidence out;

@@ -222,6 +222,7 @@ void check_semantics(const Manifest& manifest, const std::filesystem::path& root
 void select_images(Manifest& manifest, std::string_view env,
                    const std::vector<std::string>& features) {
   std::vector<Image> kept;
+  kept.reserve(manifest.images.size());
   for (auto& image : manifest.images) {
     std::string reason;
     if (image.only_environments) {
