@@ -31,6 +31,9 @@ check() { # NAME WANT_RC WANT_TEXT ARGS...
   echo "ok: $name"
 }
 check "--profile (callgrind)" 0 "PROGRAM TOTALS" --profile --profile-size 2 --out "$scratch/p/r.json"
+grep -qE '^imagegate / curl: [0-9]+\.[0-9]+x$' "$scratch/out" ||
+  { echo "FAIL: --profile printed no instruction ratio against curl" >&2; exit 1; }
+echo "ok: --profile compares with curl: $(grep '^imagegate / curl' "$scratch/out")"
 check "--profile-tool heaptrack" 0 "peak heap memory consumption" \
   --profile --profile-size 2 --profile-tool heaptrack --out "$scratch/p/r.json"
 check "--profile-tool massif" 2 "bench/run: --profile-tool is callgrind or heaptrack, not 'massif'" \
