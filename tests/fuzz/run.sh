@@ -5,7 +5,10 @@
 #                corpus; crashing inputs go to BUILD_DIR/crashes/NAME/. IMAGEGATE_FUZZ_SEED (default
 #                1) fixes libFuzzer's seed, starts from the committed corpus alone (new inputs in
 #                BUILD_DIR/corpus-seed<S>/NAME, emptied first) and turns address randomisation off
-#                (libFuzzer's comparison tables are keyed by code address), so the same sources try
+#                (libFuzzer's comparison tables are keyed by code address) and the corpus reload
+#                (-reload=0: libFuzzer rereads its corpus directory every second and runs the files
+#                reducing left behind, which moved the sequence with the machine's load), so the
+#                same sources try
 #                the same inputs in the same order wherever they run, and a longer local run covers
 #                what CI's 30 s reach; 0 draws a random seed and grows BUILD_DIR/corpus/NAME across
 #                runs (scripts/fuzz). New inputs never go to the committed corpus.
@@ -58,7 +61,11 @@ case "$mode" in
       fi
     fi
     mkdir -p "$work"
-    args+=("-seed=$seed" "-max_total_time=$seconds" "-artifact_prefix=$crashes/" "$work" "$corpus")
+    args+=("-seed=$seed" "-max_total_time=$seconds")
+    # One process per corpus directory: nothing else adds to it, and rereading it made a seeded
+    # run's inputs depend on timing.
+    [ "$seed" = 0 ] || args+=(-reload=0)
+    args+=("-artifact_prefix=$crashes/" "$work" "$corpus")
     ;;
   *)
     echo "fuzz $name: unknown mode '$mode' (replay or fuzz)" >&2
