@@ -5,6 +5,9 @@
 #include <array>
 #include <utility>
 
+#include "manifest/manifest.hpp"
+#include "reference/reference.hpp"
+
 namespace imagegate::manifest {
 namespace {
 
@@ -37,27 +40,10 @@ bool format_version(std::string_view s) {
   }
 }
 
-// ^[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*$
+// ^[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*$: the distribution
+// spec's repository path, which image references are parsed by too.
 bool repository_name(std::string_view s) {
-  std::size_t i = 0;
-  while (true) {
-    if (!run(s, i, lower_or_digit)) return false;
-    while (i < s.size() && s[i] != '/') {
-      if (s[i] == '.') {
-        ++i;
-      } else if (s[i] == '_') {
-        ++i;
-        if (i < s.size() && s[i] == '_') ++i;
-      } else if (s[i] == '-') {
-        run(s, i, [](char c) { return c == '-'; });
-      } else {
-        return false;
-      }
-      if (!run(s, i, lower_or_digit)) return false;
-    }
-    if (i == s.size()) return true;
-    ++i;  // the '/' before the next component
-  }
+  return reference::is_repository_path(s);
 }
 
 // ^[a-z0-9]+/[a-z0-9_]+(/[a-z0-9]+)?$
@@ -109,20 +95,6 @@ constexpr std::array<std::pair<std::string_view, PatternMatcher>, 7> kMatchers{{
     {R"(^/)", absolute_path},
 }};
 
-std::string token(std::string_view key) {
-  std::string out;
-  for (const char c : key) {
-    if (c == '~') {
-      out += "~0";
-    } else if (c == '/') {
-      out += "~1";
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
 struct Ref {
   std::string at;      // pointer of the schema node holding "$ref"
   std::string target;  // the pointer it names ("#/definitions/x" -> "/definitions/x")
@@ -147,7 +119,7 @@ void scan(const nlohmann::json& node, const std::string& at, bool plain, std::ve
   if (!node.is_object()) return;
   const bool has_ref = node.contains("$ref");
   for (const auto& [key, value] : node.items()) {
-    const std::string child = at + "/" + token(key);
+    const std::string child = at + "/" + json_pointer_token(key);
     if (key == "$ref" && value.is_string()) {
       const auto& ref = value.get_ref<const std::string&>();
       refs.push_back({at, ref.starts_with('#') ? ref.substr(1) : ref, plain});
@@ -158,7 +130,7 @@ void scan(const nlohmann::json& node, const std::string& at, bool plain, std::ve
       }
     } else if ((key == "properties" || key == "definitions") && value.is_object()) {
       for (const auto& [name, sub] : value.items()) {
-        scan(sub, child + "/" + token(name), plain, refs, patterns);
+        scan(sub, child + "/" + json_pointer_token(name), plain, refs, patterns);
       }
     } else if (key == "items" && value.is_object()) {
       scan(value, child, plain, refs, patterns);

@@ -132,6 +132,15 @@ std::string ImageReference::to_string() const {
   return out;
 }
 
+bool is_repository_path(std::string_view path) {
+  while (true) {
+    const auto slash = path.find('/');
+    if (!is_path_component(path.substr(0, slash))) return false;
+    if (slash == std::string_view::npos) return true;
+    path.remove_prefix(slash + 1);
+  }
+}
+
 bool is_valid_digest(std::string_view digest) {
   std::size_t hex_length = 0;
   if (digest.starts_with("sha256:")) {

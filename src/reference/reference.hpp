@@ -33,6 +33,11 @@ Result<ImageReference> parse_reference(std::string_view text);
 // True for "sha256:" + 64 or "sha512:" + 128 lower-case hex characters.
 bool is_valid_digest(std::string_view digest);
 
+// True for a repository path of the distribution spec: path components joined by '/', each
+// [a-z0-9]+ with the separators '.', '_', '__' or a run of '-' between alphanumeric runs. The
+// length limit (kMaxNameLength) is not checked here.
+bool is_repository_path(std::string_view path);
+
 // Whether a and b name the same repository on the same registry. Registry hosts compare
 // case-insensitively; Docker Hub's spellings (none, docker.io, index.docker.io,
 // registry-1.docker.io) are one registry whose single-component names live under "library/".
