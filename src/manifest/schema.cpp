@@ -37,7 +37,7 @@ std::string json_pointer(const std::vector<std::string>& context) {
 const nlohmann::json& schema_document();
 
 // The schema valijson checks: the embedded one without the patterns matched by hand
-// (schema_patterns.hpp), and the schema nodes whose pattern is checked by walk_patterns instead.
+// (schema_patterns.hpp), and the schema nodes whose pattern check_hand_matched checks instead.
 struct CompiledSchema {
   valijson::Schema schema;
   std::vector<const nlohmann::json*> hand_checked;
@@ -176,16 +176,24 @@ const nlohmann::json* resolve_ref(const nlohmann::json* node) {
   return node;
 }
 
-// Walks the document beside the schema: the known keys at each level are the schema's
-// "properties" there, so a field the schema gains is known here without a second list.
-void walk_keys(const Manifest& manifest, const nlohmann::json& value, const nlohmann::json* schema,
-               const std::string& pointer, bool strict, findings::Findings& findings) {
+// Walks the document beside the schema, following $ref, object items, properties and
+// additionalProperties: on_value(value, schema, pointer) sees every value with the schema that
+// describes it; on_unknown(key, pointer, properties) every member of an object whose schema has
+// "properties" that neither names it nor takes it as additionalProperties. The known keys at each
+// level are the schema's "properties" there, so a field the schema gains is known without a
+// second list.
+template <typename OnValue, typename OnUnknown>
+void walk_beside_schema(const nlohmann::json& value, const nlohmann::json* schema,
+                        const std::string& pointer, const OnValue& on_value,
+                        const OnUnknown& on_unknown) {
   schema = resolve_ref(schema);
   if (schema == nullptr || !schema->is_object()) return;
+  on_value(value, *schema, pointer);
   if (value.is_array()) {
     if (const auto items = schema->find("items"); items != schema->end()) {
       for (std::size_t i = 0; i < value.size(); ++i) {
-        walk_keys(manifest, value[i], &*items, fmt::format("{}/{}", pointer, i), strict, findings);
+        walk_beside_schema(value[i], &*items, fmt::format("{}/{}", pointer, i), on_value,
+                           on_unknown);
       }
     }
     return;
@@ -196,30 +204,33 @@ void walk_keys(const Manifest& manifest, const nlohmann::json& value, const nloh
   for (const auto& [key, child] : value.items()) {
     const std::string at = pointer + "/" + json_pointer_token(key);
     if (properties != schema->end() && properties->contains(key)) {
-      walk_keys(manifest, child, &(*properties)[key], at, strict, findings);
-      continue;
+      walk_beside_schema(child, &(*properties)[key], at, on_value, on_unknown);
+    } else if (additional != schema->end() && additional->is_object()) {
+      walk_beside_schema(child, &*additional, at, on_value, on_unknown);
+    } else if (properties != schema->end()) {
+      on_unknown(key, at, *properties);
     }
-    if (additional != schema->end() && additional->is_object()) {
-      walk_keys(manifest, child, &*additional, at, strict, findings);
-      continue;
-    }
-    if (properties == schema->end()) continue;
-    const std::string shown = util::quote(key);
-    const std::string image = image_id_at(manifest, at);
-    if (const auto guess = near_miss(key, *properties); !guess.empty()) {
-      findings.error("UNKNOWN_FIELD", image, at,
-                     fmt::format("key {} is not a known field; did you mean {}? (a misspelt key "
-                                 "would silently switch its check off)",
-                                 shown, util::quote(guess)));
-    } else if (strict) {
-      findings.error("UNKNOWN_FIELD", image, at,
-                     fmt::format("key {} is not a known field (--strict)", shown));
-    } else {
-      findings.warning(
-          "UNKNOWN_FIELD", image, at,
-          fmt::format("key {} is not a known field; it is ignored (--strict makes it an error)",
-                      shown));
-    }
+  }
+}
+
+void report_unknown_key(const Manifest& manifest, const std::string& key, const std::string& at,
+                        const nlohmann::json& properties, bool strict,
+                        findings::Findings& findings) {
+  const std::string shown = util::quote(key);
+  const std::string image = image_id_at(manifest, at);
+  if (const auto guess = near_miss(key, properties); !guess.empty()) {
+    findings.error("UNKNOWN_FIELD", image, at,
+                   fmt::format("key {} is not a known field; did you mean {}? (a misspelt key "
+                               "would silently switch its check off)",
+                               shown, util::quote(guess)));
+  } else if (strict) {
+    findings.error("UNKNOWN_FIELD", image, at,
+                   fmt::format("key {} is not a known field (--strict)", shown));
+  } else {
+    findings.warning(
+        "UNKNOWN_FIELD", image, at,
+        fmt::format("key {} is not a known field; it is ignored (--strict makes it an error)",
+                    shown));
   }
 }
 
@@ -228,42 +239,20 @@ struct Violation {
   std::string description;
 };
 
-// The patterns valijson was not given, checked along the same keywords that let them be left
-// out (properties, object items, additionalProperties, $ref), with valijson's own words.
-void walk_patterns(const nlohmann::json& value, const nlohmann::json* schema,
-                   const std::string& pointer, const std::vector<const nlohmann::json*>& checked,
-                   std::vector<Violation>& violations) {
-  schema = resolve_ref(schema);
-  if (schema == nullptr || !schema->is_object()) return;
-  if (value.is_string()) {
-    const auto pattern = schema->find("pattern");
-    if (pattern != schema->end() && pattern->is_string() &&
-        std::find(checked.begin(), checked.end(), schema) != checked.end()) {
-      const auto matcher = hand_matcher(pattern->get_ref<const std::string&>());
-      if (matcher != nullptr && !matcher(value.get_ref<const std::string&>())) {
-        violations.push_back({pointer, "Failed to match regex specified by 'pattern' constraint."});
-      }
-    }
+// The patterns valijson was not given (`checked`: their schema nodes), with valijson's own words.
+void check_hand_matched(const nlohmann::json& value, const nlohmann::json& schema,
+                        const std::string& pointer,
+                        const std::vector<const nlohmann::json*>& checked,
+                        std::vector<Violation>& violations) {
+  if (!value.is_string()) return;
+  const auto pattern = schema.find("pattern");
+  if (pattern == schema.end() || !pattern->is_string() ||
+      std::find(checked.begin(), checked.end(), &schema) == checked.end()) {
     return;
   }
-  if (value.is_array()) {
-    const auto items = schema->find("items");
-    if (items == schema->end() || !items->is_object()) return;
-    for (std::size_t i = 0; i < value.size(); ++i) {
-      walk_patterns(value[i], &*items, fmt::format("{}/{}", pointer, i), checked, violations);
-    }
-    return;
-  }
-  if (!value.is_object()) return;
-  const auto properties = schema->find("properties");
-  const auto additional = schema->find("additionalProperties");
-  for (const auto& [key, child] : value.items()) {
-    const std::string at = pointer + "/" + json_pointer_token(key);
-    if (properties != schema->end() && properties->is_object() && properties->contains(key)) {
-      walk_patterns(child, &(*properties)[key], at, checked, violations);
-    } else if (additional != schema->end() && additional->is_object()) {
-      walk_patterns(child, &*additional, at, checked, violations);
-    }
+  const auto matcher = hand_matcher(pattern->get_ref<const std::string&>());
+  if (matcher != nullptr && !matcher(value.get_ref<const std::string&>())) {
+    violations.push_back({pointer, "Failed to match regex specified by 'pattern' constraint."});
   }
 }
 
@@ -295,7 +284,12 @@ void check_keys(const Manifest& manifest, bool strict, findings::Findings& findi
                     "keep one",
                     util::quote(dup.key), dup.first_line, dup.first_column, dup.line, dup.column));
   }
-  walk_keys(manifest, manifest.document, &schema_document(), "", strict, findings);
+  walk_beside_schema(
+      manifest.document, &schema_document(), "",
+      [](const nlohmann::json&, const nlohmann::json&, const std::string&) {},
+      [&](const std::string& key, const std::string& at, const nlohmann::json& properties) {
+        report_unknown_key(manifest, key, at, properties, strict, findings);
+      });
 }
 
 void check_schema(const Manifest& manifest, findings::Findings& findings) {
@@ -309,7 +303,12 @@ void check_schema(const Manifest& manifest, findings::Findings& findings) {
       violations.push_back({json_pointer(error.context), error.description});
     }
   }
-  walk_patterns(manifest.document, &schema_document(), "", compiled.hand_checked, violations);
+  walk_beside_schema(
+      manifest.document, &schema_document(), "",
+      [&](const nlohmann::json& value, const nlohmann::json& schema, const std::string& pointer) {
+        check_hand_matched(value, schema, pointer, compiled.hand_checked, violations);
+      },
+      [](const std::string&, const std::string&, const nlohmann::json&) {});
   if (violations.empty()) return;
   for (const auto& v : violations) {
     // Skip a violation when a deeper one exists below it (it only summarises that one).
