@@ -49,6 +49,14 @@ expect_output_contains "(commit $commit)"
 expect_exit 0 -- build/plain-release/imagegate gate --help
 expect_output_contains "--registry"
 
+section "ccache: compiles go through it when installed, none with -DIMAGEGATE_CCACHE=OFF"
+# scripts/bootstrap installs ccache for the tests, so the plain build above used it.
+through_ccache() { grep -rl 'CCACHE_BASEDIR=.*ccache' "$1" --include=build.make | wc -l; }
+expect_ne 0 "$(through_ccache build/plain-release)" "the plain build compiles through ccache"
+expect_exit 0 -- cmake -B "$SCRATCH/no-ccache" -DCMAKE_BUILD_TYPE=Release -DIMAGEGATE_CCACHE=OFF
+expect_eq 0 "$(through_ccache "$SCRATCH/no-ccache")" \
+  "-DIMAGEGATE_CCACHE=OFF: no compile goes through ccache"
+
 section "the plain flow where GoogleTest is not installed: the binary still builds, tests are off"
 # What a packager with only the binary's dependencies gets; GoogleTest is hidden from CMake here.
 expect_exit 0 -- cmake -B "$SCRATCH/no-gtest" -DCMAKE_BUILD_TYPE=Release \
