@@ -9,6 +9,7 @@
 #include <system_error>
 
 #include "manifest/manifest.hpp"
+#include "util/files.hpp"
 #include "util/text.hpp"
 
 namespace imagegate::manifest {
@@ -329,14 +330,14 @@ Result<Manifest> load(const std::filesystem::path& path) {
   if (!in) {
     return fail("MANIFEST_UNREADABLE", fmt::format("manifest {} cannot be read", shown));
   }
-  // Read at most one byte past the limit, in case the file grew since the size check.
-  std::string text(kMaxManifestBytes + 1, '\0');
-  in.read(text.data(), static_cast<std::streamsize>(text.size()));
-  text.resize(static_cast<std::size_t>(in.gcount()));
-  if (in.bad()) {
+  // At most one byte past the limit, in case the file grew since the size check; the buffer
+  // starts at the file's size (a whole MiB zeroed for every run was 1 M instructions a start).
+  const auto text =
+      util::read_at_most(in, ec ? 0 : static_cast<std::size_t>(size), kMaxManifestBytes + 1);
+  if (!text) {
     return fail("MANIFEST_UNREADABLE", fmt::format("manifest {} cannot be read", shown));
   }
-  return parse(text, path);
+  return parse(*text, path);
 }
 
 }  // namespace imagegate::manifest

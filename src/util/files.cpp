@@ -1,5 +1,6 @@
 #include "util/files.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <system_error>
@@ -29,6 +30,21 @@ bool write_file_atomically(const std::string& path, std::string_view content) {
     return false;
   }
   return true;
+}
+
+std::optional<std::string> read_at_most(std::istream& in, std::size_t expected,
+                                        std::size_t max_bytes) {
+  std::string text;
+  std::size_t want = std::min(std::max(expected, expected + 1), max_bytes);
+  while (true) {
+    const std::size_t at = text.size();
+    text.resize(want);
+    if (want > at) in.read(text.data() + at, static_cast<std::streamsize>(want - at));
+    text.resize(at + static_cast<std::size_t>(want > at ? in.gcount() : 0));
+    if (in.bad()) return std::nullopt;
+    if (text.size() < want || want >= max_bytes) return text;  // its end, or the bound
+    want = std::min(std::max(want * 2, want + 1), max_bytes);
+  }
 }
 
 }  // namespace imagegate::util

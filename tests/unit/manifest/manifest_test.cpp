@@ -90,6 +90,22 @@ TEST_F(ManifestTest, LoadReportsMissingFile) {
   EXPECT_EQ(load(root_).error().code, "MANIFEST_UNREADABLE");  // a directory
 }
 
+TEST_F(ManifestTest, LoadReadsAFileAtTheLimitAndRefusesOnePast) {
+  const auto at_limit = root_ / "at-limit.json";
+  {
+    std::ofstream out(at_limit, std::ios::binary);
+    out << std::string(kMaxManifestBytes - 2, ' ') << "{}";
+  }
+  const auto m = load(at_limit);
+  ASSERT_TRUE(m) << m.error().message;
+  EXPECT_TRUE(m->document.is_object());
+  {
+    std::ofstream out(at_limit, std::ios::binary | std::ios::app);
+    out << ' ';
+  }
+  EXPECT_EQ(load(at_limit).error().code, "MANIFEST_TOO_LARGE");
+}
+
 TEST_F(ManifestTest, SchemaViolationsCarryPointers) {
   findings::Findings f;
   check_schema(parsed(afu9_with("\"required\": true", "\"required\": 1")), f);

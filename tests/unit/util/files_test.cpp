@@ -1,5 +1,6 @@
 // util::write_file_atomically: the file is either what it was or the whole new content, and no
-// temporary file is left beside it, whether the write succeeds or not.
+// temporary file is left beside it, whether the write succeeds or not. util::read_at_most: the
+// whole stream up to the bound, whatever size it was expected to have.
 #include "util/files.hpp"
 
 #include <gtest/gtest.h>
@@ -8,6 +9,8 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <stdexcept>
+#include <streambuf>
 
 #include "support/scratch_dir.hpp"
 
@@ -98,6 +101,56 @@ TEST(WriteFileAtomically, ManyWritesLeaveOneFileWithTheLastContent) {
   }
   EXPECT_EQ(read(path), "round 49");
   EXPECT_EQ(entries(dir.path()), std::vector<std::string>{"summary.md"});
+}
+
+// A stream that fails while being read (badbit), as a read error of the file would.
+class FailingBuffer : public std::streambuf {
+ protected:
+  int_type underflow() override { throw std::runtime_error("read error"); }
+};
+
+std::string bytes(std::size_t n) {
+  std::string s(n, 'x');
+  for (std::size_t i = 0; i < n; ++i) s[i] = static_cast<char>('a' + i % 26);
+  return s;
+}
+
+TEST(ReadAtMost, ReadsTheWholeStreamWhateverSizeWasExpected) {
+  for (const std::size_t size : {0UL, 1UL, 2UL, 100UL, 4096UL, 70000UL}) {
+    const std::string content = bytes(size);
+    // Expected right, too small (the file grew), zero (unknown) and too large (it shrank).
+    for (const std::size_t expected : {size, size / 2, 0UL, size + 1000}) {
+      std::istringstream in(content);
+      const auto got = read_at_most(in, expected, 1 << 20);
+      ASSERT_TRUE(got.has_value()) << size << " expected " << expected;
+      EXPECT_EQ(*got, content) << size << " expected " << expected;
+    }
+  }
+}
+
+TEST(ReadAtMost, StopsAtTheBound) {
+  const std::string content = bytes(5000);
+  for (const std::size_t expected : {0UL, 10UL, 999UL, 1000UL, 5000UL}) {
+    std::istringstream in(content);
+    const auto got = read_at_most(in, expected, 1001);
+    ASSERT_TRUE(got.has_value());
+    EXPECT_EQ(*got, content.substr(0, 1001)) << "expected " << expected;
+  }
+  std::istringstream exact(bytes(1001));
+  EXPECT_EQ(read_at_most(exact, 0, 1001)->size(), 1001U);
+  std::istringstream none(content);
+  EXPECT_EQ(*read_at_most(none, 5000, 0), "");
+}
+
+TEST(ReadAtMost, AFailingStreamIsNoText) {
+  FailingBuffer buffer;
+  std::istream in(&buffer);
+  EXPECT_FALSE(read_at_most(in, 10, 100).has_value());
+}
+
+TEST(ReadAtMost, AHugeExpectedSizeIsBoundedNotAllocated) {
+  std::istringstream in("{}");
+  EXPECT_EQ(*read_at_most(in, static_cast<std::size_t>(-1), 64), "{}");
 }
 
 }  // namespace
