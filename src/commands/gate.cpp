@@ -188,6 +188,8 @@ CLI::App* add_gate_command(CLI::App& app, GateOptions& options) {
 }
 
 int run_gate(const GateOptions& options) {
+  // libcurl's and OpenSSL's set-up now, while the schema compiles on another core (main.cpp).
+  http::initialise();
   evidence::PhaseClock clock;
   evidence::Timing timing;
   auto loaded = load_manifest(options.common);

@@ -42,18 +42,6 @@ using detail::Clock;
 using detail::Transfer;
 using std::chrono::milliseconds;
 
-bool curl_ready() {
-  // A function-local static: initialised once, thread-safely, before the first handle exists.
-  static const bool ok = [] {
-    // Bodies over 128 KiB get their own mapping, returned to the system when freed: without a
-    // fixed threshold glibc raises it after the first large free, and a hostile peer's aborted
-    // bodies would stay behind as heap the process keeps (peak memory past the budget).
-    mallopt(M_MMAP_THRESHOLD, 128 * 1024);
-    return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
-  }();
-  return ok;
-}
-
 // Whether libcurl's built-in CA directory holds OpenSSL's hash links (<8 hex>.<n>), so the
 // bundle file can be left out without losing a trusted CA. Otherwise the default stays.
 bool system_ca_dir_is_hashed() {
@@ -83,7 +71,7 @@ class CurlClient final : public Client {
   explicit CurlClient(const ClientOptions& options)
       : options_(options), created_(Clock::now()), rng_(std::random_device{}()) {
     if (options_.overall_timeout.count() > 0) deadline_ = created_ + options_.overall_timeout;
-    if (!curl_ready()) {
+    if (!initialise()) {
       setup_error_ = Error{"UNREACHABLE", "libcurl could not be initialised"};
       return;
     }
@@ -548,6 +536,24 @@ class CurlClient final : public Client {
 ClientStats client_stats(const Client& client) {
   if (const auto* curl = dynamic_cast<const CurlClient*>(&client)) return curl->stats();
   return {};
+}
+
+void prepare_allocator() {
+  static const bool done = [] {
+    // Without a fixed threshold glibc raises it after the first large free, and a hostile peer's
+    // aborted bodies would stay behind as heap the process keeps (peak memory past the budget).
+    return mallopt(M_MMAP_THRESHOLD, 128 * 1024) == 1;
+  }();
+  (void)done;
+}
+
+bool initialise() {
+  // A function-local static: initialised once, thread-safely, before the first handle exists.
+  static const bool ok = [] {
+    prepare_allocator();
+    return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
+  }();
+  return ok;
 }
 
 std::unique_ptr<Client> make_curl_client(const ClientOptions& options) {

@@ -98,6 +98,13 @@ class Client {
   Response run_one(const Request& request) { return run({request}).front(); }
 };
 
+// Process-wide set-up, each done once; clients do both themselves, a command may do them early.
+// prepare_allocator: bodies over 128 KiB get their own mapping, returned to the system when freed
+// (mallopt; before any second thread exists, it is not thread-safe). initialise: libcurl's and
+// OpenSSL's global state (false when libcurl cannot start); safe beside threads not using libcurl.
+void prepare_allocator();
+bool initialise();
+
 // The libcurl implementation. ca_file is added to the system's trusted CAs; a CA file that cannot
 // be loaded makes every request fail (UNREACHABLE) rather than fall back to less trust. Not for
 // concurrent use from several threads: run() calls are serialised.

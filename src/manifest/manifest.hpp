@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -134,6 +135,12 @@ std::string json_pointer_token(std::string_view key);
 
 // Damerau-Levenshtein (optimal string alignment) distance, for "did you mean".
 std::size_t edit_distance(std::string_view a, std::string_view b);
+
+// Compiles the embedded schema for check_schema on a thread of its own, so that what a command
+// does first (its command line, libcurl's and OpenSSL's set-up, reading the manifest) runs beside
+// it on another core; check_schema waits for it. The returned thread is joined when destroyed.
+// A compilation that throws is left to check_schema, which compiles again and reports it.
+std::jthread compile_schema_in_background();
 
 // JSON Schema validation (valijson) with the schema compiled into the binary: one
 // SCHEMA_VIOLATION finding per violated leaf, subject = JSON pointer.

@@ -292,6 +292,15 @@ void check_keys(const Manifest& manifest, bool strict, findings::Findings& findi
       });
 }
 
+std::jthread compile_schema_in_background() {
+  return std::jthread([] {
+    try {
+      (void)manifest_schema();
+    } catch (...) {  // NOLINT(bugprone-empty-catch): check_schema compiles again and reports it
+    }
+  });
+}
+
 void check_schema(const Manifest& manifest, findings::Findings& findings) {
   const auto& compiled = manifest_schema();
   valijson::Validator validator;

@@ -66,6 +66,18 @@ run "unknown image" 2 "--image 'nope' is not an image id" -- ig tags --env produ
 run "bad format" 2 "--format" -- ig tags --env production --sha $SHA --format yaml
 run "matrix on invalid manifest" 1 "DOCKERFILE_MISSING" -- "$IMAGEGATE" matrix --env production --sha $SHA -m "$SOURCE_DIR/tests/data/manifests/missing-dockerfile.json" --root "$SOURCE_DIR/examples/afu9"
 
+# The command line: only the named command is built (start-up time), so check that help, a
+# mistyped command and a second command name still behave as with every command built.
+run "--help lists every command" 0 "verify                      Check that a task definition" -- "$IMAGEGATE" --help
+run "--help lists validate" 0 "validate" -- "$IMAGEGATE" --help
+run "gate --help shows gate's options" 0 "--evidence-out" -- "$IMAGEGATE" gate --help
+run "validate --help ends with its exit codes" 0 "Exit codes: 0 valid, 1 invalid" -- "$IMAGEGATE" validate --help
+run "mistyped command" 2 "A subcommand is required" -- "$IMAGEGATE" Gate
+run "no command" 2 "A subcommand is required" -- "$IMAGEGATE"
+run "a second command name is an argument" 2 "The following argument was not expected: tags" -- "$IMAGEGATE" gate tags
+run "unknown option of the named command" 2 "The following argument was not expected: --bogus" -- "$IMAGEGATE" tags --bogus
+run "--version" 0 "imagegate " -- "$IMAGEGATE" --version
+
 e2e_egress_check || failed=$((failed + 1))
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]
