@@ -28,10 +28,13 @@ def main():
     runs = defaultdict(list)
     order = []
     def split_case(case):
-        # "oci-200", "rtt-200", "h2rtt20-200" (HTTP/2 over TLS at 20 ms RTT) -> kind, images, RTT
+        # "oci-200", "rtt-200", "h2rtt20-200" (HTTP/2 over TLS at 20 ms RTT), "h2fastrtt20-200"
+        # (the same from nginx) -> kind, images, RTT
         kind, n = case.split("-", 1)
         rtt = None
-        if kind.startswith("h2rtt"):
+        if kind.startswith("h2fastrtt"):
+            kind, rtt = "h2fast", int(kind[len("h2fastrtt"):])
+        elif kind.startswith("h2rtt"):
             kind, rtt = "h2", int(kind[len("h2rtt"):])
         return kind, int(n), rtt
 
@@ -44,7 +47,7 @@ def main():
     for case, tool in order:
         kind, n, rtt = split_case(case)
         tags = int(meta.get(f"case.{case}.tags", meta.get(f"case.{n}.tags", 3 * n)))
-        scale_key = f"scale.{n}.{tool}" if kind in ("oci", "ecr", "h2") else None
+        scale_key = f"scale.{n}.{tool}" if kind in ("oci", "ecr", "h2", "h2fast") else None
         sampled = None
         factor = 1.0
         if scale_key and scale_key in meta:
@@ -109,20 +112,27 @@ def main():
                  "rtt": f"OCI registry, {meta.get('rtt.ms')} ms RTT, {data['images']} images x 3 "
                         f"tags",
                  "h2": f"OCI registry over TLS with HTTP/2, {data['rtt_ms']} ms RTT, "
-                       f"{data['images']} images x 3 tags"}[data["kind"]]
+                       f"{data['images']} images x 3 tags",
+                 "h2fast": f"nginx serving the same manifests over TLS with HTTP/2, "
+                           f"{data['rtt_ms']} ms RTT, {data['images']} images x 3 tags"}[data["kind"]]
         lines += [f"## {title}", ""]
-        if data["kind"] == "h2":
-            r = data["rtt_ms"]
-            lines.append(f"RTT by {'the relay (bench/lib/delay_proxy.py) in front of the TLS registry' if r else 'none (the TLS registry directly)'}; "
-                         f"curl probe /v2/ x4 on one connection (s): {meta.get(f'h2.{r}.probe_seconds')}. "
-                         f"imagegate's evidence timing: {meta.get(f'h2.{r}.imagegate_timing')}.")
+        if data["kind"] in ("h2", "h2fast"):
+            r, k = data["rtt_ms"], data["kind"]
+            server = "the TLS registry" if k == "h2" else "nginx"
+            probe = "/v2/" if k == "h2" else "one manifest HEAD"
+            lines.append(f"RTT by {f'the relay (bench/lib/delay_proxy.py) in front of {server}' if r else f'none ({server} directly)'}; "
+                         f"curl probe {probe} x4 on one connection (s): {meta.get(f'{k}.{r}.probe_seconds')}. "
+                         f"imagegate's evidence timing: {meta.get(f'{k}.{r}.imagegate_timing')}.")
+            if k == "h2fast":
+                lines.append(f"Server: {meta.get('h2fast.server')}, answering each HEAD from a file "
+                             f"(Docker-Content-Digest from a map of the paths).")
             if r:
                 reqs = data["tags"]
                 for streams in (int(meta.get("h2.streams", 100)), 16):
                     b = (math.ceil(reqs / streams) + 2) * r
                     lines.append(f"Bound with {streams} streams: ceil({reqs}/{streams}) x {r} ms + "
                                  f"handshake (TCP + TLS 1.3, 2 x {r} ms) = {b} ms.")
-            floor = med(f"oci-{data['images']}", "imagegate")
+            floor = med(f"oci-{data['images']}", "imagegate") if k == "h2" else None
             if floor:
                 lines.append(f"The same requests on loopback without TLS or RTT (the registry's own "
                              f"service time on this machine): imagegate {ms(floor)}.")
@@ -231,7 +241,7 @@ def main():
                        f"{n}, {want_dr}", bgi == n and dr == want_dr,
                        "one BatchGetImage per repository, one DescribeRepositories per 100")
     for case, data in cases.items():
-        if data["kind"] != "h2" or not data["rtt_ms"]:
+        if data["kind"] not in ("h2", "h2fast") or not data["rtt_ms"]:
             continue
         v = med(case, "imagegate")
         if v is None:
