@@ -2,12 +2,13 @@
 // sessions) kept for the client's lifetime, so the stages of a registry check (ping, token,
 // HEADs) reuse what the first stage opened.
 //
-// Scheduling is per origin. An origin not known to speak HTTP/2 gets at most 16 (or `concurrency`)
-// requests in flight, one connection each (the HTTP/1.1 pool); over TLS every transfer asks for
-// HTTP/2 and waits for the origin's first connection (CURLOPT_PIPEWAIT) instead of opening more,
-// so when the server says h2 they all ride on that one. Once an origin has answered over HTTP/2
-// it gets 100 (or `concurrency`) requests in flight as streams of that connection, and libcurl
-// keeps each connection within the server's announced SETTINGS_MAX_CONCURRENT_STREAMS.
+// Scheduling is per origin. A plain-HTTP origin, or one that answered over HTTP/1.1, gets at most
+// 16 (or `concurrency`) requests in flight, one connection each (the HTTP/1.1 pool). Over TLS
+// every transfer asks for HTTP/2 and waits for the origin's first connection (CURLOPT_PIPEWAIT)
+// instead of opening more, so when the server says h2 they all ride on that one: an origin over
+// TLS not known to speak HTTP/1.1 gets 100 (or `concurrency`) requests in flight as streams of
+// that connection, and libcurl keeps each connection within the server's announced
+// SETTINGS_MAX_CONCURRENT_STREAMS.
 //
 // Retries and redirects are ours, not libcurl's: a retry waits in `waiting` with a ready time
 // while the other transfers keep running, and a redirect passes the credential rules of
@@ -226,8 +227,15 @@ class CurlClient final : public Client {
     const std::string origin = policy::scheduling_origin(url);
     return http2_origins_.contains(origin) || !http1_origins_.contains(origin);
   }
-  int limit_for(const std::string& origin) const {
-    return http2_origins_.contains(origin) ? http2_limit() : http1_limit();
+  int limit_for(const std::string& origin, bool tls) const {
+    if (http2_origins_.contains(origin)) return http2_limit();
+    if (!tls || http1_origins_.contains(origin)) return http1_limit();
+    // Not known yet, over TLS: every transfer waits for the first connection (PIPEWAIT) and rides
+    // on it as a stream when the server says h2, so the first round trip carries a full window of
+    // streams instead of 16 (one round trip less per gate). When it says HTTP/1.1, libcurl keeps
+    // to its 16 connections per host (CURLMOPT_MAX_HOST_CONNECTIONS) and queues the rest, whose
+    // timeouts run while queued; the origin gets 16 from then on.
+    return http2_limit();
   }
 
   // The request take_next would return, if any.
@@ -245,7 +253,8 @@ class CurlClient final : public Client {
     if (next == nullptr) return false;
     const std::string origin = policy::scheduling_origin(next->url);
     auto it = batch.in_flight_by_origin.find(origin);
-    return it == batch.in_flight_by_origin.end() || it->second < limit_for(origin);
+    return it == batch.in_flight_by_origin.end() ||
+           it->second < limit_for(origin, next->url.starts_with("https://"));
   }
 
   void mark_started(Batch& batch, const Transfer& t) {
