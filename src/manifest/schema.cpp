@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <charconv>
 #include <memory>
+#include <system_error>
 #include <valijson/adapters/nlohmann_json_adapter.hpp>
 #include <valijson/schema.hpp>
 #include <valijson/schema_parser.hpp>
@@ -293,12 +294,17 @@ void check_keys(const Manifest& manifest, bool strict, findings::Findings& findi
 }
 
 std::jthread compile_schema_in_background() {
-  return std::jthread([] {
-    try {
-      (void)manifest_schema();
-    } catch (...) {  // NOLINT(bugprone-empty-catch): check_schema compiles again and reports it
-    }
-  });
+  try {
+    return std::jthread([] {
+      try {
+        (void)manifest_schema();
+      } catch (...) {  // NOLINT(bugprone-empty-catch): check_schema compiles again and reports it
+      }
+    });
+  } catch (const std::system_error&) {
+    // No thread to be had (a process limit): an empty one, and check_schema compiles the schema.
+    return {};
+  }
 }
 
 void check_schema(const Manifest& manifest, findings::Findings& findings) {

@@ -6,11 +6,11 @@
 # resident memory, measured by /usr/bin/time, stays under 40 MiB: the per-response cap is enforced
 # before the body is read (Content-Length) or as it arrives (chunked), the bytes buffered across
 # all transfers have one budget, and a helper's output is read up to its cap, then the helper is
-# stopped.
+# stopped. Last, a command still runs whole when no second thread can be started.
 source "${E2E_LIB:?}/common.sh"
 source "$E2E_LIB/fault.sh"
 source "$E2E_LIB/registry.sh"
-require_cmd /usr/bin/time jq curl docker-registry openssl
+require_cmd /usr/bin/time jq curl docker-registry openssl prlimit
 
 SHA=0123456789abcdef0123456789abcdef01234567
 OCI_MANIFEST=application/vnd.oci.image.manifest.v1+json
@@ -143,5 +143,16 @@ expect_eq 1 "$PEAK_RC" "credential_process: the gate fails closed"
 expect_output_contains "error[AUTH_FAILED]"
 expect_output_contains "output is larger than 65536 bytes, not a credentials document"
 expect_eq 1 "$((kb < LIMIT_KB))" "credential_process: peak RSS ${kb} KiB < ${LIMIT_KB} KiB"
+
+section "no second thread to be had: the schema compiles on the main thread"
+# Every command starts the schema's compilation on a thread of its own. Under a 300 MiB address
+# space with a 1 GiB stack limit (a thread's stack), no thread can start: the command must still
+# run whole, not abort (it did, with std::system_error, before this was handled).
+expect_exit 0 -- prlimit --stack=$((1024 * 1024 * 1024)) --as=$((300 * 1024 * 1024)) \
+  "$IMAGEGATE" validate -m "$SOURCE_DIR/examples/afu9/images-manifest.json" --root "$SOURCE_DIR/examples/afu9"
+expect_output_contains "valid"
+expect_exit 1 -- prlimit --stack=$((1024 * 1024 * 1024)) --as=$((300 * 1024 * 1024)) \
+  "$IMAGEGATE" validate -m "$TEST_DATA/manifests/missing-dockerfile.json" --root "$SOURCE_DIR/examples/afu9"
+expect_output_contains "DOCKERFILE_MISSING"
 
 finish
