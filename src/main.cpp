@@ -27,7 +27,7 @@ int main(int argc, char** argv) {
   app.footer("Exit codes: 0 verified, 1 failed or could not verify, 2 usage or input error.");
 
   // Only the command asked for is built when the first argument names one: CLI11 builds every
-  // option object up front, and the other five commands' options were 1.2 M instructions of each
+  // option object up front, and the other five commands' options were 1.1 M instructions of each
   // start. Help, --version and a mistyped command get every command, so their output is whole.
   const std::string_view first = argc > 1 ? std::string_view(argv[1]) : std::string_view();
   const bool named = first == "validate" || first == "tags" || first == "matrix" ||

@@ -222,20 +222,20 @@ class CurlClient final : public Client {
   // Only TLS can negotiate HTTP/2 (ALPN): a plain http:// transfer, or one to an origin that has
   // answered over HTTP/1.1, must not wait for another's connection. With PIPEWAIT on, libcurl
   // held every request of a plain-HTTP batch until the first answer was complete.
-  bool may_multiplex(const std::string& url) const {
-    if (!url.starts_with("https://")) return false;
-    const std::string origin = policy::scheduling_origin(url);
-    return http2_origins_.contains(origin) || !http1_origins_.contains(origin);
+  bool multiplexes(const std::string& origin) const {
+    return origin.starts_with("https://") &&
+           (http2_origins_.contains(origin) || !http1_origins_.contains(origin));
   }
-  int limit_for(const std::string& origin, bool tls) const {
-    if (http2_origins_.contains(origin)) return http2_limit();
-    if (!tls || http1_origins_.contains(origin)) return http1_limit();
-    // Not known yet, over TLS: every transfer waits for the first connection (PIPEWAIT) and rides
-    // on it as a stream when the server says h2, so the first round trip carries a full window of
-    // streams instead of 16 (one round trip less per gate). When it says HTTP/1.1, libcurl keeps
-    // to its 16 connections per host (CURLMOPT_MAX_HOST_CONNECTIONS) and queues the rest, whose
-    // timeouts run while queued; the origin gets 16 from then on.
-    return http2_limit();
+  bool may_multiplex(const std::string& url) const {
+    return multiplexes(policy::scheduling_origin(url));
+  }
+  // An origin that multiplexes gets the HTTP/2 window from its first round trip on, before any
+  // answer has said h2: every transfer waits for the first connection (PIPEWAIT) and rides on it
+  // as a stream. When the server says HTTP/1.1, libcurl keeps to its 16 connections per host
+  // (CURLMOPT_MAX_HOST_CONNECTIONS) and queues the rest, whose timeouts run while queued; the
+  // origin gets 16 from then on.
+  int limit_for(const std::string& origin) const {
+    return multiplexes(origin) ? http2_limit() : http1_limit();
   }
 
   // The request take_next would return, if any.
@@ -253,8 +253,7 @@ class CurlClient final : public Client {
     if (next == nullptr) return false;
     const std::string origin = policy::scheduling_origin(next->url);
     auto it = batch.in_flight_by_origin.find(origin);
-    return it == batch.in_flight_by_origin.end() ||
-           it->second < limit_for(origin, next->url.starts_with("https://"));
+    return it == batch.in_flight_by_origin.end() || it->second < limit_for(origin);
   }
 
   void mark_started(Batch& batch, const Transfer& t) {

@@ -39,8 +39,8 @@ std::optional<std::string> read_at_most(std::istream& in, std::size_t expected,
   while (true) {
     const std::size_t at = text.size();
     text.resize(want);
-    if (want > at) in.read(text.data() + at, static_cast<std::streamsize>(want - at));
-    text.resize(at + static_cast<std::size_t>(want > at ? in.gcount() : 0));
+    in.read(text.data() + at, static_cast<std::streamsize>(want - at));
+    text.resize(at + static_cast<std::size_t>(in.gcount()));
     if (in.bad()) return std::nullopt;
     if (text.size() < want || want >= max_bytes) return text;  // its end, or the bound
     want = std::min(std::max(want * 2, want + 1), max_bytes);

@@ -1,4 +1,5 @@
-// Writing output files so that a reader (a later CI step, a deploy) never sees half a document.
+// Writing output files so that a reader (a later CI step, a deploy) never sees half a document,
+// and reading input up to a bound.
 #pragma once
 
 #include <cstddef>
